@@ -224,7 +224,9 @@ def _parse_status(block: bytes) -> tuple[Any, str | None]:
         return None, f"{type(exc).__name__}: {exc}"
 
 
-def _build(host: str, port: int, version: Literal["v2c", "v1"], rtt: float, tries: int, raw: dict[str, Any]) -> SnmpProbe:
+def _build(
+    host: str, port: int, version: Literal["v2c", "v1"], rtt: float, tries: int, raw: dict[str, Any]
+) -> SnmpProbe:
     got = {name: raw.get(oid) for name, oid in PROBE_OIDS.items()}
     present = {name: value for name, value in got.items() if _present(value)}
     fields: dict[str, Any] = {"missing": tuple(name for name in PROBE_OIDS if name not in present)}

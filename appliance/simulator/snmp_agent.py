@@ -81,12 +81,7 @@ def _parse(data: bytes) -> _Request:
 
 def _response(req: _Request, status: int, index: int, varbinds: list[tuple[Oid, bytes]]) -> bytes:
     vbl = b"".join(ber.tlv(ber.SEQUENCE, ber.encode_oid(oid) + value) for oid, value in varbinds)
-    pdu = (
-        integer(req.request_id)
-        + integer(status)
-        + integer(index)
-        + ber.tlv(ber.SEQUENCE, vbl)
-    )
+    pdu = integer(req.request_id) + integer(status) + integer(index) + ber.tlv(ber.SEQUENCE, vbl)
     body = integer(req.version) + octets(req.community) + ber.tlv(RESPONSE, pdu)
     return ber.tlv(ber.SEQUENCE, body)
 
@@ -217,9 +212,7 @@ class SnmpAgent:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> tuple[str, int]:
         loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Protocol(self), local_addr=(host, port)
-        )
+        transport, _ = await loop.create_datagram_endpoint(lambda: _Protocol(self), local_addr=(host, port))
         self._transport = transport
         return self.address
 
