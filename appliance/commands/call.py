@@ -1,0 +1,75 @@
+"""`appliance call METHOD [JSON | key=value …]`: call a method and print its JSON result."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+from rpc.client import RpcClient, TransportFailure
+from rpc.errors import RpcError
+
+from .common import NOT_RUNNING, add_client_args, fail, locate
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("call", help="call a JSON-RPC method and print the result",
+                            description="Call METHOD with params given as one JSON object/array or as key=value "
+                            "pairs (a value is read as JSON when it parses, else as a string). Prints the result as "
+                            "JSON; on an error prints the code and message to stderr and exits 1.")
+    parser.add_argument("method", metavar="METHOD", help="e.g. server.info, print.submit")
+    parser.add_argument("params", nargs="*", metavar="PARAM", help='{"json": "object"} or key=value …')
+    add_client_args(parser)
+    parser.set_defaults(run=run)
+
+
+def parse_params(items: list[str]) -> dict[str, Any] | list[Any] | None:
+    if not items:
+        return None
+    if len(items) == 1 and items[0].lstrip()[:1] in ("{", "["):
+        try:
+            value = json.loads(items[0])
+        except ValueError as exc:
+            raise ValueError(f"params are not valid JSON: {exc}") from None
+        return value  # type: ignore[no-any-return]
+    params: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"expected key=value, got {item!r}")
+        target = params
+        *parents, leaf = key.split(".")
+        for parent in parents:  # fields.name=Bob → {"fields": {"name": "Bob"}}
+            target = target.setdefault(parent, {})
+        try:
+            target[leaf] = json.loads(raw)
+        except ValueError:
+            target[leaf] = raw
+    return params
+
+
+async def _call(args: argparse.Namespace, params: Any) -> Any:
+    url, socket_path, token = locate(args)
+    client = RpcClient(url, token=token) if url else RpcClient(socket_path=socket_path)
+    async with client:
+        return await client.call(args.method, params)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        params = parse_params(args.params)
+    except ValueError as exc:
+        return fail(str(exc))
+    try:
+        result = asyncio.run(_call(args, params))
+    except TransportFailure as exc:
+        return fail(f"{exc.message}\n  {NOT_RUNNING}", 1)
+    except RpcError as exc:
+        print(f"error {exc.code}: {exc.message}", file=sys.stderr)
+        if exc.has_data:
+            print(json.dumps(exc.data, indent=2, ensure_ascii=False), file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0

@@ -1,0 +1,45 @@
+"""`appliance migrate [status|up|down]` on the state directory's database."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..config import ConfigError
+from .common import add_config_args, fail, load_settings
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("migrate", help="show or change the database schema version",
+                            description="status: applied and pending migrations; up: apply pending; "
+                            "down: roll back the newest one (or --steps N).")
+    parser.add_argument("action", nargs="?", choices=("status", "up", "down"), default="status")
+    parser.add_argument("--steps", type=int, default=1, help="how many to roll back with down (default 1)")
+    add_config_args(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings(args)
+    except ConfigError as exc:
+        return fail(str(exc))
+    from ..store import migrate
+
+    db = settings.db_path
+    try:
+        if args.action == "up":
+            done = migrate.up(db)
+            print("applied: " + (", ".join(done) if done else "nothing (already at head)"))
+        elif args.action == "down":
+            done = migrate.down(db, args.steps)
+            print("rolled back: " + (", ".join(done) if done else "nothing"))
+        state = migrate.status(db)
+    except migrate.MigrationError as exc:
+        return fail(str(exc), 1)
+    print(f"database: {db}")
+    for mid in state.applied:
+        print(f"  applied  {mid}")
+    for mid in state.pending:
+        print(f"  pending  {mid}")
+    print("at head" if state.at_head else f"{len(state.pending)} pending")
+    return 0

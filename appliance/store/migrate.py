@@ -1,0 +1,94 @@
+"""yoyo-migrations runner: status, up, down — on the SQLite file, before the app opens it."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class MigrationError(RuntimeError):
+    pass
+
+
+def migrations_dir() -> Path:
+    """The repository's `migrations/` in a checkout, else the copy installed as data files."""
+    here = Path(__file__).resolve().parents[2] / "migrations"
+    if here.is_dir():
+        return here
+    installed = Path(sys.prefix) / "share" / "label-appliance" / "migrations"
+    if installed.is_dir():
+        return installed
+    raise MigrationError(f"migrations not found (looked in {here} and {installed})")
+
+
+@dataclass(frozen=True)
+class MigrationState:
+    applied: list[str]
+    pending: list[str]
+
+    @property
+    def at_head(self) -> bool:
+        return not self.pending
+
+    @property
+    def head(self) -> str | None:
+        return self.applied[-1] if self.applied else None
+
+
+def _backend_and_migrations(db_path: Path):  # type: ignore[no-untyped-def]
+    from yoyo import get_backend, read_migrations
+
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    backend = get_backend(f"sqlite:///{db_path}")
+    return backend, read_migrations(str(migrations_dir()))
+
+
+def status(db_path: Path) -> MigrationState:
+    backend, migrations = _backend_and_migrations(db_path)
+    try:
+        applied_ids = {m.id for m in migrations if backend.is_applied(m)}
+        return MigrationState(
+            applied=[m.id for m in migrations if m.id in applied_ids],
+            pending=[m.id for m in migrations if m.id not in applied_ids],
+        )
+    finally:
+        backend.connection.close()
+
+
+def up(db_path: Path) -> list[str]:
+    """Apply every pending migration; returns the ids applied."""
+    backend, migrations = _backend_and_migrations(db_path)
+    try:
+        with backend.lock():
+            todo = backend.to_apply(migrations)
+            backend.apply_migrations(todo)
+        return [m.id for m in todo]
+    finally:
+        backend.connection.close()
+
+
+def down(db_path: Path, steps: int = 1) -> list[str]:
+    """Roll back the newest `steps` applied migrations; returns the ids rolled back."""
+    backend, migrations = _backend_and_migrations(db_path)
+    try:
+        with backend.lock():
+            todo = backend.to_rollback(migrations)[:steps]
+            backend.rollback_migrations(todo)
+        return [m.id for m in todo]
+    finally:
+        backend.connection.close()
+
+
+def ensure_head(db_path: Path) -> MigrationState:
+    """Apply pending migrations and check the schema is at head; raise MigrationError if not."""
+    try:
+        up(db_path)
+        state = status(db_path)
+    except MigrationError:
+        raise
+    except Exception as exc:
+        raise MigrationError(f"migrating {db_path} failed: {exc}") from exc
+    if not state.at_head:
+        raise MigrationError(f"schema of {db_path} is not at head after migrating; pending: {state.pending}")
+    return state

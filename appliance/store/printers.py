@@ -1,0 +1,63 @@
+"""SQL for the printers and printer_status tables."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..clock import now_text
+from .db import Database
+
+
+async def upsert(db: Database, printers: list[dict[str, Any]]) -> None:
+    """Insert or update the configured printers in one transaction (at start-up)."""
+    stamp = now_text()
+    async with db.transaction() as conn:
+        for p in printers:
+            await conn.execute(
+                "INSERT INTO printers (id, name, model, uri, media, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT(id) DO UPDATE SET name=excluded.name, media=excluded.media,"
+                " updated_at=excluded.updated_at"
+                " WHERE name IS NOT excluded.name OR media IS NOT excluded.media",
+                (p["id"], p["name"], p["model"], p["uri"], p["media"] or None, stamp, stamp),
+            )
+
+
+async def ids(db: Database) -> set[str]:
+    return {row["id"] for row in await db.fetchall("SELECT id FROM printers")}
+
+
+async def paused(db: Database) -> dict[str, bool]:
+    return {row["id"]: bool(row["paused"]) for row in await db.fetchall("SELECT id, paused FROM printers")}
+
+
+async def set_paused(db: Database, printer_id: str, value: bool) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE printers SET paused = ?, updated_at = ? WHERE id = ?", (int(value), now_text(), printer_id)
+        )
+
+
+async def save_status(db: Database, printer_id: str, state: str, reasons: list[str], media: str | None,
+                      detail: dict[str, Any]) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO printer_status (printer_id, state, reasons, media, detail, changed_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(printer_id) DO UPDATE SET state=excluded.state,"
+            " reasons=excluded.reasons, media=excluded.media, detail=excluded.detail, changed_at=excluded.changed_at",
+            (printer_id, state, json.dumps(reasons), media, json.dumps(detail), now_text()),
+        )
+
+
+async def load_status(db: Database, printer_id: str) -> dict[str, Any] | None:
+    row = await db.fetchone("SELECT * FROM printer_status WHERE printer_id = ?", (printer_id,))
+    if row is None:
+        return None
+    return {
+        "state": row["state"],
+        "reasons": json.loads(row["reasons"]),
+        "media": row["media"],
+        "detail": json.loads(row["detail"]),
+        "changed_at": row["changed_at"],
+    }

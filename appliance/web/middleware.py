@@ -1,0 +1,56 @@
+"""Request ids, one log line per HTTP request, and no traceback ever reaching a caller."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+
+from .. import logs
+
+log = logs.get("appliance.http")
+REQUEST_ID_KEY = "appliance.request_id"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def new_request_id() -> str:
+    return secrets.token_hex(6)
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request_id = new_request_id()
+    request[REQUEST_ID_KEY] = request_id
+    started = time.perf_counter()
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers["X-Request-Id"] = request_id
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    except Exception:
+        log.exception("http.unhandled", path=request.path)
+        status = 500
+        return web.json_response(
+            {"status": "fail", "error": "internal error", "request_id": request_id},
+            status=500,
+            headers={"X-Request-Id": request_id},
+        )
+    finally:
+        if request.path not in ("/rpc", "/ws"):  # RPC calls get their own line with the method
+            log.info(
+                "http.request",
+                method=request.method,
+                path=request.path,
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+        structlog.contextvars.unbind_contextvars("request_id")

@@ -1,0 +1,64 @@
+"""POST /rpc: read the body (bounded), dispatch, answer. No body for notifications."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from rpc.dispatcher import CallContext, Dispatcher
+from rpc.errors import INVALID_REQUEST
+from rpc.wirejson import dumps
+
+from .caller import caller_of
+from .middleware import REQUEST_ID_KEY
+
+DISPATCHER_KEY: web.AppKey[Dispatcher] = web.AppKey("dispatcher", Dispatcher)
+MAX_BODY_KEY: web.AppKey[int] = web.AppKey("max_body", int)
+SERVICES_KEY = "appliance.services"
+
+JSON = "application/json"
+
+
+def too_large(limit: int) -> web.Response:
+    body = dumps({
+        "jsonrpc": "2.0",
+        "error": {"code": INVALID_REQUEST, "message": "Request too large",
+                  "data": {"field": "body", "reason": f"larger than {limit} bytes"}},
+        "id": None,
+    })
+    return web.Response(status=413, text=body, content_type=JSON)
+
+
+async def read_body(request: web.Request, limit: int) -> bytes | None:
+    """The body, or None when it is larger than `limit` (read no further than that)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await request.content.read(65536)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def handle_rpc(request: web.Request) -> web.Response:
+    limit = request.app[MAX_BODY_KEY]
+    body = await read_body(request, limit)
+    if body is None:
+        return too_large(limit)
+    caller = caller_of(request)
+    ctx = CallContext(
+        request_id=request[REQUEST_ID_KEY],
+        scope=caller.scope,
+        transport=caller.transport,
+        peer=caller.peer,
+        token_name=caller.token_name,
+    )
+    answer = await request.app[DISPATCHER_KEY].dispatch(body, ctx)
+    if answer is None:
+        return web.Response(status=204)
+    return web.Response(text=answer, content_type=JSON)

@@ -1,0 +1,10 @@
+DROP TABLE api_tokens;
+DROP INDEX job_events_by_job;
+DROP TABLE job_events;
+DROP TABLE job_artifacts;
+DROP INDEX jobs_by_created;
+DROP INDEX jobs_by_printer;
+DROP INDEX jobs_by_state;
+DROP TABLE jobs;
+DROP TABLE printer_status;
+DROP TABLE printers;

@@ -1,0 +1,110 @@
+"""An async JSON-RPC client for the appliance: HTTP over TCP or over the unix socket.
+
+    async with RpcClient(socket_path="/run/appliance/rpc.sock") as client:
+        info = await client.call("server.info")
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import aiohttp
+
+from .errors import INTERNAL_ERROR, RpcError, error_from_object
+from .wirejson import dumpb, loads
+
+
+class TransportFailure(RpcError):
+    """The server could not be reached or answered with something that is not JSON-RPC."""
+
+    code = INTERNAL_ERROR
+
+
+class RpcClient:
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        socket_path: str | None = None,
+        token: str | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        if (url is None) == (socket_path is None):
+            raise ValueError("give exactly one of url or socket_path")
+        self.url = url
+        self.socket_path = socket_path
+        self._token = token
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._ids = itertools.count(1)
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def endpoint(self) -> str:
+        if self.socket_path is not None:
+            return "http://localhost/rpc"
+        base = (self.url or "").rstrip("/")
+        return base if base.endswith("/rpc") else base + "/rpc"
+
+    @property
+    def where(self) -> str:
+        return f"unix:{self.socket_path}" if self.socket_path else str(self.url)
+
+    def headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        return headers
+
+    async def _ensure(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.UnixConnector(path=self.socket_path) if self.socket_path else None
+            self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
+        return self._session
+
+    async def call(self, method: str, params: dict[str, Any] | list[Any] | None = None) -> Any:
+        request: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "id": next(self._ids)}
+        if params:
+            request["params"] = params
+        answer = await self.post(request)
+        if not isinstance(answer, dict):
+            raise TransportFailure(f"unexpected answer from {self.where}")
+        if "error" in answer:
+            raise error_from_object(answer["error"])
+        return answer.get("result")
+
+    async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
+        request: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+        if params:
+            request["params"] = params
+        await self.post(request)
+
+    async def post(self, payload: Any) -> Any:
+        """Send any JSON payload (single, batch, notification) and return the decoded answer or None."""
+        session = await self._ensure()
+        try:
+            async with session.post(self.endpoint, data=dumpb(payload), headers=self.headers()) as response:
+                body = await response.read()
+        except (aiohttp.ClientConnectionError, OSError) as exc:
+            raise TransportFailure(f"cannot reach the appliance at {self.where}: {exc}") from None
+        except TimeoutError:
+            raise TransportFailure(f"no answer from the appliance at {self.where} in time") from None
+        if not body:
+            return None
+        try:
+            return loads(body)
+        except ValueError:
+            raise TransportFailure(
+                f"the appliance at {self.where} answered HTTP {response.status} with no JSON"
+            ) from None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self) -> RpcClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

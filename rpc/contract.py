@@ -1,0 +1,177 @@
+"""The method catalogue: names, parameter schemas, result shapes and required scope.
+
+This is the one place a method is declared. The dispatcher validates params
+against it, `rpc.discover` publishes it as OpenRPC, and the access-control layer
+reads `admin` from it. Params are taken by name (a positional array is mapped
+onto the declared order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Schema = dict[str, Any]
+
+JOB_STATES = ("pending", "held", "processing", "stopped", "canceled", "aborted", "completed")
+TOPICS = ("printers", "jobs", "queue")
+
+PRINTER_ID: Schema = {"type": "string", "minLength": 1, "maxLength": 64, "description": "printer id (UUID)"}
+JOB_ID: Schema = {"type": "integer", "minimum": 1, "description": "job id"}
+TEMPLATE_NAME: Schema = {
+    "type": "string",
+    "pattern": r"^[a-z0-9][a-z0-9_-]{0,62}$",
+    "description": "template name: lower-case letters, digits, - and _",
+}
+FIELDS: Schema = {
+    "type": "object",
+    "maxProperties": 64,
+    "additionalProperties": {"type": ["string", "integer", "number", "boolean", "null"], "maxLength": 4096},
+    "description": "field values for the template",
+}
+TAPE: Schema = {"type": "string", "minLength": 1, "maxLength": 32, "description": "tape or label id, e.g. 12mm"}
+TIMESTAMP: Schema = {"type": "string", "format": "date-time", "description": "RFC 3339 UTC time"}
+
+OBJECT: Schema = {"type": "object"}
+JOB: Schema = {"type": "object", "description": "a job: id, state, reasons, printer_id, template, copies, times"}
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    summary: str
+    params: dict[str, Schema] = field(default_factory=dict)
+    required: tuple[str, ...] = ()
+    result: Schema = field(default_factory=lambda: dict(OBJECT))
+    admin: bool = False
+    ws_only: bool = False
+
+    @property
+    def params_schema(self) -> Schema:
+        return {
+            "type": "object",
+            "properties": self.params,
+            "required": list(self.required),
+            "additionalProperties": False,
+        }
+
+
+@dataclass(frozen=True)
+class Notification:
+    name: str
+    topic: str
+    summary: str
+
+
+def _m(name: str, summary: str, **kw: Any) -> Method:
+    return Method(name, summary, **kw)
+
+
+METHODS: tuple[Method, ...] = (
+    # server
+    _m("server.info", "Name, version, uptime, API version, printer count, safe mode."),
+    _m(
+        "server.subscribe",
+        "Subscribe this WebSocket to topics: answers with a snapshot, then pushes notifications.",
+        params={"topics": {"type": "array", "items": {"type": "string", "enum": list(TOPICS)}, "minItems": 1}},
+        required=("topics",),
+        ws_only=True,
+    ),
+    _m("rpc.discover", "This API as an OpenRPC document."),
+    _m("readiness.check", "The readiness document (the same as GET /readiness)."),
+    # printers
+    _m("printer.list", "Configured printers: id, name, model, uri, media, capabilities.", result={"type": "array"}),
+    _m(
+        "printer.status",
+        "Cached status of a printer; never waits for the printer (see age_s).",
+        params={"printer_id": PRINTER_ID},
+    ),
+    _m("printer.probe", "Probe a printer now (bounded by its timeout).", params={"printer_id": PRINTER_ID}),
+    _m("printer.pause", "Hold a printer's queue.", params={"printer_id": PRINTER_ID}, admin=True),
+    _m("printer.resume", "Release a printer's queue (also leaves safe mode).", params={"printer_id": PRINTER_ID},
+       admin=True),
+    # templates
+    _m("template.list", "Templates: built-in and user.", result={"type": "array"}),
+    _m("template.get", "One template with its definition.", params={"name": TEMPLATE_NAME}, required=("name",)),
+    _m(
+        "template.put",
+        "Create or replace a user template (TOML text or an object); bumps its version.",
+        params={"name": TEMPLATE_NAME, "definition": {"type": ["string", "object"], "maxLength": 262144}},
+        required=("name", "definition"),
+        admin=True,
+    ),
+    _m("template.delete", "Delete a user template.", params={"name": TEMPLATE_NAME}, required=("name",), admin=True),
+    # labels
+    _m(
+        "label.preview",
+        "Render a label without printing: PNG (base64), size in dots and mm, tape, warnings.",
+        params={"template": TEMPLATE_NAME, "fields": FIELDS, "printer_id": PRINTER_ID, "tape": TAPE},
+        required=("template",),
+    ),
+    # printing and jobs
+    _m(
+        "print.submit",
+        "Render, store and queue a label job; the same idempotency_key returns the same job.",
+        params={
+            "template": TEMPLATE_NAME,
+            "fields": FIELDS,
+            "copies": {"type": "integer", "minimum": 1, "maximum": 100},
+            "printer_id": PRINTER_ID,
+            "hold": {"type": "boolean"},
+            "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 128},
+        },
+        required=("template",),
+        result=JOB,
+        admin=True,
+    ),
+    _m(
+        "job.list",
+        "Jobs, newest first, with cursor paging.",
+        params={
+            "state": {"type": "string", "enum": list(JOB_STATES)},
+            "printer_id": PRINTER_ID,
+            "since": TIMESTAMP,
+            "limit": {"type": "integer", "minimum": 1, "maximum": 500},
+            "cursor": {"type": "string", "maxLength": 64},
+        },
+    ),
+    _m("job.get", "One job.", params={"job_id": JOB_ID}, required=("job_id",), result=JOB),
+    _m("job.timeline", "A job's timeline: every step with its time.", params={"job_id": JOB_ID}, required=("job_id",),
+       result={"type": "array"}),
+    _m("job.cancel", "Cancel a pending, held or stopped job.", params={"job_id": JOB_ID}, required=("job_id",),
+       result=JOB, admin=True),
+    _m("job.hold", "Hold a pending job.", params={"job_id": JOB_ID}, required=("job_id",), result=JOB, admin=True),
+    _m("job.release", "Release a held job.", params={"job_id": JOB_ID}, required=("job_id",), result=JOB, admin=True),
+    _m(
+        "job.reprint",
+        "Replay a job as a new job: the stored raster byte for byte, or rendered again.",
+        params={
+            "job_id": JOB_ID,
+            "rerender": {"type": "boolean"},
+            "copies": {"type": "integer", "minimum": 1, "maximum": 100},
+        },
+        required=("job_id",),
+        result=JOB,
+        admin=True,
+    ),
+    _m("queue.status", "Per printer: paused, counts by state, the job in progress."),
+    _m("stats.summary", "Jobs per day by outcome, labels and tape per width, mean submit-to-printed time.",
+       params={"days": {"type": "integer", "minimum": 1, "maximum": 366}}),
+)
+
+NOTIFICATIONS: tuple[Notification, ...] = (
+    Notification("notify_printer_status", "printers", "A printer's status changed."),
+    Notification("notify_job_updated", "jobs", "A job changed state or gained a timeline step."),
+    Notification("notify_queue_changed", "queue", "Queue counts changed."),
+    Notification("notify_resync", "*", "This connection fell behind; call server.subscribe again for a snapshot."),
+)
+
+CATALOGUE: dict[str, Method] = {m.name: m for m in METHODS}
+
+
+def get(name: str) -> Method | None:
+    return CATALOGUE.get(name)
+
+
+def admin_methods() -> list[str]:
+    return [m.name for m in METHODS if m.admin]
