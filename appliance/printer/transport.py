@@ -1,0 +1,269 @@
+"""Getting bytes to the printer: TCP 9100, the kernel's usblp device, or a file.
+
+Every failure becomes a :class:`TransportError` that says whether trying again later can help
+(``retryable``) and why, as an IPP-style ``reason`` the queue can show ("printer-offline", …).
+TCP connections are opened per job and closed cleanly (write side shut, brief wait for the
+printer's EOF): some PT printers stop accepting jobs after a few half-open connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import select
+import socket
+from typing import Protocol
+from urllib.parse import urlsplit
+
+__all__ = ["FileTransport", "InvalidURIError", "TcpTransport", "Transport", "TransportError", "UsbTransport",
+           "open_transport"]  # fmt: skip
+
+STATUS_REQUEST = b"\x00" * 100 + b"\x1b@\x1biS"
+STATUS_SIZE = 32
+
+_OFFLINE_ERRNOS = {errno.ENOENT, errno.ENODEV, errno.ENXIO, errno.EIO, errno.EHOSTUNREACH, errno.ENETUNREACH,
+                   errno.EHOSTDOWN, errno.ENETDOWN, errno.ECONNREFUSED}  # fmt: skip
+_RESET_ERRNOS = {errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED}
+
+
+class TransportError(Exception):
+    """Sending failed. ``retryable``: the same bytes may succeed later; ``reason``: why, for people."""
+
+    def __init__(self, message: str, *, retryable: bool, reason: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+        self.reason = reason
+
+
+class InvalidURIError(ValueError):
+    """The printer URI is not one the appliance can open."""
+
+
+class Transport(Protocol):
+    """A way to reach one printer."""
+
+    async def send(self, data: bytes) -> None: ...
+
+    async def request_status(self) -> bytes | None:
+        """The 32-byte status block, or None when this printer/transport cannot answer."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def classify(exc: BaseException, where: str) -> TransportError:
+    """Turn a low-level exception into a :class:`TransportError`."""
+    if isinstance(exc, TransportError):
+        return exc
+    if isinstance(exc, TimeoutError):
+        return TransportError(f"{where}: timed out", retryable=True, reason="timed-out")
+    if isinstance(exc, socket.gaierror):
+        return TransportError(f"{where}: cannot resolve host ({exc.strerror})", retryable=False,
+                              reason="host-not-found")  # fmt: skip
+    if isinstance(exc, PermissionError):
+        return TransportError(f"{where}: permission denied", retryable=False, reason="permission-denied")
+    if isinstance(exc, OSError):
+        text = exc.strerror or str(exc) or type(exc).__name__
+        if exc.errno in _RESET_ERRNOS or isinstance(exc, ConnectionResetError | BrokenPipeError):
+            return TransportError(f"{where}: connection lost ({text})", retryable=True, reason="connection-reset")
+        if exc.errno in _OFFLINE_ERRNOS or isinstance(exc, ConnectionRefusedError):
+            return TransportError(f"{where}: printer offline ({text})", retryable=True, reason="printer-offline")
+        if exc.errno == errno.EBUSY:
+            return TransportError(f"{where}: device busy", retryable=True, reason="printer-busy")
+        return TransportError(f"{where}: {text}", retryable=False, reason="io-error")
+    return TransportError(f"{where}: {type(exc).__name__}: {exc}", retryable=False, reason="io-error")
+
+
+class TcpTransport:
+    """Raw TCP (port 9100): one connection per job, closed cleanly afterwards."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int = 9100,
+        *,
+        connect_timeout: float = 5.0,
+        write_timeout: float = 30.0,
+        close_timeout: float = 2.0,
+        status_timeout: float = 2.0,
+        answers_status: bool = False,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.connect_timeout = connect_timeout
+        self.write_timeout = write_timeout
+        self.close_timeout = close_timeout
+        self.status_timeout = status_timeout
+        self.answers_status = answers_status
+
+    @property
+    def where(self) -> str:
+        return f"tcp://{self.host}:{self.port}"
+
+    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        try:
+            return await asyncio.wait_for(asyncio.open_connection(self.host, self.port), self.connect_timeout)
+        except (OSError, TimeoutError) as exc:
+            raise classify(exc, f"connecting to {self.where}") from exc
+
+    async def _finish(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Shut our write side, give the printer a moment to close its side, then close."""
+        try:
+            if writer.can_write_eof():
+                writer.write_eof()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.close_timeout):
+                    while await reader.read(4096):
+                        pass
+        except OSError:
+            pass
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+    async def send(self, data: bytes) -> None:
+        reader, writer = await self._connect()
+        try:
+            writer.write(data)
+            await asyncio.wait_for(writer.drain(), self.write_timeout)
+        except (OSError, TimeoutError) as exc:
+            writer.transport.abort()
+            raise classify(exc, f"sending to {self.where}") from exc
+        await self._finish(reader, writer)
+
+    async def request_status(self) -> bytes | None:
+        if not self.answers_status:
+            return None
+        reader, writer = await self._connect()
+        try:
+            writer.write(STATUS_REQUEST)
+            await asyncio.wait_for(writer.drain(), self.write_timeout)
+            return await asyncio.wait_for(reader.readexactly(STATUS_SIZE), self.status_timeout)
+        except (TimeoutError, asyncio.IncompleteReadError):
+            return None
+        except OSError as exc:
+            raise classify(exc, f"status from {self.where}") from exc
+        finally:
+            writer.transport.abort()
+
+    async def close(self) -> None:
+        """Nothing stays open between jobs."""
+
+
+class UsbTransport:
+    """The kernel usblp device (``/dev/usb/lp0``). Blocking I/O runs in a worker thread."""
+
+    def __init__(self, path: str, *, write_timeout: float = 30.0, status_timeout: float = 2.0,
+                 answers_status: bool = True) -> None:  # fmt: skip
+        self.path = path
+        self.write_timeout = write_timeout
+        self.status_timeout = status_timeout
+        self.answers_status = answers_status
+
+    def _open(self) -> int:
+        try:
+            return os.open(self.path, os.O_RDWR | os.O_CLOEXEC | os.O_NOCTTY)
+        except OSError as exc:
+            raise classify(exc, f"opening {self.path}") from exc
+
+    @staticmethod
+    def _write_all(fd: int, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+
+    def _send(self, data: bytes) -> None:
+        fd = self._open()
+        try:
+            self._write_all(fd, data)
+        except OSError as exc:
+            raise classify(exc, f"writing to {self.path}") from exc
+        finally:
+            os.close(fd)
+
+    def _status(self) -> bytes | None:
+        fd = self._open()
+        try:
+            self._write_all(fd, STATUS_REQUEST)
+            block = b""
+            while len(block) < STATUS_SIZE:
+                ready, _, _ = select.select([fd], [], [], self.status_timeout)
+                if not ready:
+                    return None
+                chunk = os.read(fd, STATUS_SIZE - len(block))
+                if not chunk:
+                    return None
+                block += chunk
+            return block
+        except OSError as exc:
+            raise classify(exc, f"status from {self.path}") from exc
+        finally:
+            os.close(fd)
+
+    async def send(self, data: bytes) -> None:
+        try:
+            await asyncio.wait_for(asyncio.to_thread(self._send, data), self.write_timeout)
+        except TimeoutError as exc:
+            raise classify(exc, f"writing to {self.path}") from exc
+
+    async def request_status(self) -> bytes | None:
+        if not self.answers_status:
+            return None
+        return await asyncio.to_thread(self._status)
+
+    async def close(self) -> None:
+        """The device is opened per job; nothing to release."""
+
+
+class FileTransport:
+    """Appends each job to a file: for debugging, and for decoding what would have been printed."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def _append(self, data: bytes) -> None:
+        with open(self.path, "ab") as stream:
+            stream.write(data)
+
+    async def send(self, data: bytes) -> None:
+        try:
+            await asyncio.to_thread(self._append, data)
+        except OSError as exc:
+            raise classify(exc, f"writing {self.path}") from exc
+
+    async def request_status(self) -> bytes | None:
+        return None
+
+    async def close(self) -> None:
+        """Nothing stays open."""
+
+
+def open_transport(uri: str, *, answers_status: bool | None = None, **timeouts: float) -> Transport:
+    """Open ``tcp://host[:port]``, ``usb:///dev/usb/lp0`` or ``file:///path``.
+
+    ``timeouts`` go to the transport (connect_timeout, write_timeout, status_timeout …).
+    ``answers_status`` None means the transport's default (TCP no, USB yes).
+    """
+    parts = urlsplit(uri)
+    scheme = parts.scheme.lower()
+    extra = {} if answers_status is None else {"answers_status": answers_status}
+    if scheme == "tcp":
+        if not parts.hostname:
+            raise InvalidURIError(f"{uri!r}: a tcp URI needs a host, like tcp://192.168.1.50:9100")
+        try:
+            port = parts.port or 9100
+        except ValueError:
+            raise InvalidURIError(f"{uri!r}: the port must be a number 1..65535") from None
+        return TcpTransport(parts.hostname, port, **extra, **timeouts)
+    if scheme in ("usb", "file"):
+        if parts.netloc or not parts.path.startswith("/"):
+            raise InvalidURIError(f"{uri!r}: write an absolute path after three slashes, like {scheme}:///dev/usb/lp0")
+        if scheme == "usb":
+            return UsbTransport(parts.path, **extra, **timeouts)
+        return FileTransport(parts.path)
+    raise InvalidURIError(f"unsupported printer URI {uri!r}; use tcp://host[:port], usb:///dev/usb/lp0 or file:///path")
