@@ -191,6 +191,9 @@ def encode_job(
         flags |= FLAG_KIND
     if media.is_die_cut:
         flags |= FLAG_LENGTH
+    # PT: the kind flag stays off (cassettes misreport their kind, and the printer would refuse the
+    # job); like Brother's driver we then send 00 as the kind.
+    kind = media.media_type_code if flags & FLAG_KIND else 0
     advanced = (ADV_HIGH_RES if high_res else 0) | (ADV_HALF_CUT if cut == "half" else 0)
     if cut != "chain":
         advanced |= ADV_NO_CHAIN
@@ -209,7 +212,7 @@ def encode_job(
     for position in range(total):
         page = pages[position % len(pages)]
         info = struct.pack(
-            "<BBBBIBB", flags, media.media_type_code, media.width_code, media.length_mm or 0,
+            "<BBBBIBB", flags, kind, media.width_code, media.length_mm or 0,
             page.width, _page_index(model, position, total), 0,
         )  # fmt: skip
         out += b"\x1biz" + info + settings + bodies[position % len(pages)]
