@@ -1,0 +1,105 @@
+"""`appliance simulate`: a standalone virtual printer until Ctrl-C / SIGTERM.
+
+    appliance simulate --model PT-P750W --tape 12mm [--listen 127.0.0.1:9100]
+        [--control 127.0.0.1:PORT] [--snmp 127.0.0.1:1161] [--out DIR] [--speed MM_PER_S|instant]
+
+The CLI calls `run(argv) -> int`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+
+from appliance.printer.media import MediaError
+from appliance.printer.models import MODELS, UnknownModelError
+from appliance.simulator.state import DEFAULT_SPEED_MM_S
+
+
+def address(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def speed(text: str) -> float | None:
+    if text.lower() == "instant":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a speed in mm/s or 'instant'") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("speed must not be negative")
+    return value or None
+
+
+def tape(text: str) -> str | None:
+    return None if text.lower() in ("none", "") else text
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="appliance simulate", description="Run a virtual Brother label printer.")
+    p.add_argument("--model", default="PT-P750W", help=f"one of: {', '.join(MODELS)} (default PT-P750W)")
+    p.add_argument("--tape", type=tape, default="12mm", help="loaded media, e.g. 12mm, 62mm, 29x90, or none")
+    p.add_argument("--listen", type=address, default=("127.0.0.1", 9100), help="raster port (HOST:PORT)")
+    p.add_argument("--control", type=address, default=None, help="JSON-RPC control endpoint (HOST:PORT)")
+    p.add_argument("--snmp", type=address, default=None, help="SNMP agent (HOST:PORT), e.g. 127.0.0.1:1161")
+    p.add_argument("--out", type=Path, default=None, help="write every printed label as a PNG here")
+    p.add_argument("--speed", type=speed, default=DEFAULT_SPEED_MM_S, help="print speed in mm/s, or 'instant'")
+    p.add_argument("--tape-length", type=float, default=None, help="mm of tape in a cassette (default unlimited)")
+    return p
+
+
+async def main(args: argparse.Namespace) -> int:
+    from appliance.simulator.runner import Simulator
+
+    try:
+        sim = Simulator(
+            model=args.model, tape=args.tape, listen=args.listen, control=args.control, snmp=args.snmp,
+            out_dir=args.out, speed=args.speed, tape_remaining_mm=args.tape_length,
+        )  # fmt: skip
+    except (UnknownModelError, MediaError) as exc:
+        print(f"appliance simulate: {exc}", file=sys.stderr)
+        return 2
+    try:
+        await sim.start()
+    except OSError as exc:
+        print(f"appliance simulate: cannot listen: {exc}", file=sys.stderr)
+        return 1
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    tape_name = sim.printer.tape.id if sim.printer.tape else "no cassette"
+    print(f"virtual {sim.printer.model.name} with {tape_name}: raster {sim.uri}", flush=True)
+    if sim.snmp_address:
+        host, port = sim.snmp_address
+        print(f"  SNMP  udp://{host}:{port} (community public)", flush=True)
+    if sim.control_url:
+        print(f"  control {sim.control_url} (JSON-RPC: sim.state, sim.set)", flush=True)
+    if args.out:
+        print(f"  labels → {args.out}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await sim.stop()
+    return 0
+
+
+def run(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return asyncio.run(main(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(run(sys.argv[1:]))

@@ -1,0 +1,73 @@
+"""Printed labels as PNG files that look like the physical label.
+
+The picture is the tape as it comes out of the printer, turned so a person reads it:
+tape-coloured, as wide as the tape, as long as the label with its feed margins, and the
+printed area where the head puts it. High-resolution labels are scaled to the standard
+resolution so the picture keeps the label's proportions. Names sort in print order:
+`000001-20250102T030405.678901Z.png`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from appliance.printer.decode import DecodedPage, to_label_image
+from appliance.printer.media import Media
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+# Status-block tape colours → RGB (background) and text colours → RGB (ink).
+TAPE_RGB = {"white": (255, 255, 255), "clear": (235, 240, 240), "red": (220, 40, 40), "blue": (40, 90, 200),
+            "yellow": (250, 220, 40), "green": (40, 160, 70), "black": (20, 20, 20)}  # fmt: skip
+INK_RGB = {"white": (255, 255, 255), "red": (200, 0, 0), "blue": (0, 60, 200), "black": (0, 0, 0),
+           "gold": (200, 160, 40)}  # fmt: skip
+
+
+def file_name(number: int, at: datetime) -> str:
+    stamp = at.strftime("%Y%m%dT%H%M%S.%fZ")
+    return f"{number:06d}-{stamp}.png"
+
+
+def render_label(
+    page: DecodedPage,
+    media: Media,
+    *,
+    blank: bool = False,
+    tape_color: str | None = "white",
+    text_color: str | None = "black",
+) -> Image:
+    """The physical label: tape background, feed margins, the printed area (empty if `blank`)."""
+    from PIL import Image as PILImage
+
+    area = to_label_image(page, media)  # length (feed dots) × printable pins, person-readable
+    if page.high_res:
+        area = area.resize((max(1, area.width // 2), area.height), PILImage.Resampling.NEAREST)
+    margin = page.margin_dots // 2 if page.high_res else page.margin_dots
+    tape_px = max(area.height, round(media.width_mm * media.dpi / 25.4))
+    width = area.width + 2 * margin
+    label = PILImage.new("RGB", (width, tape_px), TAPE_RGB.get(tape_color or "white", TAPE_RGB["white"]))
+    if not blank:
+        ink = PILImage.new("RGB", area.size, INK_RGB.get(text_color or "black", INK_RGB["black"]))
+        mask = area.convert("L").point(lambda v: 255 - v)  # black pixels of the area are ink
+        label.paste(ink, (margin, (tape_px - area.height) // 2), mask)
+    return label
+
+
+def printed_area(label: Image, page: DecodedPage, media: Media) -> tuple[int, int, int, int]:
+    """The box of `label` (from `render_label`) where the head printed — for checks and crops."""
+    margin = page.margin_dots // 2 if page.high_res else page.margin_dots
+    height = media.printable_pins
+    top = (label.height - height) // 2
+    return margin, top, label.width - margin, top + height
+
+
+def write_label(out_dir: Path, number: int, at: datetime, label: Image) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / file_name(number, at)
+    tmp = path.with_suffix(".png.tmp")
+    label.save(tmp, format="PNG")
+    tmp.replace(path)
+    return path

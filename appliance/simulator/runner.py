@@ -1,0 +1,123 @@
+"""`Simulator`: the virtual printer with its TCP raster port, SNMP agent and control endpoint.
+
+sim = Simulator(model="PT-P750W", tape="12mm", snmp=("127.0.0.1", 0), out_dir=Path("printed"))
+await sim.start()
+sim.uri            # "tcp://127.0.0.1:PORT" — hand it to TcpTransport / the queue
+sim.snmp_port      # UDP port of the agent (None without SNMP)
+sim.control_url    # "http://127.0.0.1:PORT/" (None without a control endpoint)
+sim.printer        # the VirtualPrinter: knobs and state, in-process
+await sim.stop()
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+
+from appliance.printer.media import Media
+from appliance.simulator.control import ControlServer
+from appliance.simulator.engine import PrintEngine
+from appliance.simulator.snmp_agent import SnmpAgent
+from appliance.simulator.snmp_mib import printer_mib
+from appliance.simulator.state import DEFAULT_SPEED_MM_S, VirtualPrinter
+from appliance.simulator.tcp import RasterSink
+
+Address = tuple[str, int]
+
+
+class Simulator:
+    def __init__(
+        self,
+        model: str = "PT-P750W",
+        tape: str | Media | None = "12mm",
+        *,
+        listen: Address = ("127.0.0.1", 0),
+        control: Address | None = None,
+        snmp: Address | None = ("127.0.0.1", 0),
+        out_dir: Path | None = None,
+        speed: float | None = DEFAULT_SPEED_MM_S,
+        tape_remaining_mm: float | None = None,
+        community: str = "public",
+        serial: str = "E7Z000001",
+    ) -> None:
+        """`speed` in mm/s; None or 0 prints instantly. Port 0 picks a free port."""
+        self.printer = VirtualPrinter(model, tape, speed_mm_s=speed, tape_remaining_mm=tape_remaining_mm, serial=serial)
+        self.engine = PrintEngine(self.printer, out_dir)
+        self.out_dir = out_dir
+        self._listen = listen
+        self._control_at = control
+        self._snmp_at = snmp
+        self._community = community
+        self._sink: RasterSink | None = None
+        self._agent: SnmpAgent | None = None
+        self._control: ControlServer | None = None
+
+    async def start(self) -> None:
+        try:
+            self.engine.start()
+            self._sink = RasterSink(self.printer, self.engine)
+            await self._sink.start(*self._listen)
+            if self._snmp_at is not None:
+                printer = self.printer
+                self._agent = SnmpAgent(
+                    lambda: printer_mib(printer),
+                    community=self._community,
+                    silent=lambda: printer.snmp_silent,
+                    delay_ms=lambda: printer.snmp_delay_ms,
+                )
+                await self._agent.start(*self._snmp_at)
+            if self._control_at is not None:
+                self._control = ControlServer(self.printer)
+                await self._control.start(*self._control_at)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        if self._control is not None:
+            await self._control.stop()
+            self._control = None
+        if self._agent is not None:
+            await self._agent.stop()
+            self._agent = None
+        if self._sink is not None:
+            await self._sink.stop()
+            self._sink = None
+        await self.engine.stop()
+
+    async def __aenter__(self) -> Simulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    async def wait_idle(self, timeout: float | None = None) -> None:
+        """Until every job received so far is printed (or kept, waiting for a person)."""
+        await self.engine.wait_idle(timeout)
+
+    @property
+    def tcp_address(self) -> Address:
+        if self._sink is None:
+            raise RuntimeError("the simulator is not running")
+        return self._sink.address
+
+    @property
+    def uri(self) -> str:
+        host, port = self.tcp_address
+        return f"tcp://{host}:{port}"
+
+    @property
+    def snmp_address(self) -> Address | None:
+        return self._agent.address if self._agent is not None else None
+
+    @property
+    def snmp_port(self) -> int | None:
+        address = self.snmp_address
+        return address[1] if address else None
+
+    @property
+    def control_url(self) -> str | None:
+        return self._control.url if self._control is not None else None
