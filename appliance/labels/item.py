@@ -1,0 +1,50 @@
+"""Base of the per-element renderers: an element placed at rows y..y+h of the label."""
+
+from __future__ import annotations
+
+from PIL import Image
+
+from appliance.labels.context import RenderContext
+from appliance.labels.errors import LabelError
+from appliance.labels.model import Element
+
+
+class Item:
+    """Knows its natural length (feed dots) for a height, and draws itself into a box."""
+
+    def __init__(self, el: Element, ctx: RenderContext, y: int, h: int) -> None:
+        self.el = el
+        self.ctx = ctx
+        self.y = y
+        self.h = h
+        self.omitted = False
+
+    def natural(self) -> int:
+        """Length along the tape this element wants (feed dots)."""
+        return 0
+
+    def draw(self, img: Image.Image, x: int, w: int) -> None:
+        """Draw into img within columns x..x+w and rows self.y..self.y+self.h."""
+
+    def omit_or_fail(self, field: str, reason: str, kind: str = "invalid") -> None:
+        """An optional element is dropped with a warning; a required one fails the render."""
+        if self.el.optional:
+            self.omitted = True
+            self.ctx.warn(f"{self.el.type}-omitted", f"{self.el.type} left out: {reason}", self.el.path)
+            return
+        raise LabelError(field, reason, kind)  # type: ignore[arg-type]
+
+    def x_in(self, x: int, w: int, inner: int) -> int:
+        """Left edge of content `inner` dots wide aligned inside x..x+w."""
+        if self.el.align == "left":
+            return x
+        if self.el.align == "right":
+            return x + w - inner
+        return x + (w - inner) // 2
+
+    def y_in(self, inner: int) -> int:
+        if self.el.valign == "top":
+            return self.y
+        if self.el.valign == "bottom":
+            return self.y + self.h - inner
+        return self.y + (self.h - inner) // 2

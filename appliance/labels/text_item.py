@@ -1,0 +1,90 @@
+"""Text elements: fixed size or fit-to-box, optional wrap, rotation by 180°."""
+
+from __future__ import annotations
+
+from math import ceil, floor
+
+from PIL import Image, ImageDraw
+
+from appliance.labels.context import RenderContext, composite
+from appliance.labels.errors import LabelError
+from appliance.labels.fonts import find_font, font
+from appliance.labels.geometry import MM_PER_INCH
+from appliance.labels.item import Item
+from appliance.labels.model import TextElement
+from appliance.labels.textfit import TextBlock, fit, layout_at
+
+
+class TextItem(Item):
+    el: TextElement
+
+    def __init__(self, el: TextElement, ctx: RenderContext, y: int, h: int) -> None:
+        super().__init__(el, ctx, y, h)
+        text = el.text.format(ctx.values)
+        paras = text.split("\n")
+        if el.skip_empty_lines:
+            paras = [p for p in paras if p.strip()]
+        self.paras = paras
+        self.path = find_font(el.font, ctx.font_dirs, base_dir=ctx.base_dir, field=f"definition.{el.path}.font")
+        self.min_px = ctx.size_px(el.min_size, el.min_size_unit)
+        self.max_px = ctx.size_px(el.max_size, el.max_size_unit) if el.max_size else max(h, self.min_px)
+        self.field = el.text.field_path or f"definition.{el.path}.text"
+        self._natural: TextBlock | None = None
+
+    def natural(self) -> int:
+        if not self.paras:
+            return 0
+        self._natural = self._choose(None)
+        return ceil(self._natural.width * self.ctx.canvas.aspect)
+
+    def _mm(self, dots: int, feed: bool) -> str:
+        dpi = self.ctx.canvas.dpi_feed if feed else self.ctx.canvas.dpi_head
+        return f"{dots * MM_PER_INCH / dpi:.1f}"
+
+    def _choose(self, max_w: int | None) -> TextBlock:
+        el = self.el
+        kw = {"max_w": max_w, "max_h": self.h, "max_lines": el.max_lines, "spacing": el.line_spacing}
+        if el.size_unit == "fit":
+            block = fit(self.paras, self.path, min_px=self.min_px, max_px=self.max_px, do_wrap=el.wrap, **kw)
+            if block is None:
+                raise LabelError(self.field, self._too_big(max_w))
+            return block
+        px = self.ctx.size_px(el.size or 0, el.size_unit)
+        block, fits = layout_at(self.paras, self.path, px, do_wrap=el.wrap, **kw)
+        if fits:
+            return block
+        if el.shrink:
+            smaller = fit(self.paras, self.path, min_px=self.min_px, max_px=px - 1, do_wrap=el.wrap, **kw)
+            if smaller is None:
+                raise LabelError(self.field, self._too_big(max_w))
+            self.ctx.warn("text-shrunk", f"text shrunk from {px} to {smaller.px} dots to fit", el.path)
+            return smaller
+        self.ctx.warn("content-clipped", "text does not fit its box and was clipped", el.path)
+        return block
+
+    def _too_big(self, max_w: int | None) -> str:
+        first = " / ".join(self.paras)
+        width = "any length" if max_w is None else f"{self._mm(ceil(max_w * self.ctx.canvas.aspect), True)} mm"
+        return (
+            f"text {first[:40]!r} does not fit in {width} × {self._mm(self.h, False)} mm "
+            f"even at the minimum size ({self.min_px} dots)"
+        )
+
+    def draw(self, img: Image.Image, x: int, w: int) -> None:
+        if not self.paras or self.h <= 0:
+            return
+        aspect = self.ctx.canvas.aspect
+        budget = max(0, floor(w / aspect))
+        block = self._natural
+        if block is None or block.width > budget or self.el.wrap:
+            block = self._choose(budget)
+        tile = Image.new("L", (budget, self.h), 255)
+        draw = ImageDraw.Draw(tile)
+        f = font(block.path, block.px)
+        top = self.y_in(block.height) - self.y
+        for i, (line, lw) in enumerate(zip(block.lines, block.widths, strict=True)):
+            lx = self.x_in(0, budget, lw)
+            draw.text((lx, top + i * block.line_step), line, font=f, fill=0, anchor="la")
+        if self.el.rotate == 180:
+            tile = tile.transpose(Image.Transpose.ROTATE_180)
+        composite(img, self.ctx.stretch(tile, w), x, self.y)

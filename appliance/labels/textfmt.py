@@ -1,0 +1,49 @@
+"""Template strings: ``"{name} – {asset_id}"`` with plain field placeholders.
+
+Placeholders must name a declared field; a format spec is allowed (``{n:04d}``,
+``{date:%d.%m.%Y}``), attribute/index access and conversions are not, so a
+user-supplied template cannot reach into Python objects.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+
+_FORMATTER = string.Formatter()
+
+
+@dataclass(frozen=True, slots=True)
+class Formatted:
+    source: str
+    names: tuple[str, ...]  # placeholders in order of appearance, without repeats
+
+    def format(self, values: dict[str, object]) -> str:
+        if not self.names:
+            return self.source
+        return self.source.format_map(values)
+
+    @property
+    def field_path(self) -> str | None:
+        return f"fields.{self.names[0]}" if self.names else None
+
+
+def compile_format(source: str, fields: set[str]) -> Formatted:
+    """Check a template string once; ValueError with a reason when it is unusable."""
+    names: list[str] = []
+    try:
+        parsed = list(_FORMATTER.parse(source))
+    except ValueError as exc:
+        raise ValueError(f"bad template string {source!r}: {exc}") from None
+    for _literal, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if conversion is not None or not name.isidentifier():
+            raise ValueError(f"placeholder {{{name}}} must be a plain field name")
+        if spec and "{" in spec:
+            raise ValueError(f"nested placeholder in {{{name}:{spec}}}")
+        if name not in fields:
+            raise ValueError(f"placeholder {{{name}}} names no declared field")
+        if name not in names:
+            names.append(name)
+    return Formatted(source, tuple(names))
