@@ -101,14 +101,16 @@ def _next(oid: Oid, ordered: list[Oid]) -> Oid | None:
     return None
 
 
-def answer(data: bytes, mib: Mapping[Oid, bytes], community: bytes) -> bytes | None:
+def answer(
+    data: bytes, mib: Mapping[Oid, bytes], community: bytes, versions: frozenset[int] = frozenset((V1, V2C))
+) -> bytes | None:
     """The response datagram for one request datagram, or None to stay silent."""
     try:
         req = _parse(data)
     except (ber.BerError, ValueError) as exc:
         log.debug("snmp: dropping malformed datagram: %s", exc)
         return None
-    if req.version not in (V1, V2C) or req.community != community:
+    if req.version not in versions or req.community != community:
         return None
     if req.pdu_type == GETBULK and req.version == V1:
         return None
@@ -176,7 +178,7 @@ class _Protocol(asyncio.DatagramProtocol):
         self.agent.received += 1
         if self.agent.silent():
             return
-        reply = answer(data, self.agent.mib(), self.agent.community)
+        reply = answer(data, self.agent.mib(), self.agent.community, self.agent.versions)
         if reply is None or self.transport is None:
             return
         delay = self.agent.delay_ms() / 1000
@@ -192,7 +194,10 @@ class _Protocol(asyncio.DatagramProtocol):
 
 
 class SnmpAgent:
-    """Serves `mib` on a UDP socket. `silent()` and `delay_ms()` are read per request."""
+    """Serves `mib` on a UDP socket. `silent()` and `delay_ms()` are read per request.
+
+    `versions` limits the SNMP versions answered (an old v1-only printer drops v2c requests).
+    """
 
     def __init__(
         self,
@@ -201,11 +206,13 @@ class SnmpAgent:
         community: str = "public",
         silent: Callable[[], bool] = lambda: False,
         delay_ms: Callable[[], float] = lambda: 0,
+        versions: tuple[str, ...] = ("v1", "v2c"),
     ) -> None:
         self.mib = mib
         self.community = community.encode()
         self.silent = silent
         self.delay_ms = delay_ms
+        self.versions = frozenset({"v1": V1, "v2c": V2C}[name] for name in versions)
         self.received = 0
         self.answered = 0
         self._transport: asyncio.DatagramTransport | None = None

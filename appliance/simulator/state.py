@@ -246,7 +246,8 @@ class VirtualPrinter:
         self.status_type = ST_ERROR if self.active_errors() else ST_REPLY
 
     def set_error(self, name: str, message: str | None = None) -> None:
-        self.errors.add(name)
+        if name != COVER_OPEN:  # the cover's state is the knob, not a stored error
+            self.errors.add(name)
         if message:
             self.last_error = message
         self.status_type = ST_ERROR

@@ -135,28 +135,42 @@ class RasterSink:
                 await writer.wait_closed()
 
     async def _complete(self, buffer: bytearray, writer: asyncio.StreamWriter, *, final: bool) -> None:
-        """Act on `buffer` if it holds a whole job or a status request; consume what was acted on."""
-        if not any(buffer):  # nothing but invalidate bytes (or nothing)
-            buffer.clear()
-            return
+        """Act on every whole job or status request at the front of `buffer`, and consume it."""
+        while any(buffer):  # anything but invalidate bytes
+            data = bytes(buffer)
+            try:
+                job, consumed = decode_job(data, self.printer.model), len(data)
+            except RasterDecodeError as exc:
+                first = self._first_job(data, exc)
+                if first is None:
+                    if final:
+                        self._report(f"malformed job: {exc}")
+                        buffer.clear()
+                    return  # maybe more is coming
+                job, consumed = first
+            asks_status = any(name == "status-request" for name, _ in job.commands)
+            whole = consumed == len(data)
+            if asks_status and whole and data.endswith(STATUS_REQUEST) and self.printer.answers_status_request:
+                writer.write(self.printer.status_block(status_type=ST_REPLY))
+                with contextlib.suppress(ConnectionError):
+                    await writer.drain()
+            ends_job = bool(job.pages) and job.pages[-1].ended_by == "print-feed"
+            if ends_job or (final and job.pages):
+                self._submit(job)
+            elif not (not job.pages and (asks_status or final)):
+                return  # a job still arriving
+            del buffer[:consumed]
+        buffer.clear()
+
+    def _first_job(self, data: bytes, exc: RasterDecodeError) -> tuple[DecodedJob, int] | None:
+        """When a second job follows a complete one (1A, then more bytes), the first one alone."""
+        end = exc.offset
+        if not 0 < end < len(data) or data[end - 1] != PRINT_FEED[0]:
+            return None
         try:
-            job = decode_job(bytes(buffer), self.printer.model)
-        except RasterDecodeError as exc:
-            if final:
-                self._report(f"malformed job: {exc}")
-                buffer.clear()
-            return  # maybe more is coming
-        asks_status = any(name == "status-request" for name, _ in job.commands)
-        if asks_status and buffer.endswith(STATUS_REQUEST) and self.printer.answers_status_request:
-            writer.write(self.printer.status_block(status_type=ST_REPLY))
-            with contextlib.suppress(ConnectionError):
-                await writer.drain()
-        ends_job = bool(job.pages) and job.pages[-1].ended_by == "print-feed"
-        if ends_job or (final and job.pages):
-            self._submit(job)
-            buffer.clear()
-        elif not job.pages and (asks_status or final):
-            buffer.clear()
+            return decode_job(data[:end], self.printer.model), end
+        except RasterDecodeError:
+            return None
 
     def _submit(self, job: DecodedJob) -> None:
         for warning in job.warnings:

@@ -1,0 +1,128 @@
+"""The virtual printer over real TCP: labels come out as PNGs, bad jobs are refused like a printer does."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from PIL import Image, ImageChops
+
+from appliance.printer.decode import decode_job
+from appliance.printer.media import media_for
+from appliance.printer.models import get_model
+from appliance.printer.status import parse_status
+from appliance.simulator import Simulator
+from appliance.simulator.output import printed_area
+
+from .helpers import job, label_image, send
+
+
+def _ink(png: Image.Image) -> Image.Image:
+    """The PNG's pixels as black (ink) and white (tape), mode L (ImageChops misreads mode 1)."""
+    return png.convert("L").point(lambda v: 255 if v > 128 else 0)
+
+
+def _same(a: Image.Image, b: Image.Image) -> bool:
+    return a.size == b.size and ImageChops.difference(a.convert("L"), b.convert("L")).getbbox() is None
+
+
+async def test_label_comes_out_as_a_png_matching_the_image(sim: Simulator) -> None:
+    media = media_for(get_model("PT-P750W"), "12mm")
+    data = job("HELLO 12")
+    await send(sim, data)
+    await sim.wait_idle(5)
+
+    files = sorted(sim.out_dir.glob("*.png"))
+    assert [f.name[:7] for f in files] == ["000001-"]
+    png = Image.open(files[0])
+    page = decode_job(data).pages[0]
+    assert png.size == (len(page.lines) + 2 * page.margin_dots, round(12 * 180 / 25.4))
+    area = _ink(png.crop(printed_area(png, page, media)))
+    assert _same(area, label_image(media, "HELLO 12"))
+    # The tape outside the printed area is plain tape.
+    assert png.getpixel((1, 1)) == (255, 255, 255)
+    assert sim.printer.to_json()["printed"][0]["file"] == str(files[0])
+
+
+async def test_a_different_label_does_not_match(sim: Simulator) -> None:
+    """The comparison above can fail: another text gives another picture."""
+    media = media_for(get_model("PT-P750W"), "12mm")
+    await send(sim, job("HELLO 12"))
+    await sim.wait_idle(5)
+    png = Image.open(next(sim.out_dir.glob("*.png")))
+    page = decode_job(job("HELLO 12")).pages[0]
+    area = _ink(png.crop(printed_area(png, page, media)))
+    assert _same(area, label_image(media, "HELLO 12"))
+    assert not _same(area, label_image(media, "HELLO 13"))
+
+
+async def test_wrong_tape_is_refused_with_the_real_error(sim: Simulator) -> None:
+    await send(sim, job("for 24 mm", tape="24mm"))
+    await sim.wait_idle(5)
+    assert sim.printer.printed == []
+    assert not sim.out_dir.exists() or not list(sim.out_dir.iterdir())
+    status = parse_status(sim.printer.status_block())
+    assert status.errors == ("wrong-media",)
+    assert status.status_type == "error" and status.media_width_mm == 12
+    assert "media-mismatch" in status.reasons
+    assert sim.printer.status_block()[9] & 0x01  # error 2, bit 0
+    # The right tape prints afterwards, and the error is gone.
+    await send(sim, job("for 12 mm"))
+    await sim.wait_idle(5)
+    assert len(sim.printer.printed) == 1
+    assert parse_status(sim.printer.status_block()).errors == ()
+
+
+async def test_pt_p750w_prints_uncompressed_raster_blank(sim: Simulator) -> None:
+    # PT-P700 shares the 128-pin head but does not need compression: its encoder sends M 00.
+    data = job("NO COMPRESSION", model="PT-P700", compress=False)
+    assert b"M\x00" in data
+    await send(sim, data)
+    await sim.wait_idle(5)
+    (label,) = sim.printer.printed
+    assert label.blank
+    png = Image.open(label.file)
+    assert png.convert("L").getextrema() == (255, 255)  # tape only, no ink
+
+
+async def test_pt_p700_prints_the_same_uncompressed_job(tmp_path) -> None:
+    async with Simulator("PT-P700", "12mm", out_dir=tmp_path, speed=None, snmp=None) as sim:
+        await send(sim, job("NO COMPRESSION", model="PT-P700", compress=False))
+        await sim.wait_idle(5)
+        (label,) = sim.printer.printed
+        assert not label.blank
+        assert Image.open(label.file).convert("L").getextrema()[0] == 0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_garbage_and_truncated_streams_are_reported_and_survived(sim: Simulator, seed: int) -> None:
+    rng = random.Random(seed)
+    good = job("AFTER GARBAGE")
+    await send(sim, bytes(rng.randrange(256) for _ in range(rng.randrange(10, 5000))))
+    await send(sim, good[: len(good) // 2])  # cut mid-raster
+    await send(sim, good[:-1])  # everything but the final 1A
+    await sim.wait_idle(5)
+    assert sim.printer.printed == []
+    assert sim.printer.last_error and "malformed" in sim.printer.last_error
+    await send(sim, good)
+    await sim.wait_idle(5)
+    assert len(sim.printer.printed) == 1
+
+
+async def test_two_jobs_on_one_connection_both_print(sim: Simulator) -> None:
+    await send(sim, job("ONE") + job("TWO"))
+    await sim.wait_idle(5)
+    assert [label.job for label in sim.printer.printed] == [1, 2]
+
+
+async def test_cover_open_and_no_cassette_refuse_jobs(sim: Simulator) -> None:
+    sim.printer.update(cover_open=True)
+    await send(sim, job("X"))
+    await sim.wait_idle(5)
+    assert parse_status(sim.printer.status_block()).errors == ("cover-open",)
+    sim.printer.update(cover_open=False, tape=None)
+    await send(sim, job("X"))
+    await sim.wait_idle(5)
+    status = parse_status(sim.printer.status_block())
+    assert status.errors == ("no-media",) and status.media_width_mm == 0
+    assert sim.printer.printed == [] and sim.printer.jobs_refused == 2
