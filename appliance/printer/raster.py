@@ -1,6 +1,6 @@
 """Brother raster encoder: label images in, the printer's byte stream out.
 
-Orientation (worked out from Brother's own driver captures, proven in tests/printer/test_orientation.py):
+Orientation (worked out from Brother's own driver captures, proven in tests/printer/test_printer_captures.py):
 the input image is the label *as a person reads it* — width = label length in feed dots, height =
 the media's printable pins. Image column x becomes raster line x (line 0 is printed first, so the
 left edge of the text leaves the printer first), and image row y goes to pin
