@@ -73,7 +73,16 @@ class QrItem(Item):
             return 0
         return self.span * feed_module(self.ctx, self.module)
 
+    def fit_natural(self, limit: int) -> int:
+        self.module = min(self.module, self._module(int(limit / self.ctx.canvas.aspect)))
+        if self.module < self.el.min_module_dots:
+            self._fail(min(self.h, int(limit / self.ctx.canvas.aspect)))
+            return 0
+        return self.natural()
+
     def draw(self, img: Image.Image, x: int, w: int) -> None:
+        if self.omitted:
+            return
         module = min(self.module, self._module(int(w / self.ctx.canvas.aspect)))
         if module < self.el.min_module_dots:
             self._fail(min(self.h, int(w / self.ctx.canvas.aspect)))
@@ -140,17 +149,29 @@ class BarcodeItem(Item):
     def natural(self) -> int:
         return 0 if self.omitted else self.span * self.module
 
+    def fit_natural(self, limit: int) -> int:
+        if self.omitted:
+            return 0
+        if self.span * self.el.min_module_dots > limit:
+            self._too_long(limit)
+            return 0
+        self.module = min(self.module, limit // self.span)
+        return self.span * self.module
+
+    def _too_long(self, room: int) -> None:
+        need = self.span * self.el.min_module_dots
+        self.omit_or_fail(
+            self.field,
+            f"barcode for {self.data!r} needs {self.ctx.canvas.feed_mm(need):.1f} mm of length, "
+            f"only {self.ctx.canvas.feed_mm(max(room, 0)):.1f} mm available",
+        )
+
     def draw(self, img: Image.Image, x: int, w: int) -> None:
         if self.omitted:
             return
         module = min(self.module, w // self.span)
         if module < self.el.min_module_dots:
-            need = self.span * self.el.min_module_dots
-            self.omit_or_fail(
-                self.field,
-                f"barcode for {self.data!r} needs {self.ctx.canvas.feed_mm(need):.1f} mm of length, "
-                f"only {self.ctx.canvas.feed_mm(max(w, 0)):.1f} mm available",
-            )
+            self._too_long(w)
             return
         bars = modules_image(self.modules).resize((len(self.modules) * module, self.bar_h), Image.Resampling.NEAREST)
         total = self.span * module

@@ -87,4 +87,5 @@ def parse_dim(raw: object, fields: set[str], *, allow: tuple[str, ...] = ()) -> 
     fmt = compile_format(s, fields)
     if not fmt.names:
         return Dim("mm", evaluate(s))
+    evaluate(fmt.format(dict.fromkeys(fmt.names, 1)))  # reject bad arithmetic now, not at print time
     return Dim("expr", expr=fmt)

@@ -23,6 +23,10 @@ class Item:
         """Length along the tape this element wants (feed dots)."""
         return 0
 
+    def fit_natural(self, limit: int) -> int:
+        """Natural length once the label is known to offer at most `limit` dots (may omit or fail)."""
+        return min(self.natural(), limit)
+
     def draw(self, img: Image.Image, x: int, w: int) -> None:
         """Draw into img within columns x..x+w and rows self.y..self.y+self.h."""
 

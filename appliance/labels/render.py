@@ -132,11 +132,15 @@ def render(
     margin = canvas.feed_px(template.margin_mm)
     gap = canvas.feed_px(template.gap_mm)
     gaps = gap * max(0, len(slots) - 1)
+    room = _length(template, canvas, canvas.max_length_px) - 2 * margin - gaps  # the most any slot can get
     # natural lengths: fixed part of each slot, and the wish of fill slots
     fixed: list[int] = []
     fill_want: list[int | None] = []
     for slot in slots:
-        widths = [_along(m.el.w, None, m, ctx, f"definition.{m.el.path}.w") for m in slot]
+        widths = [
+            m.fit_natural(room) if m.el.w.kind == "auto" else _along(m.el.w, None, m, ctx, f"definition.{m.el.path}.w")
+            for m in slot
+        ]
         fixed.append(max((w for w in widths if w is not None), default=0))
         is_fill = any(m.el.w.kind == "fill" for m in slot)
         fill_want.append(max([m.natural() for m in slot if m.el.w.kind == "fill"] + [fixed[-1]]) if is_fill else None)
@@ -163,6 +167,10 @@ def render(
         left = 0
     elif left < 0:
         ctx.warn("content-clipped", "the content is longer than the label; the end is cut off")
+        budget = content_w
+        for i, w in enumerate(widths):  # later slots get what is left, so codes can shrink or fail
+            widths[i] = max(0, min(w, budget))
+            budget -= widths[i] + gap
     x = margin + max(0, left) // 2
     img = Image.new("L", (length, canvas.printable_px), 255)
     boxes: dict[int, tuple[int, int]] = {}
