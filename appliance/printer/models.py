@@ -64,6 +64,11 @@ class Model:
         """``G`` (0x47) for PT, ``g`` (0x67) for QL."""
         return 0x67 if self.family == "ql720" else 0x47
 
+    @property
+    def min_length_dots(self) -> int:
+        """Shortest label on tape/continuous media, in standard feed dots (31 on 128-pin heads)."""
+        return int(self.min_length_mm * self.dpi / 25.4)
+
     def feed_dpi(self, high_res: bool = False) -> int:
         return self.high_res_dpi if high_res else self.dpi
 
