@@ -170,13 +170,9 @@ def decode_job(data: bytes, model: Model | None = None) -> DecodedJob:
                 raise RasterDecodeError(f"raster line of {len(line)} bytes fits no known head", at)
             state.bpl = len(line)
         if len(line) > state.bpl:
-            raise RasterDecodeError(
-                f"raster line of {len(line)} bytes is longer than the head ({state.bpl})", at
-            )
+            raise RasterDecodeError(f"raster line of {len(line)} bytes is longer than the head ({state.bpl})", at)
         if len(line) < state.bpl:
-            raise RasterDecodeError(
-                f"raster line of {len(line)} bytes is shorter than the head ({state.bpl})", at
-            )
+            raise RasterDecodeError(f"raster line of {len(line)} bytes is shorter than the head ({state.bpl})", at)
         state.lines.append(line)
 
     while i < n:
@@ -294,7 +290,5 @@ def to_label_image(page: DecodedPage, media: Media) -> Image:
 
     raw = b"".join(page.lines).translate(_INVERT)
     head = PILImage.frombytes("1", (page.bytes_per_line * 8, len(page.lines)), raw)
-    area = head.crop(
-        (media.left_margin_pins, 0, media.left_margin_pins + media.printable_pins, len(page.lines))
-    )
+    area = head.crop((media.left_margin_pins, 0, media.left_margin_pins + media.printable_pins, len(page.lines)))
     return area.transpose(PILImage.Transpose.TRANSPOSE)

@@ -165,8 +165,7 @@ _QL720 = (
 )
 
 _TABLES: dict[str, dict[str, Media]] = {
-    family: {m.id: m for m in table}
-    for family, table in (("pt128", _PT128), ("pt560", _PT560), ("ql720", _QL720))
+    family: {m.id: m for m in table} for family, table in (("pt128", _PT128), ("pt560", _PT560), ("ql720", _QL720))
 }
 
 _ID = re.compile(
@@ -202,9 +201,7 @@ def media_for(model: Model, media_id: str) -> Media:
     try:
         return table[key]
     except KeyError:
-        raise MediaError(
-            f"{model.name} does not take media {media_id!r}; it takes: {', '.join(table)}"
-        ) from None
+        raise MediaError(f"{model.name} does not take media {media_id!r}; it takes: {', '.join(table)}") from None
 
 
 def media_from_status(model: Model, width_mm: int, media_type_code: int, length_mm: int = 0) -> Media | None:

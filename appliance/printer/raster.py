@@ -121,8 +121,7 @@ def validate_job(
         margin = model.default_margin_dots if margin_dots is None else margin_dots
         if not model.min_margin_dots <= margin <= model.max_margin_dots:
             raise RasterError(
-                f"margin must be {model.min_margin_dots}..{model.max_margin_dots} dots on {model.name}, "
-                f"not {margin}"
+                f"margin must be {model.min_margin_dots}..{model.max_margin_dots} dots on {model.name}, not {margin}"
             )
     for index, page in enumerate(pages):
         _check_page(index, model, media, page, high_res)
