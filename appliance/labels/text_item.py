@@ -30,37 +30,37 @@ class TextItem(Item):
         self.max_px = ctx.size_px(el.max_size, el.max_size_unit) if el.max_size else max(h, self.min_px)
         self.field = el.text.field_path or f"definition.{el.path}.text"
         self._natural: TextBlock | None = None
+        self._natural_note: tuple[str, str] | None = None
 
     def natural(self) -> int:
         if not self.paras:
             return 0
-        self._natural = self._choose(None)
+        self._natural, self._natural_note = self._choose(None)
         return ceil(self._natural.width * self.ctx.canvas.aspect)
 
     def _mm(self, dots: int, feed: bool) -> str:
         dpi = self.ctx.canvas.dpi_feed if feed else self.ctx.canvas.dpi_head
         return f"{dots * MM_PER_INCH / dpi:.1f}"
 
-    def _choose(self, max_w: int | None) -> TextBlock:
+    def _choose(self, max_w: int | None) -> tuple[TextBlock, tuple[str, str] | None]:
+        """The block to draw, and a (code, message) warning to emit if it is used."""
         el = self.el
         kw = {"max_w": max_w, "max_h": self.h, "max_lines": el.max_lines, "spacing": el.line_spacing}
         if el.size_unit == "fit":
             block = fit(self.paras, self.path, min_px=self.min_px, max_px=self.max_px, do_wrap=el.wrap, **kw)
             if block is None:
                 raise LabelError(self.field, self._too_big(max_w))
-            return block
+            return block, None
         px = self.ctx.size_px(el.size or 0, el.size_unit)
         block, fits = layout_at(self.paras, self.path, px, do_wrap=el.wrap, **kw)
         if fits:
-            return block
+            return block, None
         if el.shrink:
             smaller = fit(self.paras, self.path, min_px=self.min_px, max_px=px - 1, do_wrap=el.wrap, **kw)
             if smaller is None:
                 raise LabelError(self.field, self._too_big(max_w))
-            self.ctx.warn("text-shrunk", f"text shrunk from {px} to {smaller.px} dots to fit", el.path)
-            return smaller
-        self.ctx.warn("content-clipped", "text does not fit its box and was clipped", el.path)
-        return block
+            return smaller, ("text-shrunk", f"text shrunk from {px} to {smaller.px} dots to fit")
+        return block, ("content-clipped", "text does not fit its box and was clipped")
 
     def _too_big(self, max_w: int | None) -> str:
         first = " / ".join(self.paras)
@@ -75,9 +75,11 @@ class TextItem(Item):
             return
         aspect = self.ctx.canvas.aspect
         budget = max(0, floor(w / aspect))
-        block = self._natural
+        block, note = self._natural, self._natural_note
         if block is None or block.width > budget or self.el.wrap:
-            block = self._choose(budget)
+            block, note = self._choose(budget)
+        if note is not None:
+            self.ctx.warn(*note, self.el.path)
         tile = Image.new("L", (budget, self.h), 255)
         draw = ImageDraw.Draw(tile)
         f = font(block.path, block.px)
