@@ -73,7 +73,11 @@ class RasterSink:
     def _on_change(self, printer: VirtualPrinter) -> None:
         listening = self._server is not None
         if printer.offline == listening and (self._pending is None or self._pending.done()):
-            self._pending = asyncio.get_running_loop().create_task(self._reconcile())
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # changed outside the loop: applied on the next change inside it
+                return
+            self._pending = loop.create_task(self._reconcile())
 
     async def _reconcile(self) -> None:
         async with self._reconcile_lock:
