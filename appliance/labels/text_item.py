@@ -80,9 +80,16 @@ class TextItem(Item):
             block, note = self._choose(budget)
         if note is not None:
             self.ctx.warn(*note, self.el.path)
+        f = font(block.path, block.px)
+        direct = self.el.rotate == 0 and w == budget and block.width <= budget and block.height <= self.h
+        if direct:  # common case: no clipping, stretching or turning needed, so skip the tile
+            draw = ImageDraw.Draw(img)
+            top = self.y_in(block.height)
+            for i, (line, lw) in enumerate(zip(block.lines, block.widths, strict=True)):
+                draw.text((self.x_in(x, budget, lw), top + i * block.line_step), line, font=f, fill=0, anchor="la")
+            return
         tile = Image.new("L", (budget, self.h), 255)
         draw = ImageDraw.Draw(tile)
-        f = font(block.path, block.px)
         top = self.y_in(block.height) - self.y
         for i, (line, lw) in enumerate(zip(block.lines, block.widths, strict=True)):
             lx = self.x_in(0, budget, lw)

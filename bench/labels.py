@@ -1,0 +1,103 @@
+"""Label rendering benchmark: median time to render each built-in template.
+
+``python bench/labels.py`` prints a table; ``run()`` returns the rows for ``python -m bench``.
+Each row: figure, value (median ms), unit, target (ms on this machine; a Raspberry Pi is
+6–10× slower, so a few ms here keeps a Pi label well under 50 ms). When the raster encoder
+(appliance.printer.raster) is importable, render + encode is timed as well.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from appliance.labels import Canvas, TemplateRegistry, pt_canvas, ql_canvas, render
+
+TARGET_MS = 5.0
+FIELDS: dict[str, list[dict[str, object]]] = {
+    # several values per template so caches of one exact string do not flatter the figure
+    "text": [{"text": f"Cable box {i}", "line2": "Keller – Regal 3"} for i in range(8)],
+    "asset-tag": [{"name": f"Laptop {i}", "asset_id": f"IT-{i:06d}"} for i in range(8)],
+    "cable-flag": [{"text": f"SW1 P{i}", "cable_diameter_mm": 6} for i in range(8)],
+    "bin-label": [{"text": f"A-01-{i:02d}"} for i in range(8)],
+}
+TAPES: list[tuple[str, Canvas, str, str]] = [
+    ("PT 12 mm", pt_canvas(12, 70), "PT-P750W", "12mm"),
+    ("QL 62 mm", ql_canvas(62, 696), "QL-820NWB", "62mm"),
+]
+
+
+def _median_ms(fn: Callable[[int], object], repeat: int) -> float:
+    fn(0)  # warm-up: font and template caches
+    times = []
+    for i in range(repeat):
+        start = time.perf_counter()
+        fn(i)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def _encoder(model_name: str, media_id: str) -> Callable[[Any], bytes] | None:
+    try:
+        from appliance.printer.media import media_for
+        from appliance.printer.models import get_model
+        from appliance.printer.raster import encode_job
+    except ImportError:
+        return None
+    model = get_model(model_name)
+    media = media_for(model, media_id)
+    return lambda image: encode_job(model, media, [image])
+
+
+def run(repeat: int = 31) -> list[dict[str, Any]]:
+    registry = TemplateRegistry()
+    rows: list[dict[str, Any]] = []
+    for tape_name, canvas, model_name, media_id in TAPES:
+        encode = _encoder(model_name, media_id)
+        for name, samples in FIELDS.items():
+            template = registry.get(name)
+
+            def one(i: int, t=template, s=samples, c=canvas) -> object:
+                return render(t, s[i % len(s)], c)
+
+            rows.append(
+                {
+                    "figure": f"render {name} ({tape_name})",
+                    "value": round(_median_ms(one, repeat), 3),
+                    "unit": "ms",
+                    "target": TARGET_MS,
+                }
+            )
+            if encode is not None:
+
+                def both(i: int, one=one, encode=encode) -> object:
+                    return encode(one(i).image)
+
+                rows.append(
+                    {
+                        "figure": f"render+encode {name} ({tape_name}, {model_name})",
+                        "value": round(_median_ms(both, repeat), 3),
+                        "unit": "ms",
+                        "target": TARGET_MS * 2,
+                    }
+                )
+    return rows
+
+
+def main() -> None:
+    rows = run()
+    width = max(len(r["figure"]) for r in rows)
+    print(f"{'figure':<{width}}  {'median':>9}  {'target':>8}")
+    for r in rows:
+        print(f"{r['figure']:<{width}}  {r['value']:>6.2f} {r['unit']}  {r['target']:>5.1f} {r['unit']}")
+
+
+if __name__ == "__main__":
+    main()
