@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from rpc.dispatcher import CallContext, CallRecord, Dispatcher
+from rpc.errors import NotAllowed
 
 from . import logs
 from .clock import now_text
-from .config import Settings, parse_listen
+from .config import PrinterSettings, Settings, SnmpSettings, parse_listen
 from .events import EventBus
 from .store import migrate
 from .store.db import Database
@@ -39,7 +40,11 @@ class Appliance:
         self.stopping = False
         self.migration_head: str | None = None
         self.printers: list[Any] = []
+        self.queue: Any = None
         self.simulator: Any = None
+        self.registry: Any = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.last_problem: str | None = None
         self.listeners: Any = None
         self.dispatcher: Dispatcher | None = None
         self._stop_event = asyncio.Event()
@@ -47,10 +52,10 @@ class Appliance:
     # --- wiring ------------------------------------------------------------------------------
 
     def handlers(self) -> dict[str, Any]:
-        from .api import server
+        from .api import jobs, printers, server, stats, templates
 
         found: dict[str, Any] = {}
-        for module in (server,):
+        for module in (server, printers, templates, jobs, stats):
             found.update(module.handlers(self))
         return found
 
@@ -76,21 +81,151 @@ class Appliance:
 
     # --- life cycle --------------------------------------------------------------------------
 
+    @property
+    def marker(self) -> Path:
+        """Exists while a start is under way; found at the next start, it means that start never got ready."""
+        return self.settings.state_dir / "starting.marker"
+
     async def start(self) -> None:
         settings = self.settings
         state_dir = settings.state_dir
         state_dir.mkdir(parents=True, exist_ok=True)
+        self.safe_mode = self.marker.exists()
+        self.marker.write_text(now_text())
+        if self.safe_mode:
+            log.warning("appliance.safe_mode", why="the previous start never reached ready; queues stay paused and "
+                        "printers are not contacted until printer.resume")
         migration_state = await asyncio.to_thread(migrate.ensure_head, settings.db_path)
         self.migration_head = migration_state.head
         await self.db.open()
+        await self._start_printers()
         self.dispatcher = self.build_dispatcher()
         await self._start_listeners()
+        self._tasks.append(asyncio.get_running_loop().create_task(self._housekeeping(), name="housekeeping"))
+        self.marker.unlink(missing_ok=True)
         self.ready = True
         self.notifier.ready(self.status_line())
         if settings.server.watchdog:
             self.notifier.start_watchdog()
         log.info("appliance.ready", url=self.listeners.url, socket=str(settings.socket_path),
                  state_dir=str(state_dir), printers=len(self.printers), safe_mode=self.safe_mode)
+
+    async def _start_printers(self) -> None:
+        from .labels.registry import TemplateRegistry
+        from .queue import runtime
+        from .queue.service import JobQueue
+        from .store import printers as printer_store
+
+        settings = self.settings
+        self.registry = TemplateRegistry.from_state_dir(settings.state_dir, font_dirs=tuple(settings.labels.font_dirs))
+        self.registry.list()  # parse built-ins and user templates once, now, not on the first request
+        if settings.printers:
+            built = [runtime.build(p, settings.queue) for p in settings.printers]
+        else:
+            built = [await self._start_virtual_printer()]
+        for printer in built:
+            printer.monitor.on_change = self._status_changed_for(printer)
+        self.printers = built
+        await printer_store.upsert(self.db, [
+            {"id": p.id, "name": p.name, "model": p.model.name, "uri": p.uri,
+             "media": p.configured_media.id if p.configured_media else None} for p in built])
+        self.queue = JobQueue(self.db, self.events, self.registry, built)
+        if not self.safe_mode:
+            for printer in built:
+                printer.monitor.start()
+        await self.queue.start(safe_mode=self.safe_mode)
+
+    async def _start_virtual_printer(self) -> Any:
+        """No printer configured: the embedded virtual printer (labels land as PNGs in <state_dir>/printed/)."""
+        from .queue import runtime
+        from .simulator.runner import Simulator
+
+        sim_settings = self.settings.simulator
+        speed = None if sim_settings.speed == "instant" else float(sim_settings.speed)
+        self.simulator = Simulator(sim_settings.model, sim_settings.tape,
+                                   snmp=("127.0.0.1", 0) if sim_settings.snmp else None,
+                                   out_dir=self.settings.state_dir / "printed", speed=speed)
+        await self.simulator.start()
+        printer = PrinterSettings(name="virtual", model=sim_settings.model, uri=f"virtual://{sim_settings.model}",
+                                  media=sim_settings.tape, poll_interval_s=5.0, busy_poll_interval_s=0.1,
+                                  snmp=SnmpSettings(enabled=sim_settings.snmp, host="127.0.0.1", timeout=0.5))
+        return runtime.build(printer, self.settings.queue, connect_uri=self.simulator.uri,
+                             snmp_port=self.simulator.snmp_port, virtual=True)
+
+    def _status_changed_for(self, printer: Any) -> Any:
+        from .store import printers as printer_store
+
+        def changed(snapshot: Any) -> None:
+            wire = {"printer_id": printer.id, "name": printer.name, "paused": printer.paused, **snapshot.to_wire()}
+            self.events.publish("printers", "notify_printer_status", wire)
+            if snapshot.reasons:
+                self.last_problem = f"{printer.name}: {snapshot.describe()[0]}"
+            media = snapshot.media.id if snapshot.media else None
+            if self.db.is_open:
+                task = asyncio.get_running_loop().create_task(printer_store.save_status(
+                    self.db, printer.id, snapshot.state, list(snapshot.reasons), media,
+                    {"source": snapshot.source, "last_error": snapshot.last_error}))
+                self._tasks.append(task)
+                task.add_done_callback(self._tasks.remove)
+            if printer.worker is not None:
+                printer.worker.wake()
+
+        return changed
+
+    async def _housekeeping(self) -> None:
+        """Prune history now and then; keep systemd's STATUS= line current."""
+        from .store import history
+
+        history_settings = self.settings.history
+        last_prune = 0.0
+        last_status = ""
+        while True:
+            if time.monotonic() - last_prune > history_settings.prune_interval_s:
+                last_prune = time.monotonic()
+                try:
+                    pruned = await history.prune(self.db, keep_days=history_settings.keep_days,
+                                                 keep_jobs=history_settings.keep_jobs,
+                                                 artifact_days=history_settings.artifact_days)
+                    if any(pruned.values()):
+                        log.info("history.pruned", **pruned)
+                except Exception as exc:
+                    log.error("history.prune_failed", error=str(exc))
+            line = await self.status_text()
+            if line != last_status:
+                self.notifier.status(line)
+                last_status = line
+            await asyncio.sleep(5.0)
+
+    async def status_text(self) -> str:
+        parts = ["SAFE MODE (queues paused; printer.resume to leave)"] if self.safe_mode else []
+        for printer in self.printers:
+            snap = printer.monitor.snapshot
+            media = snap.media.id if snap.media else "no tape"
+            parts.append(f"{printer.name}: {snap.state}, {media}")
+        if self.queue is not None and self.db.is_open:
+            try:
+                totals = (await self.queue.status())["totals"]
+                parts.append(f"{totals['pending']} pending, {totals['stopped']} stopped")
+            except Exception:
+                pass
+        if self.last_problem:
+            parts.append(f"last problem: {self.last_problem}")
+        return "; ".join(parts)
+
+    def check_accepting(self) -> None:
+        if self.stopping:
+            raise NotAllowed("the appliance is shutting down; try again in a moment",
+                             {"field": "server", "reason": "shutting down"})
+
+    async def leave_safe_mode(self) -> None:
+        if not self.safe_mode:
+            return
+        self.safe_mode = False
+        log.info("appliance.safe_mode_left")
+        for printer in self.printers:
+            printer.monitor.start()
+            if printer.worker is not None and not printer.paused:
+                printer.worker.resume()
 
     async def _start_listeners(self) -> None:
         from .web import app as web_app
@@ -99,7 +234,6 @@ class Appliance:
         assert self.dispatcher is not None
         host, port = parse_listen(self.settings.server.listen)
         app = web_app.build(self.dispatcher, self.readiness, max_body=self.settings.server.max_body_bytes)
-        app["appliance"] = self
         self.listeners = Listeners(
             app,
             host=host,
@@ -113,7 +247,7 @@ class Appliance:
 
     def status_line(self) -> str:
         mode = "SAFE MODE, queues paused; " if self.safe_mode else ""
-        return f"{mode}{len(self.printers)} printer(s)"
+        return f"{mode}{len(self.printers)} printer(s) ready"
 
     def request_stop(self) -> None:
         self._stop_event.set()
@@ -127,11 +261,36 @@ class Appliance:
         self.stopping = True
         self.notifier.stopping("shutting down")
         log.info("appliance.stopping")
-        if self.listeners is not None:
-            await self.listeners.stop()
-        await self.db.close()
-        await self.notifier.close()
+        for step in self._stop_steps():
+            try:
+                await step()
+            except Exception as exc:  # keep stopping: every later step still matters
+                log.error("appliance.stop_step_failed", step=step.__qualname__, error=str(exc))
         log.info("appliance.stopped")
+
+    def _stop_steps(self) -> list[Any]:
+        """Reverse of start: workers finish the label being sent, then listeners, monitors, simulator, DB."""
+        steps: list[Any] = [self._cancel_tasks]
+        if self.queue is not None:
+            timeout = self.settings.server.shutdown_timeout_s
+
+            async def stop_workers() -> None:
+                await self.queue.stop(timeout)
+
+            steps.append(stop_workers)
+        if self.listeners is not None:
+            steps.append(self.listeners.stop)
+        steps += [printer.monitor.stop for printer in self.printers]
+        if self.simulator is not None:
+            steps.append(self.simulator.stop)
+        steps += [self.db.close, self.notifier.close]
+        return steps
+
+    async def _cancel_tasks(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
 
 
 async def serve(settings: Settings, *, ready_file: Path | None = None) -> int:

@@ -141,12 +141,13 @@ class Settings:
         return self.state_dir / "appliance.db"
 
 
-def default_state_dir() -> Path:
+def default_state_dir(env: typing.Mapping[str, str] | None = None) -> Path:
     """`$STATE_DIRECTORY` (systemd) else the user's state dir (XDG)."""
-    systemd = os.environ.get("STATE_DIRECTORY")
+    env = os.environ if env is None else env
+    systemd = env.get("STATE_DIRECTORY")
     if systemd:
         return Path(systemd.split(":")[0])
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "label-appliance"
 
 
@@ -352,7 +353,7 @@ def load(
         raise TypeError
     settings.source = str(file) if file else "defaults"
     if not settings.server.state_dir:
-        settings.server.state_dir = str(default_state_dir())
+        settings.server.state_dir = str(default_state_dir(env))
     settings.server.state_dir = str(Path(settings.server.state_dir).expanduser().absolute())
     _validate(settings)
     return settings

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-CALLER_KEY = "appliance.caller"
-
 
 @dataclass(frozen=True)
 class Caller:
@@ -15,6 +13,9 @@ class Caller:
     peer: str
     scope: str | None  # "trusted" (unix socket), "admin", "read", or None (no valid token)
     token_name: str | None = None
+
+
+CALLER_KEY: web.RequestKey[Caller] = web.RequestKey("caller", Caller)
 
 
 def transport_of(request: web.Request) -> tuple[str, str]:

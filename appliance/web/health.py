@@ -12,7 +12,7 @@ from rpc.wirejson import dumps
 from .. import __version__
 
 HEALTH_JSON = "application/health+json"
-READINESS_KEY: web.AppKey[Callable[[], Awaitable[dict[str, Any]]]] = web.AppKey("readiness", object)  # type: ignore[arg-type]
+READINESS_KEY: web.AppKey[Callable[[], Awaitable[dict[str, Any]]]] = web.AppKey("readiness")
 
 
 async def handle_healthz(request: web.Request) -> web.Response:

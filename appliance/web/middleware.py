@@ -12,7 +12,7 @@ from aiohttp import web
 from .. import logs
 
 log = logs.get("appliance.http")
-REQUEST_ID_KEY = "appliance.request_id"
+REQUEST_ID_KEY: web.RequestKey[str] = web.RequestKey("request_id", str)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -1,0 +1,279 @@
+"""One status loop per printer and its in-memory cache.
+
+Probes every `interval` seconds (every `busy_interval` while a job prints), keeps the
+last answer with its time, and after `offline_after` failures in a row says the
+printer is offline while keeping its last known media. Callers read `snapshot`
+(never waiting for the printer) and get `on_change` calls when state, reasons or
+media change; page-counter moves only wake `wait_change` waiters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from .media import Media, media_from_status
+from .models import Model
+from .status import PrinterStatus, describe
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    status: PrinterStatus | None
+    source: str  # "snmp" or "transport"
+    page_count: int | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+Prober = Callable[[], Awaitable[ProbeResult | None]]
+
+
+@dataclass(frozen=True)
+class StatusSnapshot:
+    state: str  # idle | printing | stopped | offline | unknown
+    reasons: tuple[str, ...]
+    media: Media | None
+    media_source: str  # status | config | last-known | none
+    source: str  # snmp | transport | config
+    captured_at: datetime | None = None
+    captured_monotonic: float | None = None
+    last_error: str | None = None
+    failures: int = 0
+    page_count: int | None = None
+    status: PrinterStatus | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def age_s(self) -> float | None:
+        if self.captured_monotonic is None:
+            return None
+        return round(time.monotonic() - self.captured_monotonic, 3)
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """What counts as a change worth storing and announcing."""
+        return (self.state, self.reasons, self.media.id if self.media else None, self.last_error is not None)
+
+    def describe(self) -> list[str]:
+        return [describe(reason) for reason in self.reasons]
+
+    def to_wire(self) -> dict[str, Any]:
+        status = self.status
+        media = None
+        if self.media is not None:
+            media = {
+                "id": self.media.id,
+                "width_mm": self.media.width_mm,
+                "kind": self.media.kind,
+                "length_mm": self.media.length_mm,
+                "source": self.media_source,
+                "tape_color": status.tape_color if status and self.media_source == "status" else None,
+                "text_color": status.text_color if status and self.media_source == "status" else None,
+            }
+        return {
+            "state": self.state,
+            "reasons": list(self.reasons),
+            "descriptions": self.describe(),
+            "media": media,
+            "source": self.source,
+            "captured_at": self.captured_at,
+            "age_s": self.age_s,
+            "last_error": self.last_error,
+            "consecutive_failures": self.failures,
+            "page_count": self.page_count,
+            "errors": list(status.errors) if status else [],
+            "phase": status.phase if status else None,
+            "info": self.info,
+        }
+
+
+def _initial(configured: Media | None, probing: bool) -> StatusSnapshot:
+    return StatusSnapshot(
+        state="unknown",
+        reasons=(),
+        media=configured,
+        media_source="config" if configured else "none",
+        source="snmp" if probing else "config",
+    )
+
+
+class StatusMonitor:
+    def __init__(
+        self,
+        model: Model,
+        configured_media: Media | None,
+        prober: Prober | None,
+        *,
+        interval: float = 10.0,
+        busy_interval: float = 1.0,
+        offline_after: int = 3,
+        on_change: Callable[[StatusSnapshot], None] | None = None,
+        probe_while_busy: bool = True,
+    ) -> None:
+        self.model = model
+        self.configured_media = configured_media
+        self.prober = prober
+        self.interval = interval
+        self.busy_interval = busy_interval
+        self.offline_after = offline_after
+        self.on_change = on_change
+        self.probe_while_busy = probe_while_busy  # a USB status request must not interrupt printing
+        self.snapshot = _initial(configured_media, prober is not None)
+        self.probes = 0
+        self._busy = 0
+        self._wake = asyncio.Event()
+        self._changed = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+        self._probe_lock = asyncio.Lock()
+
+    @property
+    def effective_interval(self) -> float:
+        return self.busy_interval if self._busy else self.interval
+
+    def start(self) -> None:
+        if self.prober is not None and self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._loop(), name="status-monitor")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    @contextlib.contextmanager
+    def busy(self) -> Any:
+        """Poll at the busy interval while a job is being printed."""
+        self._busy += 1
+        self._wake.set()
+        try:
+            yield
+        finally:
+            self._busy -= 1
+
+    async def _loop(self) -> None:
+        while True:
+            if self.probe_while_busy or not self._busy:
+                await self.probe_now()
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.effective_interval)
+
+    async def probe_now(self) -> StatusSnapshot:
+        """Probe once (bounded by the prober's own timeout) and update the cache."""
+        if self.prober is None:
+            return self.snapshot
+        async with self._probe_lock:
+            self.probes += 1
+            try:
+                result = await self.prober()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._update(self._failed(str(exc) or type(exc).__name__))
+            else:
+                self._update(self._succeeded(result) if result is not None else self.snapshot)
+            return self.snapshot
+
+    def _succeeded(self, result: ProbeResult) -> StatusSnapshot:
+        status = result.status
+        if status is None:
+            return replace(self.snapshot, state="unknown", reasons=(), source=result.source, last_error=None,
+                           failures=0, captured_at=datetime.now(UTC), captured_monotonic=time.monotonic(),
+                           page_count=result.page_count, info=result.info)
+        loaded = None
+        if status.media_width_mm:
+            loaded = media_from_status(self.model, status.media_width_mm, status.media_type_code,
+                                       status.media_length_mm)
+        reasons = tuple(status.reasons)
+        if loaded is not None:
+            media, media_source = loaded, "status"
+        elif "cover-open" in reasons and self.snapshot.media is not None:
+            media, media_source = self.snapshot.media, "last-known"  # cover open zeroes the media fields
+        elif "media-needed" in reasons:
+            media, media_source = None, "none"
+        else:
+            media, media_source = self.configured_media, "config" if self.configured_media else "none"
+        return StatusSnapshot(
+            state=status.state,
+            reasons=reasons,
+            media=media,
+            media_source=media_source,
+            source=result.source,
+            captured_at=datetime.now(UTC),
+            captured_monotonic=time.monotonic(),
+            last_error=None,
+            failures=0,
+            page_count=result.page_count,
+            status=status,
+            info=result.info,
+        )
+
+    def _failed(self, error: str) -> StatusSnapshot:
+        failures = self.snapshot.failures + 1
+        if failures >= self.offline_after:
+            media_source = "last-known" if self.snapshot.media is not None else "none"
+            return replace(self.snapshot, state="offline", reasons=("printer-offline",), last_error=error,
+                           failures=failures, media_source=media_source)
+        return replace(self.snapshot, last_error=error, failures=failures)
+
+    def _update(self, new: StatusSnapshot) -> None:
+        old = self.snapshot
+        self.snapshot = new
+        if new.key != old.key and self.on_change is not None:
+            self.on_change(new)
+        if new.key != old.key or new.page_count != old.page_count or new.captured_at != old.captured_at:
+            asyncio.get_running_loop().create_task(self._notify())
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_change(self, timeout: float) -> bool:
+        """Wait for the next probe result (or `timeout`); True if one came."""
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait(), timeout)
+            except TimeoutError:
+                return False
+            return True
+
+    def kick(self) -> None:
+        """Probe soon (e.g. right after a job was sent)."""
+        self._wake.set()
+
+
+def snmp_prober(host: str, *, port: int, community: str, timeout: float, retries: int, version: str) -> Prober:
+    """A prober over SNMP (pysnmp is imported on first use, not at server start)."""
+
+    async def run() -> ProbeResult:
+        from . import snmp
+
+        result = await snmp.probe(host, port=port, community=community, timeout=timeout, retries=retries,
+                                  version="v1" if version == "1" else "auto")
+        if result.status is None and result.status_block is None:
+            raise RuntimeError("the printer's SNMP agent has no Brother status block")
+        info = {k: v for k, v in (("sys_name", result.sys_name), ("serial", result.serial),
+                                  ("sys_descr", result.sys_descr), ("round_trip_ms", round(result.round_trip_ms, 2)),
+                                  ("device_id", result.device_id or None)) if v}
+        return ProbeResult(result.status, "snmp", result.page_count, info)
+
+    return run
+
+
+def transport_prober(request_status: Callable[[], Awaitable[bytes | None]]) -> Prober:
+    """A prober that asks the printer over its transport (`ESC i S`) where the model answers."""
+    from .status import parse_status
+
+    async def run() -> ProbeResult | None:
+        block = await request_status()
+        if block is None:
+            return None
+        return ProbeResult(parse_status(block), "transport")
+
+    return run

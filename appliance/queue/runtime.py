@@ -1,0 +1,114 @@
+"""A configured printer at run time: model, media, status monitor, transport, queue worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+from ..config import PrinterSettings, QueueSettings
+from ..labels.geometry import Canvas
+from ..printer.identity import printer_id
+from ..printer.media import Media, media_for, media_table
+from ..printer.models import Model, get_model
+from ..printer.monitor import StatusMonitor, snmp_prober, transport_prober
+from ..printer.transport import Transport, open_transport
+
+
+@dataclass(eq=False)
+class PrinterRuntime:
+    name: str
+    model: Model
+    uri: str  # identity, shown to people
+    connect_uri: str  # where the bytes go (differs only for the embedded virtual printer)
+    configured_media: Media | None
+    settings: PrinterSettings
+    queue_settings: QueueSettings
+    monitor: StatusMonitor
+    virtual: bool = False
+    paused: bool = False
+    worker: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return printer_id(self.model.name, self.uri)
+
+    def transport(self) -> Transport:
+        q = self.queue_settings
+        return open_transport(self.connect_uri, connect_timeout=q.connect_timeout_s, write_timeout=q.write_timeout_s)
+
+    def current_media(self) -> Media | None:
+        return self.monitor.snapshot.media
+
+    def media_named(self, media_id: str) -> Media:
+        return media_for(self.model, media_id)
+
+    def capabilities(self) -> dict[str, Any]:
+        m = self.model
+        return {
+            "family": m.family,
+            "head_pins": m.head_pins,
+            "dpi": m.dpi,
+            "high_res": m.high_res,
+            "high_res_dpi": m.high_res_dpi,
+            "needs_compression": m.needs_compression,
+            "cut_every": m.supports_cut_every,
+            "half_cut": m.supports_half_cut,
+            "chain": m.supports_chain,
+            "status_over_tcp": m.answers_status_request_tcp,
+            "status_over_snmp": self.settings.snmp.enabled and self.connect_uri.startswith("tcp://"),
+            "media": sorted(media_table(m)),
+        }
+
+    def to_wire(self) -> dict[str, Any]:
+        media = self.current_media()
+        return {
+            "id": self.id,
+            "name": self.name,
+            "model": self.model.name,
+            "uri": self.uri,
+            "virtual": self.virtual,
+            "media": media.id if media else None,
+            "configured_media": self.configured_media.id if self.configured_media else None,
+            "paused": self.paused,
+            "state": self.monitor.snapshot.state,
+            "capabilities": self.capabilities(),
+        }
+
+
+def canvas_for(media: Media, *, high_res: bool = False) -> Canvas:
+    """The renderer's view of a medium: printable pins, resolutions, length limits."""
+    shortest, longest = media.length_limits_dots(high_res)
+    return Canvas(
+        printable_px=media.printable_pins,
+        dpi_feed=media.feed_dpi(high_res),
+        dpi_head=media.dpi,
+        tape_width_mm=media.width_mm,
+        min_length_px=shortest,
+        max_length_px=longest,
+        fixed_length_px=longest if media.is_die_cut else None,
+        media_id=media.id,
+    )
+
+
+def build(settings: PrinterSettings, queue: QueueSettings, *, connect_uri: str | None = None,
+          snmp_port: int | None = None, virtual: bool = False) -> PrinterRuntime:
+    """Raises ValueError (UnknownModelError, MediaError) naming what is wrong in the printer's config."""
+    model = get_model(settings.model)
+    media = media_for(model, settings.media) if settings.media else None
+    target = connect_uri or settings.uri
+    prober = None
+    parsed = urlparse(target)
+    if settings.snmp.enabled and parsed.scheme == "tcp":
+        snmp = settings.snmp
+        prober = snmp_prober(snmp.host or parsed.hostname or "127.0.0.1", port=snmp_port or snmp.port,
+                             community=snmp.community, timeout=snmp.timeout, retries=snmp.retries,
+                             version=snmp.version)
+    elif parsed.scheme == "usb":
+        prober = transport_prober(open_transport(target).request_status)
+    monitor = StatusMonitor(model, media, prober, interval=settings.poll_interval_s,
+                            busy_interval=settings.busy_poll_interval_s, offline_after=settings.offline_after,
+                            probe_while_busy=parsed.scheme != "usb")
+    return PrinterRuntime(settings.name, model, settings.uri, target, media, settings, queue, monitor,
+                          virtual=virtual)

@@ -1,0 +1,313 @@
+"""The print queue as the API sees it: submit, preview, reprint, cancel/hold/release, pause/resume.
+
+Validation and rendering happen before anything is stored, so a mistake goes back to
+the caller; the job and its artifact are then written in one transaction and the
+printer's worker is woken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import sqlite3
+from typing import Any
+
+from rpc.errors import InvalidParams, NotAllowed, NotFound, RpcError
+
+from .. import logs
+from ..events import EventBus
+from ..labels.errors import LabelError
+from ..labels.registry import TemplateRegistry
+from ..printer.media import MediaError
+from ..printer.raster import RasterError
+from ..store import jobs
+from ..store import printers as printer_store
+from ..store.db import Database
+from .render import Rendered, encode_stored_page, render_for
+from .runtime import PrinterRuntime
+from .worker import Worker
+
+log = logs.get("appliance.queue")
+
+
+def label_error(exc: LabelError) -> RpcError:
+    if exc.kind == "not_found":
+        return NotFound(f"{exc.field}: {exc.reason}", {"field": exc.field, "reason": exc.reason})
+    if exc.kind == "state":
+        return NotAllowed(f"{exc.field}: {exc.reason}", {"field": exc.field, "reason": exc.reason})
+    return InvalidParams(exc.field, exc.reason)
+
+
+class JobQueue:
+    def __init__(self, db: Database, events: EventBus, registry: TemplateRegistry,
+                 printers: list[PrinterRuntime]) -> None:
+        self.db = db
+        self.events = events
+        self.registry = registry
+        self.printers = {p.id: p for p in printers}
+        self._queue_publish_pending = False
+        self._submit_lock = asyncio.Lock()
+
+    # --- life cycle --------------------------------------------------------------------------
+
+    async def start(self, *, safe_mode: bool) -> list[int]:
+        interrupted = await jobs.recover(self.db)
+        paused = await printer_store.paused(self.db)
+        for runtime in self.printers.values():
+            runtime.paused = paused.get(runtime.id, False)
+            runtime.worker = Worker(runtime, self.db, publish_job=self.publish_job,
+                                    publish_queue=self.publish_queue, paused=runtime.paused or safe_mode)
+            runtime.worker.start()
+        if interrupted:
+            log.warning("queue.interrupted_jobs", jobs=interrupted)
+        return interrupted
+
+    async def stop(self, timeout: float) -> None:
+        await asyncio.gather(*(p.worker.stop(timeout) for p in self.printers.values() if p.worker is not None))
+
+    # --- events ------------------------------------------------------------------------------
+
+    def publish_job(self, job: dict[str, Any]) -> None:
+        self.events.publish("jobs", "notify_job_updated", job)
+
+    def publish_queue(self) -> None:
+        """Coalesced: many job changes in a burst make one queue notification."""
+        if self._queue_publish_pending:
+            return
+        self._queue_publish_pending = True
+        asyncio.get_running_loop().call_later(0.05, lambda: asyncio.ensure_future(self._publish_queue_now()))
+
+    async def _publish_queue_now(self) -> None:
+        self._queue_publish_pending = False
+        if self.db.is_open:
+            self.events.publish("queue", "notify_queue_changed", await self.status())
+
+    # --- lookups -----------------------------------------------------------------------------
+
+    def printer(self, printer_id: str | None) -> PrinterRuntime:
+        if printer_id is None:
+            if len(self.printers) == 1:
+                return next(iter(self.printers.values()))
+            raise InvalidParams("printer_id", f"is required: {len(self.printers)} printers are configured")
+        runtime = self.printers.get(printer_id)
+        if runtime is None:
+            raise NotFound(f"No printer {printer_id}", {"field": "printer_id", "reason": "no such printer"})
+        return runtime
+
+    async def job_row(self, job_id: int) -> sqlite3.Row:
+        row = await jobs.get(self.db, job_id)
+        if row is None:
+            raise NotFound(f"No job {job_id}", {"field": "job_id", "reason": "no such job"})
+        return row
+
+    async def job(self, job_id: int) -> dict[str, Any]:
+        return await self.describe(await self.job_row(job_id))
+
+    async def describe(self, row: sqlite3.Row) -> dict[str, Any]:
+        job = jobs.to_wire(row)
+        job["position"] = await jobs.position(self.db, row)
+        runtime = self.printers.get(row["printer_id"])
+        job["printer_name"] = runtime.name if runtime else None
+        return job
+
+    # --- rendering ---------------------------------------------------------------------------
+
+    def render(self, runtime: PrinterRuntime, template: str, fields: dict[str, Any], tape: str | None) -> Rendered:
+        try:
+            return render_for(self.registry, runtime, template, fields, tape=tape)
+        except LabelError as exc:
+            raise label_error(exc) from None
+
+    def preview(self, template: str, fields: dict[str, Any], printer_id: str | None,
+                tape: str | None) -> dict[str, Any]:
+        runtime = self.printer(printer_id)
+        rendered = self.render(runtime, template, fields, tape)
+        result = rendered.result
+        return {
+            "png": base64.b64encode(rendered.preview()).decode(),
+            "mime": "image/png",
+            "width_px": result.image.width,
+            "height_px": result.image.height,
+            "length_mm": round(result.length_mm, 2),
+            "width_mm": result.width_mm,
+            "printable_width_mm": round(rendered.media.printable_width_mm, 2),
+            "dpi": {"feed": result.canvas.dpi_feed, "head": result.canvas.dpi_head},
+            "tape": {"id": rendered.media.id, "width_mm": rendered.media.width_mm, "kind": rendered.media.kind},
+            "printer_id": runtime.id,
+            "template": result.template,
+            "template_version": result.version,
+            "fields": dict(result.fields),
+            "warnings": [w.to_dict() for w in result.warnings],
+        }
+
+    # --- submitting --------------------------------------------------------------------------
+
+    async def submit(self, template: str, fields: dict[str, Any] | None, copies: int, printer_id: str | None,
+                     hold: bool, idempotency_key: str | None) -> dict[str, Any]:
+        fields = fields or {}
+        if idempotency_key is not None:
+            existing = await jobs.by_idempotency_key(self.db, idempotency_key)
+            if existing is not None:
+                return await self._same_request(existing, template, copies)
+        runtime = self.printer(printer_id)
+        rendered = self.render(runtime, template, fields, None)
+        try:
+            raster = rendered.raster(runtime, copies)
+        except (RasterError, MediaError) as exc:
+            raise NotAllowed(f"cannot encode this label for {runtime.model.name}: {exc}",
+                             {"field": "template", "reason": str(exc)}) from None
+        new = jobs.NewJob(
+            printer_id=runtime.id, state="held" if hold else "pending", template=rendered.result.template,
+            template_version=rendered.result.version, fields=dict(rendered.result.fields), copies=copies,
+            media=rendered.media.id, length_mm=round(rendered.result.length_mm, 2), raster=raster,
+            preview=rendered.page_png, idempotency_key=idempotency_key)
+        row = await self._insert(new, [jobs.step("queued", new.state, copies=copies, media=new.media,
+                                                 warnings=[w.to_dict() for w in rendered.result.warnings] or None)])
+        if row["idempotency_key"] is not None and row["template"] != template:  # pragma: no cover - defensive
+            raise NotAllowed("idempotency_key already used")
+        return await self._accepted(runtime, row)
+
+    async def _insert(self, new: jobs.NewJob, steps: list[jobs.Step]) -> sqlite3.Row:
+        try:
+            return await jobs.insert(self.db, new, steps)
+        except sqlite3.IntegrityError:
+            if new.idempotency_key is None:
+                raise
+            existing = await jobs.by_idempotency_key(self.db, new.idempotency_key)  # a concurrent twin won
+            if existing is None:
+                raise
+            return existing
+
+    async def _same_request(self, existing: sqlite3.Row, template: str, copies: int) -> dict[str, Any]:
+        if existing["template"] != template or existing["copies"] != copies:
+            raise NotAllowed("idempotency_key was already used for a different request",
+                             {"field": "idempotency_key", "reason": f"already used by job {existing['id']}",
+                              "job_id": existing["id"]})
+        job = await self.describe(existing)
+        job["duplicate"] = True
+        return job
+
+    async def _accepted(self, runtime: PrinterRuntime, row: sqlite3.Row) -> dict[str, Any]:
+        job = await self.describe(row)
+        self.publish_job(jobs.to_wire(row))
+        self.publish_queue()
+        if runtime.worker is not None:
+            runtime.worker.wake()
+        return job
+
+    async def reprint(self, job_id: int, rerender: bool, copies: int | None) -> dict[str, Any]:
+        """A new job with origin_job_id: the stored raster byte for byte, or rendered again."""
+        original = await self.job_row(job_id)
+        runtime = self.printers.get(original["printer_id"])
+        if runtime is None:
+            raise NotAllowed("the printer of that job is no longer configured",
+                             {"field": "job_id", "reason": "printer gone"})
+        count = copies or original["copies"]
+        step_detail: dict[str, Any] = {"origin_job_id": job_id, "rerender": rerender}
+        if rerender:
+            import json
+
+            rendered = self.render(runtime, original["template"], json.loads(original["fields"]), None)
+            try:
+                raster = rendered.raster(runtime, count)
+            except (RasterError, MediaError) as exc:
+                raise NotAllowed(str(exc), {"field": "job_id", "reason": str(exc)}) from None
+            template_version, media_id, length = rendered.result.version, rendered.media.id, rendered.result.length_mm
+            page, fields = rendered.page_png, dict(rendered.result.fields)
+        else:
+            art = await jobs.artifact(self.db, job_id)
+            if art is None:
+                raise NotAllowed("that job's raster was pruned; reprint it with rerender=true",
+                                 {"field": "rerender", "reason": "artifact pruned"})
+            page = art["preview"]
+            raster = art["raster"] if count == original["copies"] else encode_stored_page(
+                runtime, runtime.media_named(original["media"]), page, count)
+            template_version, media_id, length = original["template_version"], original["media"], original["length_mm"]
+            import json
+
+            fields = json.loads(original["fields"])
+        new = jobs.NewJob(
+            printer_id=runtime.id, state="pending", template=original["template"], template_version=template_version,
+            fields=fields, copies=count, media=media_id, length_mm=round(length, 2), raster=raster, preview=page,
+            origin_job_id=job_id)
+        row = await jobs.insert(self.db, new, [jobs.step("queued", "pending", **step_detail)])
+        return await self._accepted(runtime, row)
+
+    # --- changing jobs and printers ----------------------------------------------------------
+
+    async def _move(self, job_id: int, allowed: tuple[str, ...], to: str, event: str,
+                    reasons: tuple[str, ...] = ()) -> dict[str, Any]:
+        row = await self.job_row(job_id)
+        moved = await jobs.transition(self.db, job_id, allowed_from=allowed, to=to, reasons=reasons,
+                                      steps=[jobs.step(event, to)], completed=to == "canceled")
+        if moved is None:
+            raise NotAllowed(f"job {job_id} is {row['state']}; {event} needs it {' or '.join(allowed)}",
+                             {"field": "job_id", "reason": f"job is {row['state']}", "state": row["state"]})
+        runtime = self.printers.get(moved["printer_id"])
+        if runtime is not None and runtime.worker is not None:
+            runtime.worker.wake()
+        self.publish_job(jobs.to_wire(moved))
+        self.publish_queue()
+        return await self.describe(moved)
+
+    async def cancel(self, job_id: int) -> dict[str, Any]:
+        row = await self.job_row(job_id)
+        reasons: tuple[str, ...] = ("canceled-by-user",)
+        if row["state"] == "stopped" and row["started_at"] is not None:
+            reasons += ("printer-may-still-print",)  # the printer keeps a job it had started
+        return await self._move(job_id, ("pending", "held", "stopped"), "canceled", "canceled", reasons)
+
+    async def hold(self, job_id: int) -> dict[str, Any]:
+        return await self._move(job_id, ("pending",), "held", "held")
+
+    async def release(self, job_id: int) -> dict[str, Any]:
+        return await self._move(job_id, ("held",), "pending", "released")
+
+    async def set_paused(self, printer_id: str | None, paused: bool) -> dict[str, Any]:
+        runtime = self.printer(printer_id)
+        await printer_store.set_paused(self.db, runtime.id, paused)
+        runtime.paused = paused
+        if runtime.worker is not None:
+            runtime.worker.pause() if paused else runtime.worker.resume()
+        self.publish_queue()
+        return runtime.to_wire()
+
+    # --- reading -----------------------------------------------------------------------------
+
+    async def status(self) -> dict[str, Any]:
+        counts = await jobs.counts(self.db)
+        out = []
+        for runtime in self.printers.values():
+            worker = runtime.worker
+            by_state = counts.get(runtime.id, {})
+            out.append({
+                "printer_id": runtime.id,
+                "name": runtime.name,
+                "paused": bool(worker.paused) if worker else runtime.paused,
+                "counts": {state: by_state.get(state, 0) for state in jobs.ACTIVE},
+                "current_job_id": worker.current_job if worker else None,
+                "worker_alive": bool(worker and worker.alive),
+            })
+        totals = {state: sum(p["counts"][state] for p in out) for state in jobs.ACTIVE}
+        return {"printers": out, "totals": totals}
+
+    async def listing(self, state: str | None, printer_id: str | None, since: str | None, limit: int,
+                      cursor: str | None) -> dict[str, Any]:
+        before = None
+        if cursor is not None:
+            if not cursor.isdigit():
+                raise InvalidParams("cursor", "is not a cursor from a previous job.list")
+            before = int(cursor)
+        if since is not None:
+            from ..clock import parse
+
+            try:
+                since = parse(since).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            except ValueError:
+                raise InvalidParams("since", "must be an RFC 3339 time like 2026-11-22T10:00:00Z") from None
+        rows = await jobs.listing(self.db, state=state, printer_id=printer_id, since=since, limit=limit + 1,
+                                  before_id=before)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return {"jobs": [jobs.to_wire(r) for r in rows],
+                "next_cursor": str(rows[-1]["id"]) if more and rows else None}

@@ -1,0 +1,325 @@
+"""One worker per printer: pending → processing → completed, exactly once.
+
+Before sending it checks the cached status: offline keeps the job pending; cover
+open, no tape or the wrong tape stop it (nothing sent) until the condition clears.
+It sends the stored raster, then follows the printer's status until the page
+counter says the labels came out. A tape running out or a cover opening *during*
+the job stops it without sending it again: the printer keeps the job and finishes
+it after the cassette is replaced. Connection faults are retried with capped
+exponential backoff; errors that cannot heal abort at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .. import logs
+from ..printer.monitor import StatusSnapshot
+from ..printer.transport import TransportError
+from ..store import jobs
+from ..store.db import Database
+from .runtime import PrinterRuntime
+
+log = logs.get("appliance.queue")
+
+# Reasons a person must fix before a job can be sent, and that stop a job being printed.
+BLOCKING = ("cover-open", "media-needed", "media-empty", "media-mismatch", "media-jam", "overheating",
+            "shutdown", "system-error", "fan-failure", "wrong-power-adapter")
+PRINT_SPEED_MM_S = 20.0  # a conservative floor of Brother's speeds, for "how long may printing take"
+
+Publish = Callable[[dict[str, Any]], None]
+
+
+def backoff(attempt: int, base: float, cap: float) -> float:
+    return float(min(cap, base * 2 ** max(attempt - 1, 0)))
+
+
+def blocker(snapshot: StatusSnapshot, media_id: str, media_width: float, die_cut_length: int | None) -> str | None:
+    """Why this job cannot be sent now ("printer-offline" means: wait, it stays pending)."""
+    if snapshot.state == "offline":
+        return "printer-offline"
+    for reason in snapshot.reasons:
+        if reason in BLOCKING:
+            return reason
+    loaded = snapshot.media
+    if snapshot.media_source == "status" and loaded is not None and (
+        loaded.width_mm != media_width or (loaded.length_mm or None) != die_cut_length
+    ):
+        return "media-mismatch"
+    return None
+
+
+class Worker:
+    def __init__(self, runtime: PrinterRuntime, db: Database, *, publish_job: Publish,
+                 publish_queue: Callable[[], None], paused: bool = False) -> None:
+        self.runtime = runtime
+        self.db = db
+        self.publish_job = publish_job
+        self.publish_queue = publish_queue
+        self.settings = runtime.queue_settings
+        self.paused = paused
+        self.current_job: int | None = None
+        self.heartbeat = time.monotonic()
+        self.jobs_done = 0
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._draining = False
+
+    # --- control ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name=f"worker-{self.runtime.name}")
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def pause(self) -> None:
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+        self.wake()
+
+    @property
+    def alive(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def stop(self, timeout: float) -> None:
+        """Finish the label being sent (bounded by `timeout`), then stop; pending jobs stay for the next start."""
+        self._draining = True
+        self.wake()
+        if self._task is None:
+            return
+        if self.current_job is not None:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(self._task), timeout)
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    # --- the loop --------------------------------------------------------------------------
+
+    async def _idle(self, seconds: float) -> None:
+        self.heartbeat = time.monotonic()
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        self.heartbeat = time.monotonic()
+
+    async def _run(self) -> None:
+        while not self._draining:
+            if self.paused:
+                await self._idle(5.0)
+                continue
+            row = await jobs.next_pending(self.db, self.runtime.id)
+            if row is None:
+                await self._idle(5.0)
+                continue
+            self.current_job = row["id"]
+            try:
+                await self._process(row)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a bug must not kill the worker; the job is aborted with a reason
+                log.exception("queue.worker_error", job_id=row["id"], printer=self.runtime.name)
+                await self._finish(row["id"], "aborted", ["internal-error"],
+                                   [jobs.step("failed", "aborted", error=type(exc).__name__)])
+            finally:
+                self.current_job = None
+                self.heartbeat = time.monotonic()
+
+    async def _publish(self, row: Any) -> None:
+        if row is not None:
+            self.publish_job(jobs.to_wire(row))
+            self.publish_queue()
+
+    async def _finish(self, job_id: int, state: str, reasons: list[str], steps: list[jobs.Step]) -> Any:
+        row = await jobs.transition(self.db, job_id, allowed_from=("pending", "processing", "stopped"), to=state,
+                                    reasons=reasons, steps=steps, completed=True)
+        await self._publish(row)
+        if state == "completed":
+            self.jobs_done += 1
+        return row
+
+    def _media_of(self, row: Any) -> tuple[float, int | None]:
+        media = self.runtime.media_named(row["media"])
+        return media.width_mm, media.length_mm
+
+    # --- before sending ---------------------------------------------------------------------
+
+    async def _wait_until_sendable(self, row: Any) -> bool:
+        """True when the job may be sent now; False to look at the queue again (job moved or still waiting)."""
+        width, length = self._media_of(row)
+        monitor = self.runtime.monitor
+        snapshot = monitor.snapshot
+        if snapshot.age_s is None or snapshot.age_s > 2 * monitor.interval:
+            snapshot = await monitor.probe_now()
+        reason = blocker(snapshot, row["media"], width, length)
+        if reason is None:
+            return True
+        if reason == "printer-offline":  # stays pending; drains when the printer answers again
+            await monitor.wait_change(monitor.interval)
+            return False
+        stopped = await jobs.transition(
+            self.db, row["id"], allowed_from=("pending",), to="stopped", reasons=[reason],
+            steps=[jobs.step("printer-error", "stopped", reason=reason, sent=False)])
+        await self._publish(stopped)
+        if stopped is None:
+            return False
+        log.info("queue.job_stopped", job_id=row["id"], reason=reason, sent=False)
+        while not self._draining:
+            await monitor.wait_change(monitor.interval)
+            current = await jobs.get(self.db, row["id"])
+            if current is None or current["state"] != "stopped":
+                return False  # canceled meanwhile
+            reason = blocker(monitor.snapshot, row["media"], width, length)
+            if reason is None or reason == "printer-offline":
+                resumed = await jobs.transition(self.db, row["id"], allowed_from=("stopped",), to="pending",
+                                                steps=[jobs.step("resumed", "pending")])
+                await self._publish(resumed)
+                return False
+        return False
+
+    # --- sending and following --------------------------------------------------------------
+
+    async def _process(self, row: Any) -> None:
+        if not await self._wait_until_sendable(row):
+            return
+        job_id = row["id"]
+        art = await jobs.artifact(self.db, job_id)
+        if art is None:
+            await self._finish(job_id, "aborted", ["document-unprintable"],
+                               [jobs.step("failed", "aborted", error="the job's raster is gone (pruned)")])
+            return
+        monitor = self.runtime.monitor
+        pages_before = monitor.snapshot.page_count
+        attempts = row["attempts"]
+        processing = await jobs.transition(
+            self.db, job_id, allowed_from=("pending",), to="processing", started=True, attempts=attempts + 1,
+            steps=[jobs.step("processing", "processing", attempt=attempts + 1, page_count=pages_before)])
+        if processing is None:
+            return
+        await self._publish(processing)
+        steps: list[jobs.Step] = []
+        with monitor.busy():
+            while True:
+                attempts += 1
+                sent = await self._send(job_id, art["raster"], attempts, steps)
+                if not sent:
+                    return
+                outcome = await self._follow(processing, pages_before, steps)
+                if outcome != "lost":
+                    return
+                if attempts >= self.settings.max_attempts:
+                    await self._finish(job_id, "aborted", ["job-incomplete"],
+                                       [*steps, jobs.step("failed", "aborted", error="the printer never printed it")])
+                    return
+                steps.append(jobs.step("resending", "processing", attempt=attempts + 1,
+                                       why="the printer is idle and its page counter did not move"))
+
+    async def _send(self, job_id: int, raster: bytes, attempts: int, steps: list[jobs.Step]) -> bool:
+        while True:
+            transport = self.runtime.transport()
+            try:
+                await transport.send(raster)
+            except TransportError as exc:
+                steps.append(jobs.step("send-failed", "processing", reason=exc.reason, error=str(exc),
+                                       attempt=attempts, retryable=exc.retryable))
+                log.warning("queue.send_failed", job_id=job_id, error=str(exc), attempt=attempts,
+                            retryable=exc.retryable)
+                if not exc.retryable or attempts >= self.settings.max_attempts:
+                    await self._finish(job_id, "aborted", [exc.reason], [*steps, jobs.step("failed", "aborted")])
+                    return False
+                await self._save_attempts(job_id, attempts)
+                await asyncio.sleep(backoff(attempts, self.settings.retry_base_s, self.settings.retry_max_s))
+                current = await jobs.get(self.db, job_id)
+                if current is None or current["state"] != "processing":
+                    return False
+                attempts += 1
+                continue
+            finally:
+                await transport.close()
+            steps.append(jobs.step("sent", "processing", bytes=len(raster), attempt=attempts))
+            self.runtime.monitor.kick()
+            return True
+
+    async def _save_attempts(self, job_id: int, attempts: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE jobs SET attempts = ? WHERE id = ?", (attempts, job_id))
+
+    def _expected_seconds(self, row: Any) -> float:
+        return float(row["length_mm"] * row["copies"] / PRINT_SPEED_MM_S + 5.0)
+
+    async def _follow(self, row: Any, pages_before: int | None, steps: list[jobs.Step]) -> str:
+        """Watch the printer until the labels are out. Returns "done", "lost" (resend) or "gone"."""
+        job_id = row["id"]
+        monitor = self.runtime.monitor
+        expected = row["copies"]
+        sent_at = time.monotonic()
+        deadline = sent_at + self.settings.print_timeout_s
+        stopped_for: str | None = None
+        saw_printing = False
+        snapshot = await monitor.probe_now() if monitor.prober is not None and monitor.probe_while_busy \
+            else monitor.snapshot
+        while True:
+            self.heartbeat = time.monotonic()
+            count = snapshot.page_count
+            if pages_before is not None and count is not None and count >= pages_before + expected:
+                await self._finish(job_id, "completed", [], [*steps, jobs.step("completed", "completed",
+                                                                                labels=count - pages_before)])
+                return "done"
+            if (monitor.prober is None or pages_before is None or count is None) and self._unconfirmed_done(
+                snapshot, saw_printing, sent_at, row
+            ):
+                await self._finish(job_id, "completed", [], [*steps, jobs.step(
+                    "completed", "completed", confirmed=False,
+                    why="the printer reports no page counter; done after the time printing takes")])
+                return "done"
+            if snapshot.state == "printing" and not saw_printing:
+                saw_printing = True
+                steps.append(jobs.step("printing", "processing"))
+            reason = next((r for r in snapshot.reasons if r in BLOCKING), None)
+            if reason is not None and stopped_for is None:
+                stopped_for = reason
+                changed = await jobs.transition(self.db, job_id, allowed_from=("processing",), to="stopped",
+                                                reasons=[reason],
+                                                steps=[*steps, jobs.step("printer-error", "stopped", reason=reason,
+                                                                         sent=True)])
+                steps.clear()
+                if changed is None:
+                    return "gone"
+                await self._publish(changed)
+                log.info("queue.job_stopped", job_id=job_id, reason=reason, sent=True)
+                deadline = float("inf")  # a person has to act; the printer keeps the job meanwhile
+            elif reason is None and stopped_for is not None and snapshot.state != "offline":
+                stopped_for = None
+                changed = await jobs.transition(self.db, job_id, allowed_from=("stopped",), to="processing",
+                                                steps=[jobs.step("resumed", "processing")])
+                if changed is None:
+                    return "gone"
+                await self._publish(changed)
+                deadline = time.monotonic() + self.settings.print_timeout_s
+            elif (stopped_for is None and pages_before is not None and count is not None and count == pages_before
+                  and snapshot.state == "idle" and time.monotonic() - sent_at > self._expected_seconds(row)):
+                return "lost"
+            if time.monotonic() > deadline:
+                await self._finish(job_id, "aborted", ["timed-out"], [*steps, jobs.step(
+                    "failed", "aborted", error=f"not printed within {self.settings.print_timeout_s:g} s")])
+                return "gone"
+            current = await jobs.get(self.db, job_id)
+            if current is None or current["state"] not in ("processing", "stopped"):
+                return "gone"
+            await monitor.wait_change(monitor.busy_interval * 2)
+            snapshot = monitor.snapshot
+
+    def _unconfirmed_done(self, snapshot: StatusSnapshot, saw_printing: bool, sent_at: float, row: Any) -> bool:
+        if snapshot.state in ("stopped", "offline"):
+            return False
+        if saw_printing and snapshot.state == "idle":
+            return True
+        return time.monotonic() - sent_at >= min(self._expected_seconds(row) - 5.0, 30.0)

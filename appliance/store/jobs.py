@@ -1,0 +1,223 @@
+"""SQL for jobs, their artifacts and their timeline.
+
+Each state change is one transaction that also writes the timeline steps that led to
+it, so a job costs three transactions when all goes well: queued, processing, completed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..clock import now_text
+from .db import Database
+
+ACTIVE = ("pending", "held", "processing", "stopped")
+TERMINAL = ("canceled", "aborted", "completed")
+
+Step = tuple[str, str, str | None, dict[str, Any] | None]  # (at, event, state, detail)
+
+
+@dataclass(frozen=True)
+class NewJob:
+    printer_id: str
+    state: str
+    template: str
+    template_version: int
+    fields: dict[str, Any]
+    copies: int
+    media: str
+    length_mm: float
+    raster: bytes
+    preview: bytes
+    idempotency_key: str | None = None
+    origin_job_id: int | None = None
+    reasons: tuple[str, ...] = ()
+
+
+def step(event: str, state: str | None = None, **detail: Any) -> Step:
+    return (now_text(), event, state, detail or None)
+
+
+def to_wire(row: sqlite3.Row) -> dict[str, Any]:
+    job = {
+        "id": row["id"],
+        "state": row["state"],
+        "reasons": json.loads(row["reasons"]),
+        "printer_id": row["printer_id"],
+        "template": row["template"],
+        "template_version": row["template_version"],
+        "fields": json.loads(row["fields"]),
+        "copies": row["copies"],
+        "media": row["media"],
+        "length_mm": row["length_mm"],
+        "origin_job_id": row["origin_job_id"],
+        "attempts": row["attempts"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "started_at": row["started_at"],
+        "completed_at": row["completed_at"],
+    }
+    if row["idempotency_key"] is not None:
+        job["idempotency_key"] = row["idempotency_key"]
+    return job
+
+
+async def _write_steps(conn: Any, job_id: int, steps: Iterable[Step]) -> None:
+    await conn.executemany(
+        "INSERT INTO job_events (job_id, at, event, state, detail) VALUES (?, ?, ?, ?, ?)",
+        [(job_id, at, event, state, json.dumps(detail) if detail else None) for at, event, state, detail in steps],
+    )
+
+
+async def insert(db: Database, job: NewJob, steps: list[Step]) -> sqlite3.Row:
+    """The job, its artifact and its first timeline steps, in one transaction."""
+    stamp = now_text()
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "INSERT INTO jobs (printer_id, state, reasons, template, template_version, fields, copies, media,"
+            " length_mm, origin_job_id, idempotency_key, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+            (job.printer_id, job.state, json.dumps(list(job.reasons)), job.template, job.template_version,
+             json.dumps(job.fields, ensure_ascii=False), job.copies, job.media, job.length_mm, job.origin_job_id,
+             job.idempotency_key, stamp, stamp),
+        )
+        row = await cursor.fetchone()
+        await cursor.close()
+        assert row is not None
+        await conn.execute(
+            "INSERT INTO job_artifacts (job_id, raster, preview, sha256) VALUES (?, ?, ?, ?)",
+            (row["id"], job.raster, job.preview, hashlib.sha256(job.raster).hexdigest()),
+        )
+        await _write_steps(conn, row["id"], steps)
+    return row
+
+
+async def get(db: Database, job_id: int) -> sqlite3.Row | None:
+    return await db.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,))
+
+
+async def by_idempotency_key(db: Database, key: str) -> sqlite3.Row | None:
+    return await db.fetchone("SELECT * FROM jobs WHERE idempotency_key = ?", (key,))
+
+
+async def artifact(db: Database, job_id: int) -> sqlite3.Row | None:
+    return await db.fetchone("SELECT raster, preview, sha256 FROM job_artifacts WHERE job_id = ?", (job_id,))
+
+
+async def transition(
+    db: Database,
+    job_id: int,
+    *,
+    allowed_from: Iterable[str],
+    to: str,
+    reasons: Iterable[str] = (),
+    steps: Iterable[Step] = (),
+    started: bool = False,
+    completed: bool = False,
+    attempts: int | None = None,
+) -> sqlite3.Row | None:
+    """Move a job to `to` if it is in one of `allowed_from`; None when it was not (nothing written)."""
+    allowed = tuple(allowed_from)
+    stamp = now_text()
+    sets = ["state = ?", "reasons = ?", "updated_at = ?"]
+    values: list[Any] = [to, json.dumps(list(reasons)), stamp]
+    if started:
+        sets.append("started_at = COALESCE(started_at, ?)")
+        values.append(stamp)
+    if completed:
+        sets.append("completed_at = ?")
+        values.append(stamp)
+    if attempts is not None:
+        sets.append("attempts = ?")
+        values.append(attempts)
+    marks = ",".join("?" * len(allowed))
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            f"UPDATE jobs SET {', '.join(sets)} WHERE id = ? AND state IN ({marks}) RETURNING *",
+            (*values, job_id, *allowed),
+        )
+        row = await cursor.fetchone()
+        await cursor.close()
+        if row is not None:
+            await _write_steps(conn, job_id, steps)
+    return row
+
+
+async def add_steps(db: Database, job_id: int, steps: list[Step]) -> None:
+    if steps:
+        async with db.transaction() as conn:
+            await _write_steps(conn, job_id, steps)
+
+
+async def next_pending(db: Database, printer_id: str) -> sqlite3.Row | None:
+    return await db.fetchone(
+        "SELECT * FROM jobs WHERE printer_id = ? AND state = 'pending' ORDER BY id LIMIT 1", (printer_id,)
+    )
+
+
+async def position(db: Database, row: sqlite3.Row) -> int | None:
+    """1 for the next job to print on its printer; None when the job is not waiting."""
+    if row["state"] not in ("pending", "held", "stopped"):
+        return None
+    found = await db.fetchone(
+        "SELECT COUNT(*) AS n FROM jobs WHERE printer_id = ? AND state IN ('pending', 'processing', 'stopped')"
+        " AND id < ?", (row["printer_id"], row["id"]))
+    return int(found["n"]) + 1 if found else None
+
+
+async def listing(db: Database, *, state: str | None, printer_id: str | None, since: str | None, limit: int,
+                  before_id: int | None) -> list[sqlite3.Row]:
+    where, values = [], []
+    for clause, value in (("state = ?", state), ("printer_id = ?", printer_id), ("created_at >= ?", since),
+                          ("id < ?", before_id)):
+        if value is not None:
+            where.append(clause)
+            values.append(value)
+    sql = "SELECT * FROM jobs" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC LIMIT ?"
+    return await db.fetchall(sql, (*values, limit))
+
+
+async def timeline(db: Database, job_id: int) -> list[dict[str, Any]]:
+    rows = await db.fetchall("SELECT at, event, state, detail FROM job_events WHERE job_id = ? ORDER BY id", (job_id,))
+    return [{"at": r["at"], "event": r["event"], "state": r["state"],
+             "detail": json.loads(r["detail"]) if r["detail"] else {}} for r in rows]
+
+
+async def counts(db: Database) -> dict[str, dict[str, int]]:
+    rows = await db.fetchall(
+        "SELECT printer_id, state, COUNT(*) AS n FROM jobs WHERE state IN ('pending','held','processing','stopped')"
+        " GROUP BY printer_id, state")
+    found: dict[str, dict[str, int]] = {}
+    for row in rows:
+        found.setdefault(row["printer_id"], {})[row["state"]] = row["n"]
+    return found
+
+
+async def recover(db: Database) -> list[int]:
+    """At start-up: a job that may have reached the printer is `aborted/interrupted`; others wait again.
+
+    `processing`, and `stopped` after sending began, may or may not have printed: a person
+    decides, with a reprint. A job stopped before anything was sent goes back to `pending`.
+    """
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "SELECT id FROM jobs WHERE state = 'processing' OR (state = 'stopped' AND started_at IS NOT NULL)")
+        interrupted = [row["id"] for row in await cursor.fetchall()]
+        await cursor.close()
+        stamp = now_text()
+        for job_id in interrupted:
+            await conn.execute("UPDATE jobs SET state='aborted', reasons='[\"interrupted\"]', updated_at=?,"
+                               " completed_at=? WHERE id=?", (stamp, stamp, job_id))
+        await conn.executemany(
+            "INSERT INTO job_events (job_id, at, event, state, detail) VALUES (?, ?, 'interrupted', 'aborted', ?)",
+            [(job_id, stamp, json.dumps({"why": "the appliance stopped while this job was at the printer; "
+                                                "check the printer and reprint if it did not come out"}))
+             for job_id in interrupted])
+        await conn.execute("UPDATE jobs SET state='pending', reasons='[]', updated_at=? WHERE state='stopped'",
+                           (stamp,))
+    return interrupted

@@ -1,0 +1,40 @@
+"""Shared fixtures: a real appliance server in-process on loopback and a temp unix socket."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from appliance.app import Appliance
+from rpc.client import RpcClient
+from tests.support import make_settings
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    # unix socket paths are limited to ~107 bytes; pytest's tmp paths can be long
+    short = Path(f"/tmp/la-{os.getpid()}-{tmp_path.name[-12:]}")
+    short.mkdir(parents=True, exist_ok=True)
+    yield short
+    import shutil
+
+    shutil.rmtree(short, ignore_errors=True)
+
+
+@pytest.fixture
+async def appliance(state_dir: Path) -> AsyncIterator[Appliance]:
+    app = Appliance(make_settings(state_dir))
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.stop()
+
+
+@pytest.fixture
+async def client(appliance: Appliance) -> AsyncIterator[RpcClient]:
+    async with RpcClient(socket_path=str(appliance.settings.socket_path)) as rpc:
+        yield rpc
