@@ -27,7 +27,7 @@ def start_server(state_dir: Path, *extra: str) -> tuple[subprocess.Popen[str], s
     while not ready.exists():
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            out, err = process.communicate()
+            _, err = process.communicate()
             pytest.fail(f"server did not start: {err[-2000:]}")
         time.sleep(0.05)
     return process, ready.read_text()
@@ -45,7 +45,7 @@ def call(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_call_end_to_end_and_clean_sigterm(state_dir: Path) -> None:
-    process, url = start_server(state_dir)
+    process, _ = start_server(state_dir)
     try:
         result = call(state_dir, "server.info")
         assert result.returncode == 0, result.stderr
