@@ -227,13 +227,22 @@ class Appliance:
             if printer.worker is not None and not printer.paused:
                 printer.worker.resume()
 
+    def web_middlewares(self) -> list[Any]:
+        """Middlewares after the request-id one (access control goes here)."""
+        return []
+
+    def web_routes(self) -> list[Any]:
+        """Routes beyond /rpc, /healthz and /readiness (the WebSocket goes here)."""
+        return []
+
     async def _start_listeners(self) -> None:
         from .web import app as web_app
         from .web.listeners import Listeners
 
         assert self.dispatcher is not None
         host, port = parse_listen(self.settings.server.listen)
-        app = web_app.build(self.dispatcher, self.readiness, max_body=self.settings.server.max_body_bytes)
+        app = web_app.build(self.dispatcher, self.readiness, max_body=self.settings.server.max_body_bytes,
+                            extra_middlewares=self.web_middlewares(), extra_routes=self.web_routes())
         self.listeners = Listeners(
             app,
             host=host,
