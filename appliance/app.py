@@ -47,15 +47,17 @@ class Appliance:
         self.last_problem: str | None = None
         self.listeners: Any = None
         self.dispatcher: Dispatcher | None = None
+        self.access: Any = None  # web.auth.AccessGuard, built with the listeners
+        self.ws_hub: Any = None  # web.ws.WsHub
         self._stop_event = asyncio.Event()
 
     # --- wiring ------------------------------------------------------------------------------
 
     def handlers(self) -> dict[str, Any]:
-        from .api import jobs, printers, server, stats, templates
+        from .api import jobs, printers, server, stats, subscribe, templates
 
         found: dict[str, Any] = {}
-        for module in (server, printers, templates, jobs, stats):
+        for module in (server, subscribe, printers, templates, jobs, stats):
             found.update(module.handlers(self))
         return found
 
@@ -75,9 +77,17 @@ class Appliance:
         return CallContext(request_id=request_id, scope="trusted", transport="local")
 
     async def readiness(self) -> dict[str, Any]:
-        from .readiness import check
+        """The /readiness document; a bug in a check becomes a `fail` entry, never a traceback."""
+        from .readiness import check, entry
 
-        return await check(self)
+        try:
+            return await check(self)
+        except Exception:
+            log.exception("readiness.check_failed")
+            from . import __version__
+
+            return {"status": "fail", "version": __version__, "checks": {"appliance:readiness": [
+                entry("fail", "the readiness checks themselves failed; see the journal")]}}
 
     # --- life cycle --------------------------------------------------------------------------
 
@@ -147,7 +157,8 @@ class Appliance:
                                    out_dir=self.settings.state_dir / "printed", speed=speed)
         await self.simulator.start()
         printer = PrinterSettings(name="virtual", model=sim_settings.model, uri=f"virtual://{sim_settings.model}",
-                                  media=sim_settings.tape, poll_interval_s=5.0, busy_poll_interval_s=0.1,
+                                  media=sim_settings.tape, poll_interval_s=sim_settings.poll_interval_s,
+                                  busy_poll_interval_s=sim_settings.busy_poll_interval_s,
                                   snmp=SnmpSettings(enabled=sim_settings.snmp, host="127.0.0.1", timeout=0.5))
         return runtime.build(printer, self.settings.queue, connect_uri=self.simulator.uri,
                              snmp_port=self.simulator.snmp_port, virtual=True)
@@ -155,15 +166,21 @@ class Appliance:
     def _status_changed_for(self, printer: Any) -> Any:
         from .store import printers as printer_store
 
+        stored: list[Any] = [None]
+
         def changed(snapshot: Any) -> None:
             wire = {"printer_id": printer.id, "name": printer.name, "paused": printer.paused, **snapshot.to_wire()}
             self.events.publish("printers", "notify_printer_status", wire)
             if snapshot.reasons:
                 self.last_problem = f"{printer.name}: {snapshot.describe()[0]}"
             media = snapshot.media.id if snapshot.media else None
-            if self.db.is_open:
+            # idle ↔ printing flips every job: announce them, but only store what a person needs to know
+            lasting = "ready" if snapshot.state in ("idle", "printing") else snapshot.state
+            key = (lasting, snapshot.reasons, media)
+            if self.db.is_open and key != stored[0]:
+                stored[0] = key
                 task = asyncio.get_running_loop().create_task(printer_store.save_status(
-                    self.db, printer.id, snapshot.state, list(snapshot.reasons), media,
+                    self.db, printer.id, lasting, list(snapshot.reasons), media,
                     {"source": snapshot.source, "last_error": snapshot.last_error}))
                 self._tasks.append(task)
                 task.add_done_callback(self._tasks.remove)
@@ -197,17 +214,20 @@ class Appliance:
             await asyncio.sleep(5.0)
 
     async def status_text(self) -> str:
-        parts = ["SAFE MODE (queues paused; printer.resume to leave)"] if self.safe_mode else []
+        """systemd's STATUS= line: safe mode, each printer, jobs waiting, the last problem."""
+        parts = ["SAFE MODE: queues paused, printers not contacted; `appliance call printer.resume` leaves it"] \
+            if self.safe_mode else []
         for printer in self.printers:
             snap = printer.monitor.snapshot
-            media = snap.media.id if snap.media else "no tape"
-            parts.append(f"{printer.name}: {snap.state}, {media}")
+            media = f"{snap.media.id} tape" if snap.media else "no tape"
+            paused = " (paused)" if printer.paused else ""
+            parts.append(f"{printer.name}: {snap.state}{paused}, {media}")
         if self.queue is not None and self.db.is_open:
             try:
-                totals = (await self.queue.status())["totals"]
-                parts.append(f"{totals['pending']} pending, {totals['stopped']} stopped")
+                totals = (await asyncio.wait_for(self.queue.status(), 2.0))["totals"]
+                parts.append(f"jobs: {totals['pending']} pending, {totals['stopped']} stopped")
             except Exception:
-                pass
+                parts.append("jobs: unknown (database busy)")
         if self.last_problem:
             parts.append(f"last problem: {self.last_problem}")
         return "; ".join(parts)
@@ -227,13 +247,26 @@ class Appliance:
             if printer.worker is not None and not printer.paused:
                 printer.worker.resume()
 
+    def _access_guard(self) -> Any:
+        from .web.auth import AccessGuard
+
+        if self.access is None:
+            self.access = AccessGuard.from_settings(self.db, self.settings.auth)
+        return self.access
+
     def web_middlewares(self) -> list[Any]:
-        """Middlewares after the request-id one (access control goes here)."""
-        return []
+        """Middlewares after the request-id one: access control (tokens, rate limits, connection cap)."""
+        return [self._access_guard().middleware]
 
     def web_routes(self) -> list[Any]:
-        """Routes beyond /rpc, /healthz and /readiness (the WebSocket goes here)."""
-        return []
+        """Routes beyond /rpc, /healthz and /readiness: the WebSocket."""
+        from aiohttp import web
+
+        from .web.ws import WsHub
+
+        assert self.dispatcher is not None
+        self.ws_hub = WsHub(self.dispatcher, self.events, self._access_guard(), self.settings.auth)
+        return [web.get("/ws", self.ws_hub.handle)]
 
     async def _start_listeners(self) -> None:
         from .web import app as web_app
@@ -287,8 +320,12 @@ class Appliance:
                 await self.queue.stop(timeout)
 
             steps.append(stop_workers)
+        if self.ws_hub is not None:
+            steps.append(self.ws_hub.close_all)
         if self.listeners is not None:
             steps.append(self.listeners.stop)
+        if self.access is not None:
+            steps.append(self.access.stop)
         steps += [printer.monitor.stop for printer in self.printers]
         if self.simulator is not None:
             steps.append(self.simulator.stop)
@@ -303,17 +340,29 @@ class Appliance:
 
 
 async def serve(settings: Settings, *, ready_file: Path | None = None) -> int:
-    """Run until SIGTERM/SIGINT; returns the exit status."""
+    """Run until SIGTERM/SIGINT; returns the exit status (0 after a clean stop).
+
+    The watchdog pings start before start-up (migrations on an SD card can be slow, and the
+    loop stays free meanwhile), and faulthandler is on so a hang shows its stacks in the journal.
+    On SIGTERM: STOPPING=1, submits get −32003, the label being sent finishes (bounded by
+    server.shutdown_timeout_s), pending jobs stay stored, the database is closed.
+    """
     import signal
 
+    from .systemd import enable_faulthandler, schedule_block_loop
+
+    enable_faulthandler()
     appliance = Appliance(settings)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, appliance.request_stop)
+    if settings.server.watchdog:
+        appliance.notifier.start_watchdog(dump_hangs=True)
     try:
         await appliance.start()
         if ready_file is not None:
             await asyncio.to_thread(ready_file.write_text, appliance.listeners.url)
+        schedule_block_loop()
         await appliance.wait_stopped()
     finally:
         await appliance.stop()

@@ -91,6 +91,8 @@ class SimulatorSettings:
     tape: str = "12mm"
     speed: str = "30"
     snmp: bool = True
+    poll_interval_s: float = 5.0
+    busy_poll_interval_s: float = 0.1
 
 
 @dataclass

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,3 +35,53 @@ def cli_env(**extra: str) -> dict[str, str]:
 
 
 PYTHON = sys.executable
+
+
+def start_server(state_dir: Path, *extra: str, env: dict[str, str] | None = None,
+                 timeout: float = 30.0) -> tuple[subprocess.Popen[str], str]:
+    """`appliance serve` as a real process on a free port; returns it and its URL once it is ready."""
+    ready = state_dir / "ready"
+    ready.unlink(missing_ok=True)
+    process = subprocess.Popen(
+        [PYTHON, "-m", "appliance.cli", "serve", "--state-dir", str(state_dir), "--listen", "127.0.0.1:0",
+         "--ready-file", str(ready), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env or cli_env(APPLIANCE_SIMULATOR_SPEED="instant", APPLIANCE_LOG_FORMAT="json"),
+    )
+    deadline = time.monotonic() + timeout
+    while not ready.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            _, err = process.communicate()
+            raise AssertionError(f"server did not start: {err[-2000:]}")
+        time.sleep(0.05)
+    return process, ready.read_text()
+
+
+def stop_server(process: subprocess.Popen[str], sig: int = signal.SIGTERM) -> tuple[int, str]:
+    process.send_signal(sig)
+    _, err = process.communicate(timeout=60)
+    return process.returncode, err
+
+
+def start_simulator(out_dir: Path, *extra: str) -> tuple[subprocess.Popen[str], int, int]:
+    """A standalone `appliance simulate` process; returns it with its raster and SNMP ports."""
+    process = subprocess.Popen(
+        [PYTHON, "-m", "appliance.cli", "simulate", "--listen", "127.0.0.1:0", "--snmp", "127.0.0.1:0",
+         "--out", str(out_dir), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env())
+    assert process.stdout is not None
+    raster = snmp = None
+    deadline = time.monotonic() + 20
+    while (raster is None or snmp is None) and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        if found := re.search(r"raster tcp://[\d.]+:(\d+)", line):
+            raster = int(found.group(1))
+        if found := re.search(r"SNMP\s+udp://[\d.]+:(\d+)", line):
+            snmp = int(found.group(1))
+    if raster is None or snmp is None:
+        process.kill()
+        raise AssertionError(f"simulator did not start: {process.stderr.read() if process.stderr else ''}")
+    return process, raster, snmp

@@ -9,6 +9,7 @@ from rpc import API_VERSION, openrpc
 from rpc.dispatcher import CallContext
 
 from .. import __version__
+from ..readiness import SAFE_MODE_TEXT
 
 if TYPE_CHECKING:
     from ..app import Appliance
@@ -26,6 +27,7 @@ def handlers(appliance: Appliance) -> dict[str, Any]:
             "started_at": appliance.started_at,
             "printers": len(appliance.printers),
             "safe_mode": appliance.safe_mode,
+            "safe_mode_reason": SAFE_MODE_TEXT if appliance.safe_mode else None,
             "virtual_printer": appliance.simulator is not None,
             "caller": {"transport": ctx.transport, "scope": ctx.scope},
         }

@@ -138,9 +138,10 @@ class Worker:
             self.publish_job(jobs.to_wire(row))
             self.publish_queue()
 
-    async def _finish(self, job_id: int, state: str, reasons: list[str], steps: list[jobs.Step]) -> Any:
+    async def _finish(self, job_id: int, state: str, reasons: list[str], steps: list[jobs.Step],
+                      attempts: int | None = None) -> Any:
         row = await jobs.transition(self.db, job_id, allowed_from=("pending", "processing", "stopped"), to=state,
-                                    reasons=reasons, steps=steps, completed=True)
+                                    reasons=reasons, steps=steps, completed=True, attempts=attempts)
         await self._publish(row)
         if state == "completed":
             self.jobs_done += 1
@@ -221,6 +222,7 @@ class Worker:
                     return
                 steps.append(jobs.step("resending", "processing", attempt=attempts + 1,
                                        why="the printer is idle and its page counter did not move"))
+                await self._save_attempts(job_id, attempts + 1)
 
     async def _send(self, job_id: int, raster: bytes, attempts: int, steps: list[jobs.Step]) -> bool:
         while True:
@@ -233,7 +235,8 @@ class Worker:
                 log.warning("queue.send_failed", job_id=job_id, error=str(exc), attempt=attempts,
                             retryable=exc.retryable)
                 if not exc.retryable or attempts >= self.settings.max_attempts:
-                    await self._finish(job_id, "aborted", [exc.reason], [*steps, jobs.step("failed", "aborted")])
+                    await self._finish(job_id, "aborted", [exc.reason], [*steps, jobs.step("failed", "aborted")],
+                                       attempts=attempts)
                     return False
                 await self._save_attempts(job_id, attempts)
                 await asyncio.sleep(backoff(attempts, self.settings.retry_base_s, self.settings.retry_max_s))
@@ -270,6 +273,8 @@ class Worker:
             self.heartbeat = time.monotonic()
             count = snapshot.page_count
             if pages_before is not None and count is not None and count >= pages_before + expected:
+                if stopped_for is not None:
+                    steps.append(jobs.step("resumed", "processing"))
                 await self._finish(job_id, "completed", [], [*steps, jobs.step("completed", "completed",
                                                                                 labels=count - pages_before)])
                 return "done"

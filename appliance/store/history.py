@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from rpc.wirejson import rfc3339
+
 from ..clock import now
 from .db import Database
 
@@ -12,7 +14,7 @@ _TERMINAL = "('canceled', 'aborted', 'completed')"
 
 
 def _ago(days: float) -> str:
-    return (now() - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return rfc3339(now() - timedelta(days=days))
 
 
 async def prune(db: Database, *, keep_days: int, keep_jobs: int, artifact_days: int) -> dict[str, int]:

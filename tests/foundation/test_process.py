@@ -4,39 +4,22 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests import support
 from tests.support import PYTHON, cli_env
 
 
 def start_server(state_dir: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
-    ready = state_dir / "ready"
-    process = subprocess.Popen(
-        [PYTHON, "-m", "appliance.cli", "serve", "--state-dir", str(state_dir), "--listen", "127.0.0.1:0",
-         "--ready-file", str(ready), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=cli_env(APPLIANCE_SIMULATOR_SPEED="instant", APPLIANCE_LOG_FORMAT="json"),
-    )
-    deadline = time.monotonic() + 30
-    while not ready.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            _, err = process.communicate()
-            pytest.fail(f"server did not start: {err[-2000:]}")
-        time.sleep(0.05)
-    return process, ready.read_text()
+    return support.start_server(state_dir, *extra)
 
 
 def stop(process: subprocess.Popen[str]) -> tuple[int, str]:
-    process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=30)
-    return process.returncode, err
+    return support.stop_server(process)
 
 
 def call(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,97 @@
+"""Faults on the way to the printer: none prints a label twice, none loses one."""
+
+from __future__ import annotations
+
+import asyncio
+
+from appliance.app import Appliance
+from rpc.client import RpcClient
+from tests.queue.conftest import printed, settle, wait_job
+
+
+def sim(app: Appliance):  # type: ignore[no-untyped-def]
+    return app.simulator.printer
+
+
+async def test_tape_out_mid_job_then_new_cassette_gives_exactly_three(fast: Appliance, rpc: RpcClient) -> None:
+    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "three of these"}, "copies": 3})
+    sim(fast).update(tape_remaining_mm=job["length_mm"] * 1.5)  # runs out in the middle of the second label
+    stopped = await wait_job(rpc, job["id"], ("stopped",))
+    assert stopped["reasons"] == ["media-empty"]
+    received = sim(fast).jobs_received
+    assert len(printed(fast)) == 1
+    sim(fast).update(tape="12mm", tape_remaining_mm=None)  # a new cassette
+    done = await wait_job(rpc, job["id"], ("completed",))
+    assert done["reasons"] == []
+    await asyncio.sleep(0.3)
+    assert len(printed(fast)) == 3
+    assert sim(fast).jobs_received == received  # the job was not sent again
+    events = [s["event"] for s in await rpc.call("job.timeline", {"job_id": job["id"]})]
+    assert events.count("sent") == 1 and "printer-error" in events and "resumed" in events
+
+
+async def test_connection_dropped_mid_job_is_sent_again_and_prints_once(fast: Appliance, rpc: RpcClient) -> None:
+    sim(fast).update(drop_after_bytes=200)
+    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "dropped"}})
+    done = await wait_job(rpc, job["id"], ("completed",))
+    await asyncio.sleep(0.3)
+    assert len(printed(fast)) == 1
+    assert done["attempts"] >= 2
+    events = [s["event"] for s in await rpc.call("job.timeline", {"job_id": job["id"]})]
+    assert "resending" in events or "send-failed" in events
+
+
+async def test_cover_open_before_a_job_stops_it_and_sends_nothing(fast: Appliance, rpc: RpcClient) -> None:
+    sim(fast).update(cover_open=True)
+    await settle(fast)
+    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "lid"}})
+    stopped = await wait_job(rpc, job["id"], ("stopped",))
+    assert stopped["reasons"] == ["cover-open"] and stopped["started_at"] is None
+    await asyncio.sleep(0.3)
+    assert sim(fast).jobs_received == 0
+    sim(fast).update(cover_open=False)
+    await wait_job(rpc, job["id"], ("completed",))
+    await asyncio.sleep(0.2)
+    assert len(printed(fast)) == 1
+
+
+async def test_wrong_tape_loaded_stops_the_job_until_the_right_one_is_back(fast: Appliance, rpc: RpcClient) -> None:
+    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "12 mm only"}, "hold": True})
+    assert job["state"] == "held"
+    sim(fast).update(tape="24mm")
+    await settle(fast)
+    await rpc.call("job.release", {"job_id": job["id"]})
+    stopped = await wait_job(rpc, job["id"], ("stopped",))
+    assert stopped["reasons"] == ["media-mismatch"]
+    assert sim(fast).jobs_received == 0
+    sim(fast).update(tape="12mm")
+    await wait_job(rpc, job["id"], ("completed",))
+
+
+async def test_printer_offline_keeps_jobs_pending_and_drains_when_back(fast: Appliance, rpc: RpcClient) -> None:
+    sim(fast).update(offline=True, snmp_silent=True)
+    monitor = fast.printers[0].monitor
+    for _ in range(monitor.offline_after):
+        await monitor.probe_now()
+    assert monitor.snapshot.state == "offline"
+    jobs = [await rpc.call("print.submit", {"template": "text", "fields": {"text": f"later {n}"}}) for n in range(3)]
+    await asyncio.sleep(0.5)
+    for job in jobs:
+        assert (await rpc.call("job.get", {"job_id": job["id"]}))["state"] == "pending"
+    status = await rpc.call("printer.status")
+    assert status["state"] == "offline" and status["reasons"] == ["printer-offline"]
+    assert status["media"]["id"] == "12mm"  # keeps its last known media
+    sim(fast).update(offline=False, snmp_silent=False)
+    for job in jobs:
+        await wait_job(rpc, job["id"], ("completed",), timeout=15)
+    assert len(printed(fast)) == 3
+
+
+async def test_refused_connections_retry_then_abort_with_the_reason(fast: Appliance, rpc: RpcClient) -> None:
+    fast.settings.queue.max_attempts = 3
+    sim(fast).update(offline=True)  # the raster port refuses; SNMP still answers
+    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "refused"}})
+    aborted = await wait_job(rpc, job["id"], ("aborted",))
+    assert aborted["reasons"] == ["printer-offline"] and aborted["attempts"] == 3
+    events = [s["event"] for s in await rpc.call("job.timeline", {"job_id": job["id"]})]
+    assert events.count("send-failed") == 3 and events[-1] == "failed"

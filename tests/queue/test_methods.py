@@ -1,0 +1,147 @@
+"""job.* and printer.* methods: listing, state changes, replay, stats, retention."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from appliance.app import Appliance
+from appliance.store import history
+from rpc.client import RpcClient
+from rpc.errors import RpcError
+from tests.queue.conftest import printed, wait_job
+
+USER_TEMPLATE = """
+title = "Shelf"
+[fields.code]
+type = "string"
+required = true
+[[layout]]
+type = "text"
+text = "{prefix}{code}"
+"""
+
+
+async def test_list_newest_first_with_cursor_paging(fast: Appliance, rpc: RpcClient) -> None:
+    ids = [(await rpc.call("print.submit", {"template": "text", "fields": {"text": f"n{n}"}, "hold": True}))["id"]
+           for n in range(7)]
+    page1 = await rpc.call("job.list", {"limit": 3})
+    assert [j["id"] for j in page1["jobs"]] == ids[::-1][:3]
+    page2 = await rpc.call("job.list", {"limit": 3, "cursor": page1["next_cursor"]})
+    page3 = await rpc.call("job.list", {"limit": 3, "cursor": page2["next_cursor"]})
+    assert [j["id"] for j in page2["jobs"] + page3["jobs"]] == ids[::-1][3:]
+    assert page3["next_cursor"] is None
+    held = await rpc.call("job.list", {"state": "held"})
+    assert len(held["jobs"]) == 7
+    assert (await rpc.call("job.list", {"state": "completed"}))["jobs"] == []
+    future = await rpc.call("job.list", {"since": "2999-01-01T00:00:00Z"})
+    assert future["jobs"] == []
+    with pytest.raises(RpcError) as info:
+        await rpc.call("job.list", {"cursor": "abc"})
+    assert info.value.data["field"] == "cursor"
+
+
+async def test_hold_release_cancel_and_their_refusals(fast: Appliance, rpc: RpcClient) -> None:
+    await rpc.call("printer.pause")
+    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "h"}})
+    held = await rpc.call("job.hold", {"job_id": job["id"]})
+    assert held["state"] == "held"
+    with pytest.raises(RpcError) as info:
+        await rpc.call("job.hold", {"job_id": job["id"]})
+    assert info.value.code == -32003 and info.value.data["state"] == "held"
+    released = await rpc.call("job.release", {"job_id": job["id"]})
+    assert released["state"] == "pending"
+    canceled = await rpc.call("job.cancel", {"job_id": job["id"]})
+    assert canceled["state"] == "canceled" and "canceled-by-user" in canceled["reasons"]
+    with pytest.raises(RpcError) as info:
+        await rpc.call("job.cancel", {"job_id": job["id"]})
+    assert info.value.code == -32003
+    with pytest.raises(RpcError) as info:
+        await rpc.call("job.get", {"job_id": 999})
+    assert info.value.code == -32002
+
+
+async def test_pause_holds_the_queue_and_resume_drains_it(fast: Appliance, rpc: RpcClient) -> None:
+    paused = await rpc.call("printer.pause")
+    assert paused["paused"] is True
+    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "wait"}})
+    await asyncio.sleep(0.4)
+    status = await rpc.call("queue.status")
+    assert status["printers"][0]["paused"] is True and status["totals"]["pending"] == 1
+    assert (await rpc.call("job.get", {"job_id": job["id"]}))["state"] == "pending"
+    await rpc.call("printer.resume")
+    await wait_job(rpc, job["id"], ("completed",))
+
+
+async def test_reprint_sends_the_stored_bytes(fast: Appliance, rpc: RpcClient) -> None:
+    job = await rpc.call("print.submit", {"template": "asset-tag", "fields": {"name": "Saw", "asset_id": "A-7"}})
+    await wait_job(rpc, job["id"], ("completed",))
+    again = await rpc.call("job.reprint", {"job_id": job["id"]})
+    assert again["origin_job_id"] == job["id"] and again["id"] != job["id"]
+    await wait_job(rpc, again["id"], ("completed",))
+    from appliance.store import jobs as job_store
+
+    original = await job_store.artifact(fast.db, job["id"])
+    replay = await job_store.artifact(fast.db, again["id"])
+    assert original is not None and replay is not None
+    assert replay["raster"] == original["raster"] and replay["sha256"] == original["sha256"]
+    await asyncio.sleep(0.2)
+    first, second = printed(fast)
+    assert first.read_bytes() != b"" and _pixels(first) == _pixels(second)
+    more = await rpc.call("job.reprint", {"job_id": job["id"], "copies": 2})
+    await wait_job(rpc, more["id"], ("completed",))
+    assert more["copies"] == 2
+
+
+def _pixels(path):  # type: ignore[no-untyped-def]
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.convert("1").tobytes()
+
+
+async def test_rerender_uses_the_new_template_version(fast: Appliance, rpc: RpcClient) -> None:
+    v1 = await rpc.call("template.put", {"name": "shelf", "definition": USER_TEMPLATE.replace("{prefix}", "OLD-")})
+    assert v1["version"] == 1
+    job = await rpc.call("print.submit", {"template": "shelf", "fields": {"code": "7"}})
+    await wait_job(rpc, job["id"], ("completed",))
+    v2 = await rpc.call("template.put", {"name": "shelf", "definition": USER_TEMPLATE.replace("{prefix}", "NEWER-")})
+    assert v2["version"] == 2
+    same = await rpc.call("job.reprint", {"job_id": job["id"]})
+    fresh = await rpc.call("job.reprint", {"job_id": job["id"], "rerender": True})
+    assert same["template_version"] == 1 and fresh["template_version"] == 2
+    await wait_job(rpc, fresh["id"], ("completed",))
+    assert fresh["length_mm"] > same["length_mm"]  # "NEWER-7" is longer than "OLD-7"
+
+
+async def test_stats_summary_counts_labels_and_tape(fast: Appliance, rpc: RpcClient) -> None:
+    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "stat"}, "copies": 3})
+    await wait_job(rpc, job["id"], ("completed",))
+    canceled = await rpc.call("print.submit", {"template": "text", "fields": {"text": "x"}, "hold": True})
+    await rpc.call("job.cancel", {"job_id": canceled["id"]})
+    stats = await rpc.call("stats.summary", {"days": 7})
+    (day,) = stats["per_day"]
+    assert day["jobs"] == {"completed": 1, "canceled": 1} and day["labels"] == 3
+    (tape,) = stats["per_tape"]
+    assert tape["media"] == "12mm" and tape["labels"] == 3
+    assert tape["tape_mm"] == pytest.approx(job["length_mm"] * 3, abs=0.2)
+    assert stats["mean_submit_to_printed_s"] is not None and stats["mean_submit_to_printed_s"] >= 0
+
+
+async def test_retention_prunes_rows_and_artifacts(fast: Appliance, rpc: RpcClient) -> None:
+    ids = []
+    for n in range(4):
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": f"r{n}"}})
+        await wait_job(rpc, job["id"], ("completed",))
+        ids.append(job["id"])
+    pending = await rpc.call("print.submit", {"template": "text", "fields": {"text": "keep"}, "hold": True})
+    pruned = await history.prune(fast.db, keep_days=365, keep_jobs=2, artifact_days=0)
+    assert pruned["jobs"] == 3  # finished jobs beyond the newest two (the held one counts, and stays)
+    listed = {j["id"] for j in (await rpc.call("job.list"))["jobs"]}
+    assert pending["id"] in listed and ids[0] not in listed
+    with pytest.raises(RpcError) as info:
+        await rpc.call("job.reprint", {"job_id": ids[-1]})
+    assert info.value.code == -32003 and info.value.data["field"] == "rerender"
+    again = await rpc.call("job.reprint", {"job_id": ids[-1], "rerender": True})
+    await wait_job(rpc, again["id"], ("completed",))
