@@ -6,7 +6,7 @@ import asyncio
 
 from appliance.app import Appliance
 from rpc.client import RpcClient
-from tests.queue.conftest import printed, settle, wait_job
+from tests.fast_fixtures import printed, settle, wait_job
 
 
 def sim(app: Appliance):  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from appliance.app import Appliance
 from appliance.store import history
 from rpc.client import RpcClient
 from rpc.errors import RpcError
-from tests.queue.conftest import printed, wait_job
+from tests.fast_fixtures import printed, wait_job
 
 USER_TEMPLATE = """
 title = "Shelf"

@@ -12,7 +12,7 @@ from PIL import Image
 from appliance.app import Appliance
 from rpc.client import RpcClient
 from rpc.errors import RpcError
-from tests.queue.conftest import printed, wait_job
+from tests.fast_fixtures import printed, wait_job
 
 
 async def test_submit_prints_once_with_timeline(fast: Appliance, rpc: RpcClient) -> None:
