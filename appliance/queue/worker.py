@@ -63,6 +63,7 @@ class Worker:
         self.settings = runtime.queue_settings
         self.paused = paused
         self.current_job: int | None = None
+        self.in_flight = False  # bytes are on their way to (or at) the printer for current_job
         self.heartbeat = time.monotonic()
         self.jobs_done = 0
         self._wake = asyncio.Event()
@@ -94,7 +95,7 @@ class Worker:
         self.wake()
         if self._task is None:
             return
-        if self.current_job is not None:
+        if self.in_flight:
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(asyncio.shield(self._task), timeout)
         self._task.cancel()
@@ -207,10 +208,19 @@ class Worker:
             return
         await self._publish(processing)
         steps: list[jobs.Step] = []
-        with monitor.busy():
+        self.in_flight = True
+        try:
+            await self._send_and_follow(processing, art["raster"], pages_before, attempts, steps)
+        finally:
+            self.in_flight = False
+
+    async def _send_and_follow(self, processing: Any, raster: bytes, pages_before: int | None, attempts: int,
+                               steps: list[jobs.Step]) -> None:
+        job_id = processing["id"]
+        with self.runtime.monitor.busy():
             while True:
                 attempts += 1
-                sent = await self._send(job_id, art["raster"], attempts, steps)
+                sent = await self._send(job_id, raster, attempts, steps)
                 if not sent:
                     return
                 outcome = await self._follow(processing, pages_before, steps)
