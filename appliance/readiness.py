@@ -1,11 +1,21 @@
-"""The deep checks behind GET /readiness and readiness.check (application/health+json)."""
+"""The deep checks behind GET /readiness and readiness.check (application/health+json).
+
+Each check is one key with a list of entries (one per printer where it is per printer,
+`componentId` = printer name). Only the database and the migrations can `fail` (HTTP 503);
+everything else is at worst `warn`. Nothing here contacts a printer: printer checks read
+the status monitor's cache. Every database query is bounded by DB_TIMEOUT_S, and when
+the first one does not answer the others are not tried, so the document comes back
+well within a second even when the database or a printer hangs.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import shutil
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import __version__
 from .clock import now_text
@@ -14,37 +24,223 @@ if TYPE_CHECKING:
     from .app import Appliance
 
 ORDER = {"pass": 0, "warn": 1, "fail": 2}
+DB_TIMEOUT_S = 0.4
+STALE_INTERVALS = 3  # a printer's status is fresh while younger than this many poll intervals
+IDLE_HEARTBEAT_S = 5.0  # the worker's idle wait; it beats at least this often when idle
+MIN_FREE_MB = 100
+
+T = TypeVar("T")
 
 
-def _entry(status: str, output: str = "", **extra: Any) -> dict[str, Any]:
-    entry: dict[str, Any] = {"status": status, "time": now_text(), **extra}
+class DatabaseSilent(Exception):
+    """The database did not answer within DB_TIMEOUT_S."""
+
+
+def entry(status: str, output: str = "", **extra: Any) -> dict[str, Any]:
+    found: dict[str, Any] = {"status": status, "time": now_text(), **extra}
     if output:
-        entry["output"] = output
-    return entry
+        found["output"] = output
+    return found
 
 
-async def _sqlite(appliance: Appliance) -> dict[str, Any]:
+async def _bounded(awaitable: Awaitable[T]) -> T:
+    try:
+        return await asyncio.wait_for(awaitable, DB_TIMEOUT_S)
+    except TimeoutError:
+        raise DatabaseSilent(f"no answer within {DB_TIMEOUT_S:g} s") from None
+
+
+@functools.cache
+def _expected_migrations() -> tuple[str, ...]:
+    from .store.migrate import migrations_dir
+
+    return tuple(sorted(p.name.removesuffix(".sql") for p in migrations_dir().glob("*.sql")
+                        if not p.name.endswith(".rollback.sql")))
+
+
+# --- database -------------------------------------------------------------------------------------
+
+
+async def sqlite_check(appliance: Appliance) -> dict[str, Any]:
     started = time.perf_counter()
     try:
-        await asyncio.wait_for(appliance.db.fetchone("SELECT 1"), timeout=0.5)
+        await _bounded(appliance.db.fetchone("SELECT 1 FROM printers LIMIT 1"))
     except Exception as exc:
-        return _entry("fail", f"the database does not answer: {type(exc).__name__}",
-                      componentType="datastore")
+        return entry("fail", f"the database does not answer ({_why(exc)}); see the journal and "
+                     "`appliance migrate status`", componentType="datastore")
     ms = (time.perf_counter() - started) * 1000
-    return _entry("pass", observedValue=round(ms, 3), observedUnit="ms", componentType="datastore")
+    return entry("pass", observedValue=round(ms, 3), observedUnit="ms", componentType="datastore")
+
+
+async def migrations_check(appliance: Appliance) -> dict[str, Any]:
+    try:
+        rows = await _bounded(appliance.db.fetchall("SELECT migration_id FROM _yoyo_migration"))
+        applied = {row["migration_id"] for row in rows}
+    except Exception as exc:
+        return entry("fail", f"cannot read the applied migrations ({_why(exc)})", componentType="datastore")
+    missing = [m for m in _expected_migrations() if m not in applied]
+    head = _expected_migrations()[-1] if _expected_migrations() else None
+    if missing:
+        return entry("fail", f"migrations not applied: {', '.join(missing)}; run `appliance migrate up` and "
+                     "restart", observedValue=len(missing), observedUnit="pending", componentType="datastore")
+    return entry("pass", observedValue=head, componentType="datastore")
+
+
+def _why(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, DatabaseSilent) else type(exc).__name__
+
+
+def _skipped(why: str) -> dict[str, Any]:
+    return entry("warn", f"not checked: {why}")
+
+
+# --- templates, printers, workers -----------------------------------------------------------------
+
+
+def templates_check(appliance: Appliance) -> dict[str, Any]:
+    registry = appliance.registry
+    if registry is None:
+        return entry("warn", "templates are not loaded yet")
+    usable = len(registry.list())
+    broken = registry.broken()
+    if broken:
+        names = "; ".join(f"templates/{name}.toml: {error}" for name, error in sorted(broken.items()))
+        return entry("warn", f"{len(broken)} user template file(s) do not load: {names}",
+                     observedValue=usable, observedUnit="templates")
+    return entry("pass", observedValue=usable, observedUnit="templates")
+
+
+def stored_check(printer: Any, stored: set[str]) -> dict[str, Any]:
+    if printer.id in stored:
+        return entry("pass", componentId=printer.name, observedValue=printer.id)
+    return entry("warn", f"printer {printer.name} is configured but not in the database; jobs for it cannot be "
+                 "stored (restart the service)", componentId=printer.name)
+
+
+def status_check(appliance: Appliance, printer: Any) -> dict[str, Any]:
+    monitor = printer.monitor
+    snapshot = monitor.snapshot
+    name = printer.name
+    if monitor.prober is None:
+        return entry("pass", "this printer reports no status (no SNMP or status channel); freshness not checked",
+                     componentId=name, observedValue=snapshot.state)
+    if appliance.safe_mode:
+        return entry("warn", "not contacted: safe mode", componentId=name, observedValue=snapshot.state)
+    limit = STALE_INTERVALS * monitor.interval
+    age = snapshot.age_s
+    extra = {"componentId": name, "observedValue": age, "observedUnit": "s"}
+    if age is None:
+        waited = time.monotonic() - appliance.started_monotonic
+        if waited < limit:
+            return entry("pass", "waiting for the first status answer", **extra)
+        return entry("warn", f"{name} has not answered a status request since the appliance started "
+                     f"{waited:.0f} s ago ({snapshot.last_error or 'no answer'})", **extra)
+    if snapshot.state == "offline":
+        return entry("warn", f"{name} is offline: {snapshot.last_error or 'no answer'} "
+                     f"({snapshot.failures} failed probes in a row)", **extra)
+    if snapshot.reasons:
+        return entry("warn", f"{name} needs attention: {'; '.join(snapshot.describe())}", **extra)
+    if age > limit:
+        return entry("warn", f"{name}'s status is {age:.0f} s old (probed every {monitor.interval:g} s); "
+                     f"{snapshot.last_error or 'the status monitor may be stuck'}", **extra)
+    return entry("pass", **extra)
+
+
+def worker_limit(printer: Any) -> float:
+    """How old a worker's heartbeat may be: idle it beats every ~5 s; with a job in hand it may wait
+    for a status change (one poll interval) or a retry back-off between beats."""
+    if printer.worker is None or printer.worker.current_job is None:
+        return 3 * IDLE_HEARTBEAT_S
+    q = printer.queue_settings
+    return max(3 * printer.monitor.interval, q.retry_max_s + q.connect_timeout_s + q.write_timeout_s)
+
+
+def worker_check(appliance: Appliance, printer: Any, counts: dict[str, int] | None) -> dict[str, Any]:
+    name = printer.name
+    worker = printer.worker
+    if worker is None or not worker.alive:
+        return entry("warn", f"the queue worker for {name} is not running: its jobs will not print; restart "
+                     "the service (`systemctl restart appliance`)", componentId=name)
+    age = round(time.monotonic() - worker.heartbeat, 3)
+    extra = {"componentId": name, "observedValue": age, "observedUnit": "s"}
+    if age > worker_limit(printer):
+        job = f" while on job {worker.current_job}" if worker.current_job is not None else ""
+        return entry("warn", f"the queue worker for {name} has not moved for {age:.0f} s{job}", **extra)
+    counts = counts or {}
+    if printer.paused:
+        return entry("warn", f"{name} is paused by a person; {counts.get('pending', 0)} job(s) wait; "
+                     "`appliance call printer.resume` to continue", **extra)
+    if counts.get("stopped"):
+        return entry("warn", f"{counts['stopped']} job(s) on {name} stopped until a person fixes the printer",
+                     **extra)
+    if appliance.safe_mode:
+        return entry("warn", f"paused by safe mode; {counts.get('pending', 0)} job(s) wait", **extra)
+    return entry("pass", **extra)
+
+
+# --- the rest -------------------------------------------------------------------------------------
+
+
+def subscribers_check(appliance: Appliance) -> dict[str, Any]:
+    bus = appliance.events
+    count, cap = bus.subscriber_count, bus.max_subscribers
+    if count >= cap:
+        return entry("warn", f"{count} of {cap} event subscribers: new clients cannot subscribe",
+                     observedValue=count, observedUnit="subscribers")
+    return entry("pass", observedValue=count, observedUnit="subscribers")
+
+
+def disk_check(appliance: Appliance) -> dict[str, Any]:
+    try:
+        free_mb = shutil.disk_usage(appliance.settings.state_dir).free / 1024 / 1024
+    except OSError as exc:
+        return entry("warn", f"cannot read free space of the state directory ({exc.strerror})")
+    if free_mb < MIN_FREE_MB:
+        return entry("warn", f"less than {MIN_FREE_MB} MB free in the state directory; the database and "
+                     "job history need room", observedValue=round(free_mb), observedUnit="MiB")
+    return entry("pass", observedValue=round(free_mb), observedUnit="MiB")
+
+
+SAFE_MODE_TEXT = ("safe mode: the previous start never got ready, so queues are paused and printers are not "
+                  "contacted; check the journal (`journalctl -u appliance -b`), then "
+                  "`appliance call printer.resume` to leave it")
+
+
+def safe_mode_check(appliance: Appliance) -> dict[str, Any]:
+    if appliance.safe_mode:
+        return entry("warn", SAFE_MODE_TEXT, observedValue=True)
+    return entry("pass", observedValue=False)
 
 
 async def check(appliance: Appliance) -> dict[str, Any]:
+    """The whole document; never raises."""
     checks: dict[str, list[dict[str, Any]]] = {}
-    checks["sqlite:responseTime"] = [await _sqlite(appliance)]
-    checks["migrations:head"] = [
-        _entry("pass", observedValue=appliance.migration_head)
-        if appliance.migration_head else _entry("fail", "schema is not migrated")
-    ]
-    usage = shutil.disk_usage(appliance.settings.state_dir)
-    free_mb = usage.free / 1024 / 1024
-    checks["disk:free"] = [_entry("pass" if free_mb > 100 else "warn",
-                                  "" if free_mb > 100 else "less than 100 MB free in the state directory",
-                                  observedValue=round(free_mb), observedUnit="MiB")]
+    checks["sqlite:responseTime"] = [await sqlite_check(appliance)]
+    db_ok = checks["sqlite:responseTime"][0]["status"] == "pass"
+    stored: set[str] = set()
+    counts: dict[str, dict[str, int]] = {}
+    if db_ok:
+        checks["migrations:head"] = [await migrations_check(appliance)]
+        from .store import jobs
+
+        try:
+            stored = {r["id"] for r in await _bounded(appliance.db.fetchall("SELECT id FROM printers"))}
+            counts = await _bounded(jobs.counts(appliance.db))
+        except Exception as exc:
+            db_ok = False
+            checks["sqlite:responseTime"] = [entry("fail", f"the database stopped answering ({_why(exc)})",
+                                                   componentType="datastore")]
+    else:
+        checks["migrations:head"] = [entry("fail", "not checked: the database does not answer")]
+    checks["templates:loaded"] = [templates_check(appliance)]
+    printers = appliance.printers
+    checks["printers:stored"] = [stored_check(p, stored) if db_ok else
+                                 {**_skipped("the database does not answer"), "componentId": p.name}
+                                 for p in printers]
+    checks["printer:status"] = [status_check(appliance, p) for p in printers]
+    checks["queue:worker"] = [worker_check(appliance, p, counts.get(p.id)) for p in printers]
+    checks["events:subscribers"] = [subscribers_check(appliance)]
+    checks["disk:free"] = [disk_check(appliance)]
+    checks["appliance:safeMode"] = [safe_mode_check(appliance)]
     worst = max((e["status"] for entries in checks.values() for e in entries), key=ORDER.__getitem__)
     return {"status": worst, "version": __version__, "checks": checks}

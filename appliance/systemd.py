@@ -1,14 +1,25 @@
 """sd_notify without a dependency: datagrams to $NOTIFY_SOCKET.
 
 `WATCHDOG=1` is sent from a task on the event loop itself, so a blocked loop stops
-the pings and systemd restarts the service (WatchdogSec=).
+the pings and systemd restarts the service (WatchdogSec=). Two ways make the journal
+show where it hung: each ping re-arms `faulthandler.dump_traceback_later` (all threads
+are dumped to stderr when the loop has not pinged for 80 % of WatchdogSec, before systemd
+acts), and `faulthandler.enable()` dumps them again on the SIGABRT that systemd's
+watchdog sends (WatchdogSignal=SIGABRT).
+
+Test hook: `APPLIANCE_TEST_BLOCK_LOOP=DELAY:SECONDS` makes `serve` block its own event
+loop for SECONDS, DELAY seconds after READY (see `block_loop_hook`). It exists so the
+watchdog can be tested against a real process; nothing else reads it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import os
 import socket
+import sys
+import time
 from contextlib import suppress
 
 
@@ -20,6 +31,8 @@ class Notifier:
         self.address = address or None
         self._sock: socket.socket | None = None
         self._watchdog_task: asyncio.Task[None] | None = None
+        self._dump_armed = False
+        self.pings = 0
 
     @property
     def enabled(self) -> bool:
@@ -58,15 +71,27 @@ class Notifier:
         except ValueError:
             return None
 
-    def start_watchdog(self, interval: float | None = None) -> None:
+    def start_watchdog(self, interval: float | None = None, *, dump_hangs: bool = False) -> bool:
+        """Ping WATCHDOG=1 every `interval` s (half of WATCHDOG_USEC) from the running loop.
+
+        With `dump_hangs`, every ping re-arms faulthandler to dump all threads' stacks to
+        stderr if the next ping is late by 80 % of the watchdog timeout.
+        """
         interval = interval or self.watchdog_interval()
         if interval is None or not self.enabled or self._watchdog_task is not None:
-            return
-        self._watchdog_task = asyncio.get_running_loop().create_task(self._ping(interval), name="sd-watchdog")
+            return False
+        dump_after = interval * 2 * 0.8 if dump_hangs else None
+        self._watchdog_task = asyncio.get_running_loop().create_task(self._ping(interval, dump_after),
+                                                                     name="sd-watchdog")
+        return True
 
-    async def _ping(self, interval: float) -> None:
+    async def _ping(self, interval: float, dump_after: float | None) -> None:
         while True:
             self.send("WATCHDOG=1")
+            self.pings += 1
+            if dump_after is not None:
+                faulthandler.dump_traceback_later(dump_after, exit=False)
+                self._dump_armed = True
             await asyncio.sleep(interval)
 
     async def close(self) -> None:
@@ -75,6 +100,39 @@ class Notifier:
             with suppress(asyncio.CancelledError):
                 await self._watchdog_task
             self._watchdog_task = None
+        if self._dump_armed:
+            faulthandler.cancel_dump_traceback_later()
+            self._dump_armed = False
         if self._sock is not None:
             self._sock.close()
             self._sock = None
+
+
+def enable_faulthandler() -> None:
+    """Dump every thread's stack to stderr (the journal) on SIGABRT, SIGSEGV, SIGFPE, SIGBUS, SIGILL."""
+    if not faulthandler.is_enabled():
+        faulthandler.enable(file=sys.stderr, all_threads=True)
+
+
+def _block_loop_for_test(seconds: float) -> None:
+    """Blocks the event loop on purpose (the watchdog test's stand-in for a hung call)."""
+    time.sleep(seconds)
+
+
+def block_loop_hook(environ: dict[str, str] | None = None) -> tuple[float, float] | None:
+    """(delay, seconds) from APPLIANCE_TEST_BLOCK_LOOP=DELAY:SECONDS, else None."""
+    raw = (os.environ if environ is None else environ).get("APPLIANCE_TEST_BLOCK_LOOP", "")
+    try:
+        delay, seconds = (float(part) for part in raw.split(":"))
+    except ValueError:
+        return None
+    return delay, seconds
+
+
+def schedule_block_loop(environ: dict[str, str] | None = None) -> bool:
+    """Arm the test hook on the running loop; False when the variable is absent or malformed."""
+    hook = block_loop_hook(environ)
+    if hook is None:
+        return False
+    asyncio.get_running_loop().call_later(hook[0], _block_loop_for_test, hook[1])
+    return True
