@@ -7,9 +7,10 @@ are dumped to stderr when the loop has not pinged for 80 % of WatchdogSec, befor
 acts), and `faulthandler.enable()` dumps them again on the SIGABRT that systemd's
 watchdog sends (WatchdogSignal=SIGABRT).
 
-Test hook: `APPLIANCE_TEST_BLOCK_LOOP=DELAY:SECONDS` makes `serve` block its own event
+Test hook: `LABEL_APPLIANCE_TEST_BLOCK_LOOP=DELAY:SECONDS` makes `serve` block its own event
 loop for SECONDS, DELAY seconds after READY (see `block_loop_hook`). It exists so the
-watchdog can be tested against a real process; nothing else reads it.
+watchdog can be tested against a real process; nothing else reads it (not APPLIANCE_*:
+that prefix is reserved for settings).
 """
 
 from __future__ import annotations
@@ -120,8 +121,8 @@ def _block_loop_for_test(seconds: float) -> None:
 
 
 def block_loop_hook(environ: dict[str, str] | None = None) -> tuple[float, float] | None:
-    """(delay, seconds) from APPLIANCE_TEST_BLOCK_LOOP=DELAY:SECONDS, else None."""
-    raw = (os.environ if environ is None else environ).get("APPLIANCE_TEST_BLOCK_LOOP", "")
+    """(delay, seconds) from LABEL_APPLIANCE_TEST_BLOCK_LOOP=DELAY:SECONDS, else None."""
+    raw = (os.environ if environ is None else environ).get("LABEL_APPLIANCE_TEST_BLOCK_LOOP", "")
     try:
         delay, seconds = (float(part) for part in raw.split(":"))
     except ValueError:

@@ -58,10 +58,14 @@ class NotifySocket:
                 continue
             self.messages.append((time.monotonic(), data.decode()))
 
-    def wait_for(self, needle: str, timeout: float = 30.0) -> tuple[float, str]:
+    def wait_for(self, needle: str, timeout: float = 30.0,
+                 process: subprocess.Popen[str] | None = None) -> tuple[float, str]:
         deadline = time.monotonic() + timeout
         seen = 0
         while time.monotonic() < deadline:
+            if process is not None and process.poll() is not None:
+                raise AssertionError(f"the server exited ({process.returncode}) before {needle!r}: "
+                                     f"{process.communicate()[1][-2000:]}")
             self.drain()
             for stamp, message in self.messages[seen:]:
                 if needle in message.splitlines():
