@@ -94,6 +94,7 @@ class WsClient:
         backoff_max: float = 10.0,
         heartbeat: float | None = 20.0,
         reconnect: bool = True,
+        topics: Sequence[str] = (),
     ) -> None:
         if (url is None) == (socket_path is None):
             raise ValueError("give exactly one of url or socket_path")
@@ -109,7 +110,7 @@ class WsClient:
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._subscribe_ids: set[int] = set()
-        self._topics: tuple[str, ...] = ()
+        self._topics: tuple[str, ...] = tuple(topics)  # subscribed on every (re)connect
         self._generation = 0
         self._listeners: list[Listener] = []
         self._queues: list[asyncio.Queue[Any]] = []

@@ -1,0 +1,65 @@
+"""What the TUI knows of the server: the last snapshot with every notification applied on top."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+RECENT = 20
+
+
+class Store:
+    def __init__(self) -> None:
+        self.printers: dict[str, dict[str, Any]] = {}
+        self.printer_info: dict[str, dict[str, Any]] = {}  # printer.list rows: model, capabilities
+        self.received: dict[str, float] = {}  # printer id -> monotonic time its status arrived
+        self.jobs: dict[int, dict[str, Any]] = {}
+        self.queue: dict[str, Any] = {}
+        self.generation = 0
+        self.loaded = False
+
+    def apply_snapshot(self, data: dict[str, Any], generation: int = 0) -> None:
+        now = time.monotonic()
+        if "printers" in data:
+            self.printers = {p["printer_id"]: p for p in data["printers"]}
+            self.received = dict.fromkeys(self.printers, now)
+        if "jobs" in data:
+            self.jobs = {int(j["id"]): j for j in data["jobs"]}
+        if "queue" in data:
+            self.queue = data["queue"]
+        self.generation = generation
+        self.loaded = True
+
+    def apply(self, method: str, params: dict[str, Any]) -> str | None:
+        """Apply one notification; returns the topic it changed (or None)."""
+        if method == "notify_printer_status" and "printer_id" in params:
+            self.printers[params["printer_id"]] = params
+            self.received[params["printer_id"]] = time.monotonic()
+            return "printers"
+        if method == "notify_job_updated" and "id" in params:
+            job_id = int(params["id"])
+            merged = {**self.jobs.get(job_id, {}), **params}
+            self.jobs[job_id] = merged
+            if len(self.jobs) > RECENT * 3:
+                for old in sorted(self.jobs)[: len(self.jobs) - RECENT * 2]:
+                    del self.jobs[old]
+            return "jobs"
+        if method == "notify_queue_changed":
+            self.queue = params
+            return "queue"
+        return None
+
+    def recent_jobs(self, limit: int = RECENT) -> list[dict[str, Any]]:
+        return [self.jobs[k] for k in sorted(self.jobs, reverse=True)[:limit]]
+
+    def age_of(self, printer_id: str) -> float | None:
+        status = self.printers.get(printer_id)
+        if status is None or status.get("age_s") is None:
+            return None
+        return float(status["age_s"]) + (time.monotonic() - self.received.get(printer_id, time.monotonic()))
+
+    def printer_name(self, printer_id: str | None) -> str:
+        if printer_id is None:
+            return "-"
+        status = self.printers.get(printer_id) or self.printer_info.get(printer_id) or {}
+        return str(status.get("name") or printer_id[:8])

@@ -1,0 +1,141 @@
+"""Dashboard: each printer in words (state, reasons, tape, probe age), queue counts, recent jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.binding import BindingType
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
+
+from .. import fmt
+from .base import BaseScreen
+
+JOB_COLUMNS = ("Job", "State", "Template", "Printer", "Time", "Copies")
+
+
+def job_row(store: Any, job: dict[str, Any]) -> tuple[str, ...]:
+    return (f"#{job['id']}", fmt.job_state(job.get("state")), str(job.get("template") or "-"),
+            job.get("printer_name") or store.printer_name(job.get("printer_id")),
+            fmt.short_time(job.get("created_at")), str(job.get("copies") or 1))
+
+
+class DashboardScreen(BaseScreen):
+    PAGE = "Dashboard"
+    BINDINGS: ClassVar[list[BindingType]] = [("enter", "open_job", "Job detail")]
+
+    def body(self) -> Iterable[Widget]:
+        yield Static("Waiting for the appliance…", id="printers")
+        yield Static("", id="queue")
+        table: DataTable[str] = DataTable(id="recent", cursor_type="row", zebra_stripes=True)
+        table.border_title = "Recent jobs"
+        yield table
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        table = self.query_one("#recent", DataTable)
+        for name in JOB_COLUMNS:
+            table.add_column(name, key=name.lower())
+        self.set_interval(1.0, self._tick, name="age")  # only re-renders the "probed … ago" text
+        self.render_all()
+
+    def on_screen_resume(self) -> None:
+        self.render_all()
+
+    def _tick(self) -> None:
+        if self.appliance.store.printers:
+            self.render_printers()
+
+    def data_changed(self, topic: str | None) -> None:
+        if topic in ("printers", "catalogue"):
+            self.render_printers()
+        elif topic == "queue":
+            self.render_queue()
+        elif topic == "jobs":
+            self.render_jobs()
+        else:
+            self.render_all()
+
+    def render_all(self) -> None:
+        self.render_printers()
+        self.render_queue()
+        self.render_jobs()
+
+    def render_printers(self) -> None:
+        store = self.appliance.store
+        widget = self.query_one("#printers", Static)
+        if not store.loaded:
+            widget.update("Waiting for the appliance…")
+            return
+        if not store.printers:
+            widget.update("No printers configured.")
+            return
+        text = Text()
+        for index, (printer_id, status) in enumerate(store.printers.items()):
+            if index:
+                text.append("\n")
+            info = store.printer_info.get(printer_id, {})
+            model = info.get("model")
+            text.append(f"{status.get('name') or printer_id[:8]}", style="bold")
+            if model:
+                text.append(f" ({model})")
+            text.append("  ")
+            state = status.get("state")
+            text.append(fmt.printer_state(state), style="bold reverse" if state in ("stopped", "offline") else "bold")
+            if status.get("paused"):
+                text.append("  ‖ queue paused")
+            text.append(f"  · probed {fmt.age(store.age_of(printer_id))}\n")
+            text.append(f"  Tape: {fmt.tape(status.get('media'))}")
+            for line in status.get("descriptions") or []:
+                text.append(f"\n  ⚠ {line}", style="bold")
+            if status.get("last_error") and state in ("offline", "unknown"):
+                text.append(f"\n  last error: {status['last_error']}")
+        widget.update(text)
+
+    def render_queue(self) -> None:
+        queue = self.appliance.store.queue
+        widget = self.query_one("#queue", Static)
+        if not queue:
+            widget.update("")
+            return
+        totals = queue.get("totals") or {}
+        parts = [f"{totals.get(k, 0)} {label}" for k, label in
+                 (("pending", "pending"), ("held", "held"), ("processing", "printing"), ("stopped", "stopped"))]
+        widget.update("Queue: " + " · ".join(parts))
+
+    def render_jobs(self) -> None:
+        store = self.appliance.store
+        table = self.query_one("#recent", DataTable)
+        selected = None
+        if table.row_count and table.cursor_row is not None:
+            try:
+                selected = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+            except Exception:
+                selected = None
+        table.clear()
+        for job in store.recent_jobs():
+            table.add_row(*job_row(store, job), key=str(job["id"]))
+        if selected is not None:
+            try:
+                table.move_cursor(row=table.get_row_index(selected))
+            except Exception:
+                pass
+
+    def action_open_job(self) -> None:
+        table = self.query_one("#recent", DataTable)
+        if not table.row_count:
+            return
+        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        if key is not None:
+            self.open_job(int(key))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self.open_job(int(event.row_key.value))
+
+    def open_job(self, job_id: int) -> None:
+        from .jobs import JobDetailScreen
+
+        self.app.push_screen(JobDetailScreen(job_id))

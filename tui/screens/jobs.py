@@ -1,0 +1,368 @@
+"""Jobs: history with a state filter and cursor paging; a job's detail with its timeline;
+reprint (byte-identical or re-rendered), cancel, hold, release."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Button, DataTable, Label, Select, Static
+
+from .. import fmt
+from .base import BaseScreen
+from .dashboard import JOB_COLUMNS, job_row
+
+PAGE_SIZE = 50
+ACTION_BINDINGS = [
+    Binding("r", "reprint", "Reprint", id="job.reprint"),
+    Binding("x", "cancel_job", "Cancel", id="job.cancel"),
+    Binding("o", "hold", "Hold", id="job.hold"),
+    Binding("l", "release", "Release", id="job.release"),
+]
+
+
+class ReprintDialog(ModalScreen[bool | None]):
+    """Reprint: the stored raster byte for byte (False), or rendered again (True); None = cancel."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("b", "choose(False)", "Byte-identical"), Binding("e", "choose(True)", "Re-render"),
+        Binding("escape,n", "choose(None)", "Cancel"),
+    ]
+
+    def __init__(self, job: dict[str, Any]) -> None:
+        super().__init__()
+        self.job = job
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(f"Reprint job #{self.job['id']} ({self.job.get('template', '?')})?", id="dialog-title")
+            yield Static("b: send the stored label again, byte for byte.\n"
+                         "e: render it again from its template and fields (for the loaded tape).\n"
+                         "Esc: do nothing.")
+            with Horizontal(id="dialog-buttons"):
+                yield Button("Byte-identical (b)", id="identical", variant="primary")
+                yield Button("Re-render (e)", id="rerender")
+                yield Button("Cancel (Esc)", id="none")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss({"identical": False, "rerender": True}.get(event.button.id or ""))
+
+    def action_choose(self, rerender: bool | None) -> None:
+        self.dismiss(rerender)
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes"), Binding("escape,n", "answer(False)", "No"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(self.question, id="dialog-title")
+            with Horizontal(id="dialog-buttons"):
+                yield Button("Yes (y)", id="yes", variant="error")
+                yield Button("No (n)", id="no", variant="primary")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class JobActions:
+    """Reprint / cancel / hold / release for the job a screen points at."""
+
+    def current_job_id(self) -> int | None:
+        raise NotImplementedError
+
+    def _job(self, job_id: int) -> dict[str, Any]:
+        return self.app.store.jobs.get(job_id) or {"id": job_id}  # type: ignore[attr-defined]
+
+    def action_reprint(self) -> None:
+        job_id = self.current_job_id()
+        if job_id is None:
+            return
+
+        def chosen(rerender: bool | None) -> None:
+            if rerender is None:
+                return
+
+            async def work() -> None:
+                params = {"job_id": job_id, "rerender": rerender}
+                job = await self.app.call_or_notify("job.reprint", params, what="Reprint")  # type: ignore[attr-defined]
+                if job:
+                    how = "re-rendered" if rerender else "byte-identical"
+                    self.app.notify(f"Job #{job_id} reprinted ({how}) as job #{job['id']}.")  # type: ignore[attr-defined]
+                    self.job_action_done(job)
+
+            self.background(work, group="job-action", exclusive=False)  # type: ignore[attr-defined]
+
+        self.app.push_screen(ReprintDialog(self._job(job_id)), chosen)  # type: ignore[attr-defined]
+
+    def action_cancel_job(self) -> None:
+        job_id = self.current_job_id()
+        if job_id is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._simple("job.cancel", job_id, "canceled")
+
+        self.app.push_screen(ConfirmDialog(f"Cancel job #{job_id}?"), answered)  # type: ignore[attr-defined]
+
+    def action_hold(self) -> None:
+        job_id = self.current_job_id()
+        if job_id is not None:
+            self._simple("job.hold", job_id, "held")
+
+    def action_release(self) -> None:
+        job_id = self.current_job_id()
+        if job_id is not None:
+            self._simple("job.release", job_id, "released")
+
+    def _simple(self, method: str, job_id: int, done: str) -> None:
+        async def work() -> None:
+            job = await self.app.call_or_notify(method, {"job_id": job_id}, what=f"Job #{job_id}")  # type: ignore[attr-defined]
+            if job:
+                self.app.notify(f"Job #{job_id} {done}: now {fmt.job_state(job.get('state'))}.")  # type: ignore[attr-defined]
+                self.job_action_done(job)
+
+        self.background(work, group="job-action", exclusive=False)  # type: ignore[attr-defined]
+
+    def job_action_done(self, job: dict[str, Any]) -> None:
+        store = self.app.store  # type: ignore[attr-defined]
+        store.apply("notify_job_updated", job)
+        self.app.last_topic = "jobs"  # type: ignore[attr-defined]
+        self.app.revision += 1  # type: ignore[attr-defined]
+
+
+class JobsScreen(JobActions, BaseScreen):
+    PAGE = "Jobs"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open_job", "Detail", id="jobs.detail", show=False),
+        Binding("f", "focus_filter", "Filter", id="jobs.filter"),
+        Binding("n", "next_page", "Next", id="jobs.next"),
+        Binding("b", "previous_page", "Prev", id="jobs.previous"),
+        Binding("g", "reload", "Reload", id="jobs.reload", show=False),
+        *ACTION_BINDINGS,
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.state_filter: str | None = None
+        self.cursors: list[str | None] = [None]  # cursor of each page seen so far
+        self.next_cursor: str | None = None
+        self.rows: dict[int, dict[str, Any]] = {}
+
+    def body(self) -> Iterable[Widget]:
+        options = [(fmt.job_state(s), s) for s in fmt.JOB_STATES]
+        with Horizontal(id="jobs-bar"):
+            yield Label("State ")
+            yield Select(options, prompt="all states", allow_blank=True, compact=True, id="state-filter")
+            yield Static("", id="page-info")
+        table: DataTable[str] = DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
+        yield table
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        table = self.query_one("#jobs", DataTable)
+        for name in JOB_COLUMNS:
+            table.add_column(name, key=name.lower())
+        table.focus()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    def load(self) -> None:
+        cursor = self.cursors[-1]
+        state = self.state_filter
+
+        async def work() -> None:
+            params: dict[str, Any] = {"limit": PAGE_SIZE}
+            if state:
+                params["state"] = state
+            if cursor:
+                params["cursor"] = cursor
+            page = await self.appliance.call("job.list", params)
+            self.show_page(page.get("jobs") or [], page.get("next_cursor"))
+
+        self.background(work, group="jobs-load")
+
+    def show_page(self, jobs: list[dict[str, Any]], next_cursor: str | None) -> None:
+        self.next_cursor = next_cursor
+        self.rows = {int(j["id"]): j for j in jobs}
+        self.redraw()
+
+    def redraw(self) -> None:
+        table = self.query_one("#jobs", DataTable)
+        store = self.appliance.store
+        row = table.cursor_row
+        table.clear()
+        for job_id in sorted(self.rows, reverse=True):
+            table.add_row(*job_row(store, self.rows[job_id]), key=str(job_id))
+        if table.row_count:
+            table.move_cursor(row=min(row or 0, table.row_count - 1))
+        page = len(self.cursors)
+        more = " · n: next" if self.next_cursor else ""
+        back = " · b: back" if page > 1 else ""
+        what = self.state_filter or "all states"
+        self.query_one("#page-info", Static).update(f"  page {page}, {len(self.rows)} jobs ({what}){more}{back}")
+
+    def data_changed(self, topic: str | None) -> None:
+        if topic not in ("jobs", "snapshot"):
+            return
+        changed = False
+        first_page = len(self.cursors) == 1
+        newest = max(self.rows, default=0)
+        for job_id, job in self.appliance.store.jobs.items():
+            if job_id in self.rows:
+                if self.state_filter and job.get("state") != self.state_filter:
+                    del self.rows[job_id]
+                    changed = True
+                elif self.rows[job_id] != {**self.rows[job_id], **job}:
+                    self.rows[job_id] = {**self.rows[job_id], **job}
+                    changed = True
+            elif first_page and job_id > newest and (not self.state_filter or job.get("state") == self.state_filter):
+                self.rows[job_id] = job
+                changed = True
+        if changed:
+            self.redraw()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        value = event.value
+        self.state_filter = value if isinstance(value, str) else None
+        self.cursors = [None]
+        self.load()
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#state-filter", Select).focus()
+
+    def action_next_page(self) -> None:
+        if self.next_cursor:
+            self.cursors.append(self.next_cursor)
+            self.load()
+        else:
+            self.app.notify("This is the last page.")
+
+    def action_previous_page(self) -> None:
+        if len(self.cursors) > 1:
+            self.cursors.pop()
+            self.load()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def current_job_id(self) -> int | None:
+        table = self.query_one("#jobs", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        return int(key) if key is not None else None
+
+    def _job(self, job_id: int) -> dict[str, Any]:
+        return self.rows.get(job_id) or super()._job(job_id)
+
+    def action_open_job(self) -> None:
+        job_id = self.current_job_id()
+        if job_id is not None:
+            self.app.push_screen(JobDetailScreen(job_id))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self.app.push_screen(JobDetailScreen(int(event.row_key.value)))
+
+
+class JobDetailScreen(JobActions, BaseScreen):
+    PAGE = "Job"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="job.back"), *ACTION_BINDINGS,
+    ]
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__()
+        self.job_id = job_id
+        self.PAGE = f"Job #{job_id}"
+        self.job: dict[str, Any] = {}
+
+    def body(self) -> Iterable[Widget]:
+        yield Static("Loading…", id="job-summary")
+        table: DataTable[str] = DataTable(id="timeline", cursor_type="row")
+        table.border_title = "Timeline"
+        yield table
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        table = self.query_one("#timeline", DataTable)
+        for name in ("Time", "Step", "State", "Detail"):
+            table.add_column(name, key=name.lower())
+        self.load()
+
+    def current_job_id(self) -> int | None:
+        return self.job_id
+
+    def _job(self, job_id: int) -> dict[str, Any]:
+        return self.job or super()._job(job_id)
+
+    def load(self) -> None:
+        async def work() -> None:
+            job = await self.appliance.call("job.get", {"job_id": self.job_id})
+            timeline = await self.appliance.call("job.timeline", {"job_id": self.job_id})
+            self.show(job, timeline)
+
+        self.background(work, group="job-detail")
+
+    def data_changed(self, topic: str | None) -> None:
+        job = self.appliance.store.jobs.get(self.job_id)
+        if topic in ("jobs", "snapshot") and job is not None and job.get("updated_at") != self.job.get("updated_at"):
+            self.load()
+
+    def show(self, job: dict[str, Any], timeline: list[dict[str, Any]]) -> None:
+        self.job = job
+        store = self.appliance.store
+        text = Text()
+        text.append(f"Job #{job['id']}  ", style="bold")
+        text.append(fmt.job_state(job.get("state")), style="bold")
+        if job.get("reasons"):
+            text.append("  (" + ", ".join(job["reasons"]) + ")")
+        text.append(f"\nTemplate {job.get('template')} v{job.get('template_version', '?')} · "
+                    f"printer {job.get('printer_name') or store.printer_name(job.get('printer_id'))} · "
+                    f"{job.get('copies', 1)} cop{'y' if job.get('copies', 1) == 1 else 'ies'} · "
+                    f"tape {job.get('media') or '-'}")
+        if job.get("length_mm"):
+            text.append(f" · {job['length_mm']:.1f} mm long")
+        fields = job.get("fields") or {}
+        if fields:
+            shown = ", ".join(f"{k}={v!r}" for k, v in fields.items() if v not in ("", None))
+            text.append(f"\nFields: {shown or '(all empty)'}")
+        text.append(f"\nCreated {fmt.short_time(job.get('created_at'))} · "
+                    f"completed {fmt.short_time(job.get('completed_at'))}")
+        if job.get("origin_job_id"):
+            text.append(f" · reprint of #{job['origin_job_id']}")
+        advice = fmt.advice(job.get("reasons")) if job.get("state") in ("stopped", "aborted", "pending") else ""
+        if advice:
+            text.append(f"\n⚠ {advice}", style="bold")
+        self.query_one("#job-summary", Static).update(text)
+        table = self.query_one("#timeline", DataTable)
+        table.clear()
+        for step in timeline:
+            detail = step.get("detail") or {}
+            shown = ", ".join(f"{k}={v}" for k, v in detail.items() if v not in (None, "", [], {}))
+            table.add_row(fmt.short_time(step.get("at")), str(step.get("event", "")),
+                          fmt.job_state(step.get("state")), shown)
+
+    def job_action_done(self, job: dict[str, Any]) -> None:
+        super().job_action_done(job)
+        if job.get("id") == self.job_id:
+            self.load()
