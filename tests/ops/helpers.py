@@ -85,6 +85,7 @@ def spawn(state_dir: Path, *, ready_file: bool = True, **env: str) -> subprocess
     """`appliance serve` as a real process on a free loopback port, logging JSON to stderr."""
     args = [PYTHON, "-m", "appliance.cli", "serve", "--state-dir", str(state_dir), "--listen", "127.0.0.1:0"]
     if ready_file:
+        (state_dir / "ready").unlink(missing_ok=True)
         args += ["--ready-file", str(state_dir / "ready")]
     environment = cli_env(APPLIANCE_SIMULATOR_SPEED="instant", APPLIANCE_LOG_FORMAT="json", PYTHONUNBUFFERED="1")
     environment.update(env)

@@ -1,0 +1,93 @@
+"""Safe mode: a start that never reached ready makes the next one keep queues paused and printers
+uncontacted, and say so everywhere, until a person resumes."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from pathlib import Path
+
+from appliance.app import Appliance
+from appliance.systemd import Notifier
+from rpc.client import RpcClient
+from tests.ops.helpers import NotifySocket, call, entries, get_unix, spawn, terminate, wait_ready
+from tests.support import make_settings
+
+
+def printed(state_dir: Path) -> list[Path]:
+    return sorted((state_dir / "printed").glob("*.png"))
+
+
+async def test_marker_means_safe_mode_until_resume(state_dir: Path) -> None:
+    (state_dir / "starting.marker").write_text("2026-11-22T03:00:00Z")  # a start that died before ready
+    notify = NotifySocket(state_dir)
+    app = Appliance(make_settings(state_dir), notifier=Notifier(str(notify.path)))
+    await app.start()
+    try:
+        assert app.safe_mode
+        assert not (state_dir / "starting.marker").exists()  # this start did get ready
+        monitor = app.printers[0].monitor
+        async with RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+            info = await rpc.call("server.info")
+            assert info["safe_mode"] is True and "printer.resume" in info["safe_mode_reason"]
+            status, _, body = await get_unix(app.settings.socket_path, "/readiness")
+            assert status == 200 and body["status"] == "warn"
+            safe = entries(body, "appliance:safeMode")[0]
+            assert safe["status"] == "warn" and "printer.resume" in safe["output"]
+            assert "not contacted" in entries(body, "printer:status")[0]["output"]
+
+            await asyncio.to_thread(notify.drain, 0.3)
+            ready = [m for _, m in notify.messages if "READY=1" in m.splitlines()]
+            assert ready and "SAFE MODE" in ready[0]
+            assert any("SAFE MODE" in line and "printer.resume" in line for _, line in notify.lines("STATUS="))
+
+            job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "wait"}})
+            await asyncio.sleep(0.5)
+            assert (await rpc.call("job.get", {"job_id": job["id"]}))["state"] == "pending"
+            assert monitor.probes == 0 and printed(state_dir) == []  # the printer was never contacted
+
+            await rpc.call("printer.resume")
+            deadline = time.monotonic() + 10
+            while (await rpc.call("job.get", {"job_id": job["id"]}))["state"] != "completed":
+                assert time.monotonic() < deadline, "the job never printed after printer.resume"
+                await asyncio.sleep(0.05)
+            assert len(printed(state_dir)) == 1 and monitor.probes >= 1
+            info = await rpc.call("server.info")
+            assert info["safe_mode"] is False and info["safe_mode_reason"] is None
+            assert (await rpc.call("readiness.check"))["status"] == "pass"
+    finally:
+        await app.stop()
+        notify.close()
+
+
+def test_a_start_killed_before_ready_leaves_safe_mode_for_the_next(state_dir: Path) -> None:
+    marker = state_dir / "starting.marker"
+    for _ in range(5):  # the kill must land inside start-up; if the start won the race, try again
+        (state_dir / "ready").unlink(missing_ok=True)
+        process = spawn(state_dir)
+        while not marker.exists() and process.poll() is None:
+            time.sleep(0.001)
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=10)
+        if marker.exists() and not (state_dir / "ready").exists():
+            break
+    else:
+        raise AssertionError("could not kill a start before it got ready")
+
+    process = spawn(state_dir)
+    try:
+        wait_ready(process, state_dir)
+        info = asyncio.run(call(state_dir / "rpc.sock", "server.info"))
+        assert info["safe_mode"] is True
+    finally:
+        code, err = terminate(process)
+    assert code == 0 and "Traceback" not in err
+    assert '"appliance.safe_mode"' in err  # the journal says why, in the log line's event
+
+    process = spawn(state_dir)  # that start reached ready: the one after it is normal again
+    try:
+        wait_ready(process, state_dir)
+        assert asyncio.run(call(state_dir / "rpc.sock", "server.info"))["safe_mode"] is False
+    finally:
+        terminate(process)
