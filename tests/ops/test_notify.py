@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from appliance.app import Appliance
 from appliance.systemd import Notifier, block_loop_hook
 from tests.ops.helpers import NotifySocket, log_events, spawn, terminate
 
@@ -111,3 +112,13 @@ def test_status_lines_reach_the_socket_from_the_log(state_dir: Path, notify: Not
     ready = next(e for e in log_events(err) if e.get("event") == "appliance.ready")
     assert ready["printers"] == 1 and ready["safe_mode"] is False
     assert code == 0
+
+
+async def test_status_line_names_printers_jobs_and_the_last_problem(appliance: Appliance) -> None:
+    await appliance.printers[0].monitor.probe_now()
+    line = await appliance.status_text()
+    assert line == "virtual: idle, 12mm tape; jobs: 0 pending, 0 stopped"
+    appliance.simulator.printer.update(cover_open=True)
+    await appliance.printers[0].monitor.probe_now()
+    line = await appliance.status_text()
+    assert line.startswith("virtual: stopped") and "; last problem: virtual: Cover open" in line
