@@ -108,7 +108,7 @@ class ApplianceApp(App[int]):
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._painted)
-        self.run_worker(self._connect(), name="connect", group="connection", exit_on_error=False)
+        self.run_worker(self._connect, name="connect", group="connection", exit_on_error=False)
         if not self.is_headless:
             self._watch_terminal()
 
@@ -169,7 +169,7 @@ class ApplianceApp(App[int]):
                     self.notify("Reconnected; the data shown is fresh.", title="Connection")
                 self._was_lost = False
                 self.ever_connected = True
-                self.run_worker(self._load_catalogue(), group="catalogue", exclusive=True, exit_on_error=False)
+                self.run_worker(self._load_catalogue, group="catalogue", exclusive=True, exit_on_error=False)
             elif event.state == "disconnected" and self.ever_connected:
                 self._was_lost = True
             self.conn = Conn(event.state, event.detail, event.attempt, event.retry_in)

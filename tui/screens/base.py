@@ -56,4 +56,4 @@ class BaseScreen(Screen[Any]):
                 text = describe_error(exc) if isinstance(exc, RpcError) else f"{type(exc).__name__}: {exc}"
                 self.app.notify(text, severity="error", timeout=8)
 
-        self.run_worker(guarded(), group=group, exclusive=exclusive, exit_on_error=False)
+        self.run_worker(guarded, group=group, exclusive=exclusive, exit_on_error=False)

@@ -1,0 +1,199 @@
+"""The TUI driven by Pilot at 80×24 against the real server and its virtual printer."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from appliance.app import Appliance
+from rpc.client import RpcClient
+from tests.support import make_settings
+from tests.tui.helpers import SIZE, connected, make_app, notifications, table_rows, text_of, until
+from tui.widgets import Banner, LabelPreview
+
+
+async def test_dashboard_live_printer_status_and_cover_open(appliance: Appliance) -> None:
+    app = make_app(appliance)
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(pilot)
+        await until(pilot, lambda: "✓ ready" in text_of(app, "#printers"), what="printer ready")
+        printers = text_of(app, "#printers")
+        assert "virtual (PT-P750W)" in printers
+        assert "Tape: 12 mm" in printers and "probed" in printers
+        assert "Queue: 0 pending" in text_of(app, "#queue")
+        assert "● connected" in text_of(app, "#status-bar")
+        appliance.simulator.printer.update(cover_open=True)
+        await appliance.printers[0].monitor.probe_now()
+        await until(pilot, lambda: "Cover open" in text_of(app, "#printers"), what="cover open shown")
+        printers = text_of(app, "#printers")
+        assert "■ needs attention" in printers  # in words and a symbol, not colour alone
+        assert "⚠ Cover open — close it to continue" in printers
+        appliance.simulator.printer.update(cover_open=False)
+        await appliance.printers[0].monitor.probe_now()
+        await until(pilot, lambda: "Cover open" not in text_of(app, "#printers"), what="cover closed")
+
+
+async def test_print_from_print_screen_then_completed_on_jobs_screen(appliance: Appliance) -> None:
+    app = make_app(appliance)
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(pilot)
+        await pilot.press("p")
+        await until(pilot, lambda: app.screen.query_one("#field-text"), what="text template form")
+        app.screen.query_one("#field-text").focus()
+        await pilot.press(*"Hello TUI")
+        preview = app.screen.query_one("#preview", LabelPreview)
+        await until(pilot, lambda: preview.bitmap is not None, what="preview drawn")
+        drawn = "".join(preview._compute(preview.size.width))
+        assert set(drawn) <= {" ", "▀", "▄", "█"} and "█" in drawn
+        assert "mm on 12mm" in text_of(app, "#preview-info")
+        app.screen.query_one("#copies").value = "2"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "completed" in text_of(app, "#progress"), what="job completed")
+        assert "2 labels printed" in text_of(app, "#progress")
+        job_id = app.screen.job_id
+        await pilot.press("escape", "j")
+        await until(pilot, lambda: any(r[0] == f"#{job_id}" and r[1] == "✓ completed"
+                                       for r in table_rows(app, "#jobs")), what="completed on the Jobs screen")
+        row = next(r for r in table_rows(app, "#jobs") if r[0] == f"#{job_id}")
+        assert row[2:4] == ["text", "virtual"] and row[5] == "2"
+    printed = list((appliance.settings.state_dir / "printed").glob("*.png"))
+    assert printed, "the virtual printer saved the label"
+
+
+async def test_validation_error_next_to_its_field(appliance: Appliance) -> None:
+    app = make_app(appliance)
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(pilot)
+        await pilot.press("p")
+        await until(pilot, lambda: app.screen.query_one("#field-text"), what="form")
+        app.screen.query_one("#template").value = "asset-tag"
+        await until(pilot, lambda: app.screen.query_one("#field-asset_id"), what="asset-tag form")
+        app.screen.query_one("#field-name").focus()
+        await pilot.press(*"Drill")
+        app.screen.query_one("#field-asset_id").focus()
+        await pilot.press(*"A 17")  # a space does not match the pattern
+        await until(pilot, lambda: "does not match" in text_of(app, "#err-asset_id"), what="field error")
+        assert text_of(app, "#err-asset_id").startswith("✗ ")
+        assert text_of(app, "#err-name") == ""
+        await pilot.press("backspace", "backspace", "backspace", "backspace", *"A-17")
+        await until(pilot, lambda: text_of(app, "#err-asset_id") == "", what="error cleared")
+        # the text template: an emptied required field is named
+        app.screen.query_one("#template").value = "text"
+        await until(pilot, lambda: app.screen.query_one("#field-text"), what="text form")
+        app.screen.query_one("#field-text").focus()
+        await pilot.press("x", "backspace")
+        await until(pilot, lambda: "required" in text_of(app, "#err-text"), what="required")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: any("fix the field" in m for m in notifications(app)), what="not printed")
+
+
+async def test_replay_a_job_from_its_detail(appliance: Appliance) -> None:
+    async with RpcClient(socket_path=str(appliance.settings.socket_path)) as rpc:
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "again"}})
+    app = make_app(appliance)
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(pilot)
+        await until(pilot, lambda: app.store.jobs[job["id"]]["state"] == "completed", what="first job done")
+        await pilot.press("j")
+        await until(pilot, lambda: table_rows(app, "#jobs"), what="jobs listed")
+        await pilot.press("enter")
+        await until(pilot, lambda: "✓ completed" in text_of(app, "#job-summary"), what="detail")
+        assert any(r[1] == "sent" for r in table_rows(app, "#timeline"))
+        await pilot.press("r")
+        await until(pilot, lambda: type(app.screen).__name__ == "ReprintDialog", what="dialog")
+        await pilot.press("b")  # byte-identical
+        await until(pilot, lambda: any(j.get("origin_job_id") == job["id"] and j["state"] == "completed"
+                                       for j in app.store.jobs.values()), what="reprint completed")
+        assert any("reprinted (byte-identical)" in m for m in notifications(app))
+        await pilot.press("r")
+        await until(pilot, lambda: type(app.screen).__name__ == "ReprintDialog", what="dialog")
+        await pilot.press("escape")  # nothing happens
+        await until(pilot, lambda: type(app.screen).__name__ == "JobDetailScreen", what="back")
+    reprints = [j for j in app.store.jobs.values() if j.get("origin_job_id") == job["id"]]
+    assert len(reprints) == 1
+    assert len(list((appliance.settings.state_dir / "printed").glob("*.png"))) == 2
+
+
+async def test_hold_release_cancel_from_jobs_screen(appliance: Appliance) -> None:
+    async with RpcClient(socket_path=str(appliance.settings.socket_path)) as rpc:
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "held"}, "hold": True})
+    app = make_app(appliance)
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(pilot)
+        await pilot.press("j")
+        await until(pilot, lambda: table_rows(app, "#jobs")[0][1] == "‖ held", what="held job listed")
+        await pilot.press("x")
+        await until(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog", what="confirm")
+        await pilot.press("y")
+        await until(pilot, lambda: table_rows(app, "#jobs")[0][1] == "⊘ canceled", what="canceled")
+        assert app.store.jobs[job["id"]]["state"] == "canceled"
+
+
+async def test_server_error_becomes_a_notification(appliance: Appliance) -> None:
+    from tui.screens.jobs import JobDetailScreen
+
+    app = make_app(appliance)
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(pilot)
+        await app.push_screen(JobDetailScreen(9999))
+        await until(pilot, lambda: notifications(app), what="a notification")
+        assert app.is_running and type(app.screen).__name__ == "JobDetailScreen"
+
+
+async def test_readiness_and_stats(appliance: Appliance) -> None:
+    app = make_app(appliance)
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(pilot)
+        await pilot.press("h")
+        await until(pilot, lambda: "✓ pass" in text_of(app, "#overall"), what="readiness")
+        checks = {r[0]: r[1] for r in table_rows(app, "#checks")}
+        assert checks["sqlite:responseTime"] == "✓ pass"
+        await pilot.press("r")
+        await until(pilot, lambda: "✓ pass" in text_of(app, "#overall"), what="re-run")
+        await pilot.press("s")
+        await until(pilot, lambda: "Last 14 days" in text_of(app, "#stats-summary"), what="stats")
+        assert len(app.screen.query_one("#labels-spark").data) == 14
+
+
+async def test_server_restart_banner_reconnect_fresh_data(state_dir: Path) -> None:
+    first = Appliance(make_settings(state_dir))
+    await first.start()
+    second: Appliance | None = None
+    app = make_app(first)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await connected(pilot)
+            banner = app.screen.query_one(Banner)
+            assert not banner.has_class("-shown")
+            await first.stop()
+            await until(pilot, lambda: banner.has_class("-shown"), what="banner")
+            assert "Connection lost" in text_of(app, "#banner")
+            assert "✗ disconnected" in text_of(app, "#status-bar")
+            second = Appliance(make_settings(state_dir))
+            await second.start()
+            async with RpcClient(socket_path=str(second.settings.socket_path)) as rpc:
+                job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "after"}})
+            await until(pilot, lambda: app.conn.state == "connected", what="reconnected")
+            await until(pilot, lambda: any(r[0] == f"#{job['id']}" for r in table_rows(app, "#recent")),
+                        what="fresh data")
+            assert not banner.has_class("-shown")
+            assert any("Reconnected" in m for m in notifications(app))
+            await pilot.press("q")
+        assert app.return_code == 0
+    finally:
+        if second is not None:
+            await second.stop()
+        await first.stop()
+    await asyncio.sleep(0)
+
+
+async def test_not_running_shows_banner_and_quits_cleanly(tmp_path: Path) -> None:
+    from tui.app import ApplianceApp
+    from tui.config import Target
+
+    app = ApplianceApp(Target(None, str(tmp_path / "none.sock"), None), backoff_initial=0.05, backoff_max=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.screen.query_one(Banner).has_class("-shown"), what="banner")
+        assert "Cannot reach the appliance" in text_of(app, "#banner")
+        await pilot.press("ctrl+c")
+    assert app.return_code == 0
