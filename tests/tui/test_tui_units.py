@@ -1,0 +1,90 @@
+"""The TUI's pure parts: PNG decoding and half blocks, connection target resolution, the Store."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+from tui import pixels
+from tui.config import resolve
+from tui.model import Store
+
+
+def png(image: Image.Image, **kw: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "PNG", **kw)
+    return out.getvalue()
+
+
+def drawing(mode: str, fill: object, paper: object) -> Image.Image:
+    image = Image.new(mode, (37, 13), paper)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((3, 2, 20, 9), fill=fill)
+    draw.line((0, 12, 36, 0), fill=fill)
+    return image
+
+
+@pytest.mark.parametrize(("mode", "ink", "paper"), [("1", 0, 1), ("L", 0, 255), ("RGB", (0, 0, 0), (255, 255, 255)),
+                                                    ("P", 0, 255), ("RGBA", (0, 0, 0, 255), (255, 255, 255, 255)),
+                                                    ("LA", (0, 255), (255, 255))])
+def test_png_decoder_matches_pillow(mode: str, ink: object, paper: object) -> None:
+    image = drawing(mode, ink, paper)
+    if mode == "P":
+        image = drawing("L", 0, 255).convert("P")
+    data = png(image, optimize=True)
+    bitmap = pixels.decode_png(data)
+    expected = bytes(1 if v < 128 else 0 for v in Image.open(io.BytesIO(data)).convert("L").tobytes())
+    assert (bitmap.width, bitmap.height) == (37, 13)
+    assert bitmap.ink == expected
+
+
+def test_interlaced_falls_back_to_pillow() -> None:
+    data = png(drawing("L", 0, 255), interlace=1)
+    assert pixels.decode_png(data).ink == pixels.decode_png(png(drawing("L", 0, 255))).ink
+
+
+def test_half_blocks_keep_aspect_ratio() -> None:
+    # 25.4 mm × 12.7 mm label at 180 dpi both ways: 2:1, so 40 columns → 20 pixel rows → 10 text rows
+    assert pixels.fit(180, 90, 180, 180, 40, 20) == (40, 20)
+    # a high-resolution feed (360 dpi along the tape) halves the physical length
+    assert pixels.fit(360, 90, 360, 180, 40, 20) == (40, 20)
+    # too tall for the rows given: the width shrinks instead
+    assert pixels.fit(90, 90, 180, 180, 40, 5) == (10, 10)
+    image = Image.new("1", (4, 4), 1)
+    image.putpixel((0, 0), 0)
+    image.putpixel((3, 1), 0)
+    image.putpixel((1, 2), 0)
+    image.putpixel((1, 3), 0)
+    lines = pixels.halfblocks(pixels.downscale(pixels.decode_png(png(image)), 4, 4, threshold=0.5))
+    assert lines == ["▀  ▄", " █  "]
+
+
+def test_target_resolution(tmp_path: Path) -> None:
+    config = tmp_path / "client.toml"
+    config.write_text('url = "http://box:8631"\ntoken = "from-file"\n')
+    sock = tmp_path / "rpc.sock"
+    assert resolve("http://x", None, "t", env={}, config_file=config).token == "t"
+    assert resolve(None, str(sock), None, env={}, config_file=config).url == "http://box:8631"  # socket absent
+    assert resolve(None, None, None, env={}, config_file=config).token == "from-file"
+    env = {"APPLIANCE_URL": "http://env:1", "APPLIANCE_TOKEN": "env-token"}
+    target = resolve(None, None, None, env=env, config_file=config)
+    assert (target.url, target.token) == ("http://env:1", "env-token")
+    sock.touch()
+    assert resolve(None, str(sock), None, env=env, config_file=config).socket_path == str(sock)
+
+
+def test_store_applies_notifications_over_the_snapshot() -> None:
+    store = Store()
+    store.apply_snapshot({"printers": [{"printer_id": "p", "name": "virtual", "state": "idle", "age_s": 1.0}],
+                          "jobs": [{"id": 2, "state": "pending"}, {"id": 1, "state": "completed"}],
+                          "queue": {"totals": {"pending": 1}}}, 1)
+    assert store.apply("notify_job_updated", {"id": 2, "state": "completed"}) == "jobs"
+    assert store.apply("notify_job_updated", {"id": 3, "state": "pending"}) == "jobs"
+    assert [j["id"] for j in store.recent_jobs()] == [3, 2, 1]
+    assert store.jobs[2]["state"] == "completed"
+    assert store.apply("notify_printer_status", {"printer_id": "p", "state": "stopped", "age_s": 0}) == "printers"
+    assert store.printers["p"]["state"] == "stopped"
+    assert store.apply("notify_resync", {"dropped": 3}) is None
