@@ -148,9 +148,8 @@ class StatusMonitor:
 
     @contextlib.contextmanager
     def busy(self) -> Any:
-        """Poll at the busy interval while a job is being printed."""
+        """While a job prints, its worker drives the probes (at `busy_interval`); the loop stands aside."""
         self._busy += 1
-        self._wake.set()
         try:
             yield
         finally:
@@ -158,7 +157,7 @@ class StatusMonitor:
 
     async def _loop(self) -> None:
         while True:
-            if self.probe_while_busy or not self._busy:
+            if not self._busy:
                 await self.probe_now()
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
@@ -242,11 +241,6 @@ class StatusMonitor:
             except TimeoutError:
                 return False
             return True
-
-    def kick(self) -> None:
-        """Probe soon (e.g. right after a job was sent)."""
-        self._wake.set()
-
 
 def snmp_prober(host: str, *, port: int, community: str, timeout: float, retries: int, version: str) -> Prober:
     """A prober over SNMP (pysnmp is imported on first use, not at server start)."""

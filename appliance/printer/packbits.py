@@ -30,12 +30,19 @@ def _literals(out: bytearray, data: bytes, start: int, end: int) -> None:
 def compress(data: bytes) -> bytes:
     """Compress ``data`` with PackBits. ``decompress(compress(x)) == x`` for every input."""
     out = bytearray()
+    append = out.append
     pos = 0
     for match in _RUN.finditer(data):
         start, end = match.span()
-        _literals(out, data, pos, start)
-        out.append(257 - (end - start))
-        out.append(data[start])
+        gap = start - pos
+        if gap:
+            if gap <= 128:  # the common case, inlined: one literal run
+                append(gap - 1)
+                out += data[pos:start]
+            else:
+                _literals(out, data, pos, start)
+        append(257 - (end - start))
+        append(data[start])
         pos = end
     _literals(out, data, pos, len(data))
     return bytes(out)

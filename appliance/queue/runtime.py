@@ -29,10 +29,10 @@ class PrinterRuntime:
     paused: bool = False
     worker: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+    id: str = field(init=False)
 
-    @property
-    def id(self) -> str:
-        return printer_id(self.model.name, self.uri)
+    def __post_init__(self) -> None:
+        self.id = printer_id(self.model.name, self.uri)  # on every status call: compute it once
 
     def transport(self) -> Transport:
         q = self.queue_settings

@@ -258,7 +258,6 @@ class Worker:
             finally:
                 await transport.close()
             steps.append(jobs.step("sent", "processing", bytes=len(raster), attempt=attempts))
-            self.runtime.monitor.kick()
             return True
 
     async def _save_attempts(self, job_id: int, attempts: int) -> None:
@@ -277,8 +276,12 @@ class Worker:
         deadline = sent_at + self.settings.print_timeout_s
         stopped_for: str | None = None
         saw_printing = False
-        snapshot = await monitor.probe_now() if monitor.prober is not None and monitor.probe_while_busy \
-            else monitor.snapshot
+        probing = monitor.prober is not None and monitor.probe_while_busy
+
+        async def look() -> StatusSnapshot:
+            return await monitor.probe_now() if probing else monitor.snapshot
+
+        snapshot = await look()
         while True:
             self.heartbeat = time.monotonic()
             count = snapshot.page_count
@@ -329,8 +332,8 @@ class Worker:
             current = await jobs.get(self.db, job_id)
             if current is None or current["state"] not in ("processing", "stopped"):
                 return "gone"
-            await monitor.wait_change(monitor.busy_interval * 2)
-            snapshot = monitor.snapshot
+            await asyncio.sleep(monitor.busy_interval)
+            snapshot = await look()
 
     def _unconfirmed_done(self, snapshot: StatusSnapshot, saw_printing: bool, sent_at: float, row: Any) -> bool:
         if snapshot.state in ("stopped", "offline"):
