@@ -197,3 +197,16 @@ async def test_not_running_shows_banner_and_quits_cleanly(tmp_path: Path) -> Non
         assert "Cannot reach the appliance" in text_of(app, "#banner")
         await pilot.press("ctrl+c")
     assert app.return_code == 0
+
+
+async def test_over_tcp_with_a_token(appliance: Appliance) -> None:
+    from tests.rpc_ws.test_ws_client import make_token
+    from tui.app import ApplianceApp
+    from tui.config import Target
+
+    token = make_token(appliance)
+    app = ApplianceApp(Target(appliance.listeners.url, None, token))
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(pilot)
+        assert f"● connected {appliance.listeners.url}" in text_of(app, "#status-bar")
+        await until(pilot, lambda: "✓ ready" in text_of(app, "#printers"), what="printer over TCP")
