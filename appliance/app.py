@@ -330,13 +330,31 @@ class Appliance:
         if self.simulator is not None:
             steps.append(self.simulator.stop)
         steps += [self.db.close, self.notifier.close]
-        return steps
+        worker_limit = self.settings.server.shutdown_timeout_s + STEP_LIMIT_S
+        return [bounded_step(step, worker_limit if step.__name__ == "stop_workers" else STEP_LIMIT_S)
+                for step in steps]
 
     async def _cancel_tasks(self) -> None:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+
+
+STEP_LIMIT_S = 10.0  # no stop step may hang the shutdown past systemd's TimeoutStopSec
+
+
+def bounded_step(step: Any, seconds: float) -> Any:
+    """`step` cancelled after `seconds`, so one stuck task cannot keep the process from exiting cleanly."""
+
+    async def run() -> None:
+        try:
+            await asyncio.wait_for(step(), seconds)
+        except TimeoutError:
+            log.error("appliance.stop_step_timeout", step=step.__qualname__, seconds=seconds)
+
+    run.__qualname__ = step.__qualname__
+    return run
 
 
 async def serve(settings: Settings, *, ready_file: Path | None = None) -> int:

@@ -75,3 +75,20 @@ async def test_sigterm_while_printing_finishes_the_label_and_keeps_the_queue(sta
         code, err = await asyncio.to_thread(terminate, again)
     assert code == 0, err[-2000:]
     assert len(printed(state_dir)) == 3
+
+
+async def test_a_stuck_stop_step_cannot_hold_the_shutdown() -> None:
+    from appliance.app import bounded_step
+
+    finished: list[str] = []
+
+    async def stuck() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            finished.append("cancelled")
+
+    step = bounded_step(stuck, 0.1)
+    assert step.__qualname__.endswith("stuck")
+    await asyncio.wait_for(step(), 5)  # returns after its own limit instead of never
+    assert finished == ["cancelled"]
