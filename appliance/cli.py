@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("serve", "call", "check", "migrate", "backup", "simulate", "tui")
+COMMANDS = ("serve", "call", "check", "migrate", "token", "backup", "simulate", "tui")
 
 
 def build_parser() -> argparse.ArgumentParser:

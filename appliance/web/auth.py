@@ -1,0 +1,264 @@
+"""Access control for TCP: API tokens, rate limits and the per-address connection cap.
+
+The unix socket is trusted (its file mode and group decide who may connect) and is
+never limited. Over TCP every path but /healthz and /readiness needs a token in
+`Authorization: Bearer …` or `X-Api-Key: …`; without a valid one every request gets
+the same 401 body, whatever the path or method, so nothing about the API leaks.
+
+The hot path stays cheap: a SHA-256 of the presented token and a dict lookup. Token
+lookups are cached for at most `CACHE_TTL_S`, so a token revoked by the CLI (another
+process) stops working within about a second; `last_used_at` is written at most
+once a minute per token, because an SD card wears with every write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import ipaddress
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from rpc.errors import RATE_LIMITED, UNAUTHORIZED
+from rpc.wirejson import dumps
+
+from .. import logs
+from ..config import AuthSettings
+from ..store import tokens as token_store
+from ..store.db import Database
+from .caller import CALLER_KEY, Caller, transport_of
+from .limits import ConnectionCounter, RateLimiter
+
+log = logs.get("appliance.auth")
+
+OPEN_PATHS = frozenset({"/healthz", "/readiness"})
+CACHE_TTL_S = 1.0
+TOUCH_INTERVAL_S = 60.0
+MAX_TOKEN_LENGTH = 256
+MAX_CACHE = 4096
+JSON = "application/json"
+
+UNAUTHORIZED_BODY = dumps({"jsonrpc": "2.0", "error": {"code": UNAUTHORIZED, "message": "Unauthorized"}, "id": None})
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a request is allowed: scope, and the token (by name and hash) it came with, if any."""
+
+    scope: str
+    name: str | None = None
+    token_hash: str | None = None
+
+
+GRANT_KEY: web.RequestKey[Grant] = web.RequestKey("grant", Grant)
+
+
+def presented_token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+        return ""  # present but not a bearer token: invalid, not missing
+    key = request.headers.get("X-Api-Key")
+    return key.strip() if key is not None else None
+
+
+class Authenticator:
+    """Token hash → Grant, from SQLite through a short-lived cache."""
+
+    def __init__(self, db: Database, *, cache_ttl: float = CACHE_TTL_S, touch_interval: float = TOUCH_INTERVAL_S):
+        self.db = db
+        self.cache_ttl = cache_ttl
+        self.touch_interval = touch_interval
+        self._cache: dict[str, tuple[float, Grant | None]] = {}
+        self._touched: dict[str, float] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.lookups = 0  # database look-ups, for tests and benchmarks
+
+    async def grant(self, token: str) -> Grant | None:
+        if not token or len(token) > MAX_TOKEN_LENGTH:
+            return None
+        return await self.grant_for_hash(token_store.hash_token(token))
+
+    async def grant_for_hash(self, token_hash: str) -> Grant | None:
+        now = time.monotonic()
+        cached = self._cache.get(token_hash)
+        if cached is not None and cached[0] > now:
+            grant = cached[1]
+        else:
+            grant = await self._load(token_hash)
+            if len(self._cache) >= MAX_CACHE:
+                self._cache.clear()
+            self._cache[token_hash] = (now + self.cache_ttl, grant)
+        if grant is None or grant.token_hash is None or not hmac.compare_digest(grant.token_hash, token_hash):
+            return None
+        self._used(grant.name or "", now)
+        return grant
+
+    async def _load(self, token_hash: str) -> Grant | None:
+        self.lookups += 1
+        found = await token_store.lookup(self.db, token_hash)
+        if found is None:
+            return None
+        name, scope, stored = found
+        return Grant(scope=scope, name=name, token_hash=stored)
+
+    def _used(self, name: str, now: float) -> None:
+        last = self._touched.get(name)
+        if last is not None and now - last < self.touch_interval:
+            return
+        self._touched[name] = now
+        task = asyncio.get_running_loop().create_task(self._touch(name), name="token-touch")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _touch(self, name: str) -> None:
+        try:
+            await token_store.touch(self.db, name)
+        except Exception as exc:  # last_used_at is a courtesy; never fail a request for it
+            log.warning("auth.touch_failed", token_name=name, error=type(exc).__name__)
+
+    async def stop(self) -> None:
+        tasks = list(self._tasks)
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class LogThrottle:
+    """At most one log line per (event, key) every `interval` seconds, with the count suppressed."""
+
+    def __init__(self, interval: float = 10.0) -> None:
+        self.interval = interval
+        self._last: dict[tuple[str, str], tuple[float, int]] = {}
+
+    def __call__(self, event: str, key: str, **fields: Any) -> None:
+        now = time.monotonic()
+        last, suppressed = self._last.get((event, key), (0.0, 0))
+        if now - last < self.interval:
+            self._last[(event, key)] = (last, suppressed + 1)
+            return
+        if len(self._last) > MAX_CACHE:
+            self._last.clear()
+        self._last[(event, key)] = (now, 0)
+        log.warning(event, peer=key, suppressed=suppressed, **fields)
+
+
+def unauthorized() -> web.Response:
+    return web.Response(status=401, text=UNAUTHORIZED_BODY, content_type=JSON,
+                        headers={"WWW-Authenticate": "Bearer"})
+
+
+def rate_limited_error(retry_after: float) -> dict[str, Any]:
+    return {"code": RATE_LIMITED, "message": "Rate limited", "data": {"retry_after_s": round(retry_after, 3)}}
+
+
+def rate_limited(retry_after: float) -> web.Response:
+    body = dumps({"jsonrpc": "2.0", "error": rate_limited_error(retry_after), "id": None})
+    return web.Response(status=429, text=body, content_type=JSON,
+                        headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
+
+
+def too_many_connections(limit: int) -> web.Response:
+    error = {"code": RATE_LIMITED, "message": "Too many connections",
+             "data": {"field": "connections", "reason": f"more than {limit} concurrent connections from this address",
+                      "retry_after_s": 1.0}}
+    return web.Response(status=429, text=dumps({"jsonrpc": "2.0", "error": error, "id": None}), content_type=JSON,
+                        headers={"Retry-After": "1"})
+
+
+class AccessGuard:
+    """The middleware's state: authenticator, rate limiter, connection counter, settings."""
+
+    def __init__(self, authenticator: Authenticator, settings: AuthSettings) -> None:
+        self.auth = authenticator
+        self.trust_loopback = settings.trust_loopback
+        self.rates = RateLimiter(settings.rate_per_s, settings.rate_burst)
+        self.connections = ConnectionCounter(settings.max_connections_per_address)
+        self.throttled_log = LogThrottle()
+        self._loopback: dict[str, bool] = {}
+        self.middleware = self._build_middleware()
+
+    @classmethod
+    def from_settings(cls, db: Database, settings: AuthSettings) -> AccessGuard:
+        return cls(Authenticator(db), settings)
+
+    def is_loopback(self, peer: str) -> bool:
+        known = self._loopback.get(peer)
+        if known is None:
+            try:
+                known = ipaddress.ip_address(peer.split("%", 1)[0]).is_loopback
+            except ValueError:
+                known = False
+            if len(self._loopback) < MAX_CACHE:
+                self._loopback[peer] = known
+        return known
+
+    def take(self, peer: str, grant: Grant | None) -> float:
+        """One unit from the address's bucket and the token's; the seconds to wait, or 0.0."""
+        wait = self.rates.take("a:" + peer)
+        if not wait and grant is not None and grant.name is not None:
+            wait = self.rates.take("t:" + grant.name)
+        if wait:
+            self.throttled_log("rate.limited", peer, token_name=grant.name if grant else None)
+        return wait
+
+    async def authenticate(self, request: web.Request, peer: str) -> Grant | None:
+        if self.trust_loopback and self.is_loopback(peer):
+            return Grant(scope="admin")
+        token = presented_token(request)
+        if token is None:
+            self.throttled_log("auth.denied", peer, reason="no token", path=request.path)
+            return None
+        grant = await self.auth.grant(token)
+        if grant is None:
+            self.throttled_log("auth.denied", peer, reason="unknown or revoked token", path=request.path)
+        return grant
+
+    async def still_valid(self, grant: Grant) -> bool:
+        """For long-lived connections: is the token they opened with still there?"""
+        if grant.token_hash is None:
+            return True
+        return await self.auth.grant_for_hash(grant.token_hash) is not None
+
+    def _build_middleware(self) -> Any:
+        @web.middleware
+        async def access_control(request: web.Request, handler: Handler) -> web.StreamResponse:
+            if request.path in OPEN_PATHS:
+                return await handler(request)
+            transport, peer = transport_of(request)
+            if transport == "unix":
+                request[CALLER_KEY] = Caller("unix", peer, "trusted")
+                return await handler(request)
+            if not self.connections.acquire(peer):
+                self.throttled_log("connections.refused", peer, limit=self.connections.limit)
+                return too_many_connections(self.connections.limit)
+            try:
+                wait = self.rates.take("a:" + peer)
+                if wait:
+                    self.throttled_log("rate.limited", peer)
+                    return rate_limited(wait)
+                grant = await self.authenticate(request, peer)
+                if grant is None:
+                    return unauthorized()
+                if grant.name is not None:
+                    wait = self.rates.take("t:" + grant.name)
+                    if wait:
+                        self.throttled_log("rate.limited", peer, token_name=grant.name)
+                        return rate_limited(wait)
+                request[CALLER_KEY] = Caller("tcp", peer, grant.scope, grant.name)
+                request[GRANT_KEY] = grant
+                return await handler(request)
+            finally:
+                self.connections.release(peer)
+
+        return access_control
+
+    async def stop(self) -> None:
+        await self.auth.stop()
