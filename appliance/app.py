@@ -224,7 +224,8 @@ class Appliance:
             parts.append(f"{printer.name}: {snap.state}{paused}, {media}")
         if self.queue is not None and self.db.is_open:
             try:
-                totals = (await asyncio.wait_for(self.queue.status(), 2.0))["totals"]
+                async with asyncio.timeout(2.0):  # not wait_for: on 3.11 it can swallow a cancel
+                    totals = (await self.queue.status())["totals"]
                 parts.append(f"jobs: {totals['pending']} pending, {totals['stopped']} stopped")
             except Exception:
                 parts.append("jobs: unknown (database busy)")
@@ -349,7 +350,8 @@ def bounded_step(step: Any, seconds: float) -> Any:
 
     async def run() -> None:
         try:
-            await asyncio.wait_for(step(), seconds)
+            async with asyncio.timeout(seconds):
+                await step()
         except TimeoutError:
             log.error("appliance.stop_step_timeout", step=step.__qualname__, seconds=seconds)
 

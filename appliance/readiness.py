@@ -45,7 +45,8 @@ def entry(status: str, output: str = "", **extra: Any) -> dict[str, Any]:
 
 async def _bounded(awaitable: Awaitable[T]) -> T:
     try:
-        return await asyncio.wait_for(awaitable, DB_TIMEOUT_S)
+        async with asyncio.timeout(DB_TIMEOUT_S):  # not wait_for: on 3.11 it can swallow a cancel
+            return await awaitable
     except TimeoutError:
         raise DatabaseSilent(f"no answer within {DB_TIMEOUT_S:g} s") from None
 

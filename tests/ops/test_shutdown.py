@@ -92,3 +92,17 @@ async def test_a_stuck_stop_step_cannot_hold_the_shutdown() -> None:
     assert step.__qualname__.endswith("stuck")
     await asyncio.wait_for(step(), 5)  # returns after its own limit instead of never
     assert finished == ["cancelled"]
+
+
+async def test_stop_right_after_start_never_hangs(state_dir: Path) -> None:
+    """Regression: a cancel swallowed by asyncio.wait_for (Python 3.11) once left the housekeeping task
+    running, and stop() waited for it for ever; each stop must be quick (the step bound is 10 s)."""
+    from appliance.app import Appliance
+    from tests.support import make_settings
+
+    for _ in range(8):
+        app = Appliance(make_settings(state_dir))
+        await app.start()
+        began = time.monotonic()
+        await app.stop()
+        assert time.monotonic() - began < 5, "a stop step hung until its bound"
