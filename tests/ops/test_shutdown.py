@@ -95,14 +95,16 @@ async def test_a_stuck_stop_step_cannot_hold_the_shutdown() -> None:
 
 
 async def test_stop_right_after_start_never_hangs(state_dir: Path) -> None:
-    """Regression: a cancel swallowed by asyncio.wait_for (Python 3.11) once left the housekeeping task
-    running, and stop() waited for it for ever; each stop must be quick (the step bound is 10 s)."""
+    """A smoke test for stop() landing mid-housekeeping: each stop must be quick (the step bound is 10 s).
+    (A cancel swallowed by asyncio.wait_for on 3.11 once hung stop() for ever in other suites; this
+    loop does not reproduce that narrow race reliably, it only guards against a plain hang.)"""
     from appliance.app import Appliance
     from tests.support import make_settings
 
-    for _ in range(8):
+    for attempt in range(12):
         app = Appliance(make_settings(state_dir))
         await app.start()
+        await asyncio.sleep(attempt * 0.003)  # land the stop at different points of the first housekeeping round
         began = time.monotonic()
         await app.stop()
         assert time.monotonic() - began < 5, "a stop step hung until its bound"
