@@ -121,8 +121,14 @@ class ApplianceApp(App[int]):
         # aiohttp is the slow import: do it off the event loop, after the first paint
         module = await asyncio.to_thread(importlib.import_module, "rpc.ws_client")
         target = self.target
-        self.client = module.WsClient(target.url, socket_path=target.socket_path, token=target.token,
-                                      topics=TOPICS, backoff_initial=self._backoff[0], backoff_max=self._backoff[1])
+        try:
+            self.client = module.WsClient(target.url, socket_path=target.socket_path, token=target.token,
+                                          topics=TOPICS, backoff_initial=self._backoff[0],
+                                          backoff_max=self._backoff[1])
+        except ValueError as exc:
+            self.conn = Conn("disconnected", f"bad address: {exc}", 1, None)
+            self.notify(f"Cannot connect: {exc}", severity="error", timeout=30)
+            return
         self.client.add_listener(self._on_ws_event)
         self.client.start()
 

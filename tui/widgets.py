@@ -49,7 +49,7 @@ class Banner(Static):
     """Shown only while the connection is down: what happened and what the TUI is doing about it."""
 
     DEFAULT_CSS = """
-    Banner { dock: top; height: auto; display: none; background: $warning 30%; color: $text; padding: 0 1; }
+    Banner { height: auto; display: none; background: $warning 30%; color: $text; padding: 0 1; }
     Banner.-shown { display: block; }
     """
 

@@ -231,17 +231,21 @@ async def test_clean_close_leaves_no_tasks(appliance: Appliance) -> None:
     await client.close()  # idempotent
 
 
-def make_token(appliance: Appliance, scope: str = "admin") -> str:
+async def make_token(appliance: Appliance, scope: str = "admin") -> str:
     tokens = pytest.importorskip("appliance.store.tokens")  # token auth lands with the server side of /ws
-    conn = tokens.connect(appliance.settings.db_path)
-    try:
-        return tokens.create(conn, f"ws-test-{scope}", scope)
-    finally:
-        conn.close()
+
+    def create() -> str:  # in a thread: the server's own writer needs the event loop meanwhile
+        conn = tokens.connect(appliance.settings.db_path)
+        try:
+            return str(tokens.create(conn, f"ws-test-{scope}", scope))
+        finally:
+            conn.close()
+
+    return await asyncio.to_thread(create)
 
 
 async def test_tcp_with_a_real_token(appliance: Appliance) -> None:
-    token = make_token(appliance)
+    token = await make_token(appliance)
     async with WsClient(appliance.listeners.url, token=token) as client:
         await client.connect(timeout=5)
         info = await client.call("server.info")

@@ -195,6 +195,11 @@ async def test_not_running_shows_banner_and_quits_cleanly(tmp_path: Path) -> Non
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.screen.query_one(Banner).has_class("-shown"), what="banner")
         assert "Cannot reach the appliance" in text_of(app, "#banner")
+        await pilot.pause(0.1)
+        # the status line stays visible above the banner (words, not only colour)
+        assert app.screen.query_one("#status-bar").region.y == 0
+        assert app.screen.query_one(Banner).region.y == 1
+        assert "✗ disconnected" in text_of(app, "#status-bar") or "◌ connecting" in text_of(app, "#status-bar")
         await pilot.press("ctrl+c")
     assert app.return_code == 0
 
@@ -204,7 +209,7 @@ async def test_over_tcp_with_a_token(appliance: Appliance) -> None:
     from tui.app import ApplianceApp
     from tui.config import Target
 
-    token = make_token(appliance)
+    token = await make_token(appliance)
     app = ApplianceApp(Target(appliance.listeners.url, None, token))
     async with app.run_test(size=SIZE) as pilot:
         await connected(pilot)
