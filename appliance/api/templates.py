@@ -36,7 +36,6 @@ def handlers(appliance: Appliance) -> dict[str, Any]:
             saved = registry().put(name, definition)
         except LabelError as exc:
             raise label_error(exc) from None
-        appliance.events.publish("templates", "notify_template_changed", {"name": name, "version": saved.version})
         return saved.describe()
 
     async def template_delete(ctx: CallContext, name: str) -> dict[str, Any]:
