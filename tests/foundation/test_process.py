@@ -77,10 +77,15 @@ def test_healthz_answers_when_the_database_is_gone(state_dir: Path) -> None:
 
 
 def test_body_over_the_limit_gets_a_jsonrpc_error(state_dir: Path) -> None:
+    created = subprocess.run([PYTHON, "-m", "appliance.cli", "token", "create", "limit-test", "--state-dir",
+                              str(state_dir)], capture_output=True, text=True, timeout=30, env=cli_env())
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip()
     process, url = start_server(state_dir)
     try:
         body = b'{"jsonrpc":"2.0","method":"server.info","id":1,"pad":"' + b"x" * (1024 * 1024 + 10) + b'"}'
-        request = urllib.request.Request(url + "/rpc", data=body, headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(url + "/rpc", data=body, headers={"Content-Type": "application/json",
+                                                                         "Authorization": f"Bearer {token}"})
         with pytest.raises(urllib.error.HTTPError) as info:
             urllib.request.urlopen(request, timeout=10)
         assert info.value.code == 413

@@ -1,0 +1,176 @@
+"""Tokens over TCP: every method refuses a missing, wrong or revoked token the same way; scopes; the socket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from appliance.web.auth import UNAUTHORIZED_BODY
+from rpc import contract
+from rpc.errors import UNAUTHORIZED
+from tests.access.helpers import bearer, make_token, post_rpc, revoke_token, running, unix_session
+
+# params that get each method past validation (the calls may still fail for other reasons: not -32001)
+PARAMS = {
+    "server.subscribe": {"topics": ["jobs"]},
+    "template.get": {"name": "text"},
+    "template.put": {"name": "access-test", "definition": {"name": "access-test"}},
+    "template.delete": {"name": "access-test"},
+    "label.preview": {"template": "text", "fields": {"text": "hi"}},
+    "print.submit": {"template": "text", "fields": {"text": "hi"}},
+    "job.get": {"job_id": 1}, "job.timeline": {"job_id": 1}, "job.cancel": {"job_id": 1},
+    "job.hold": {"job_id": 1}, "job.release": {"job_id": 1}, "job.reprint": {"job_id": 1},
+}
+
+
+def request(name: str) -> dict[str, object]:
+    return {"jsonrpc": "2.0", "method": name, "params": PARAMS.get(name, {}), "id": 7}
+
+
+async def test_every_method_refuses_missing_wrong_and_revoked_tokens_identically(state_dir: Path) -> None:
+    async with running(state_dir) as app:
+        url = app.listeners.url
+        revoked = await make_token(app, "soon-gone")
+        status, answer, _ = await post_rpc(url, request("server.info"), bearer(revoked))
+        assert status == 200 and answer["result"]["caller"]["scope"] == "admin"  # it worked, and is now cached
+        await revoke_token(app, "soon-gone")
+        await asyncio.sleep(1.1)
+        wrong = "la_" + secrets.token_urlsafe(32)
+        credentials = {
+            "missing": {},
+            "wrong bearer": bearer(wrong),
+            "wrong x-api-key": {"X-Api-Key": wrong},
+            "revoked": bearer(revoked),
+            "not bearer": {"Authorization": f"Basic {revoked}"},
+            "empty": {"Authorization": "Bearer "},
+        }
+        bodies = set()
+        async with aiohttp.ClientSession() as session:
+            for name in contract.CATALOGUE:
+                for label, headers in credentials.items():
+                    async with session.post(url + "/rpc", json=request(name), headers=headers) as response:
+                        body = await response.text()
+                        assert response.status == 401, (name, label)
+                        assert response.headers["WWW-Authenticate"] == "Bearer"
+                        bodies.add(body)
+            # any other path or verb gets the very same answer: nothing tells what exists
+            for method, path in (("GET", "/rpc"), ("GET", "/ws"), ("POST", "/nope"), ("GET", "/admin"),
+                                 ("DELETE", "/rpc")):
+                async with session.request(method, url + path) as response:
+                    assert response.status == 401, path
+                    bodies.add(await response.text())
+        assert bodies == {UNAUTHORIZED_BODY}
+        assert json.loads(UNAUTHORIZED_BODY) == {"jsonrpc": "2.0", "error": {"code": -32001, "message": "Unauthorized"},
+                                                 "id": None}
+
+
+async def test_a_revoked_token_stops_working_within_about_a_second(state_dir: Path) -> None:
+    async with running(state_dir) as app:
+        token = await make_token(app, "revoke-me")
+        async with aiohttp.ClientSession() as session:
+            status, _, _ = await post_rpc(app.listeners.url, request("printer.status"), bearer(token), session)
+            assert status == 200
+            await revoke_token(app, "revoke-me")
+            revoked_at = time.monotonic()
+            while True:
+                status, _, _ = await post_rpc(app.listeners.url, request("printer.status"), bearer(token), session)
+                if status == 401:
+                    break
+                assert time.monotonic() - revoked_at < 1.5, "the revoked token still works after 1.5 s"
+                await asyncio.sleep(0.05)
+        assert time.monotonic() - revoked_at <= 1.5
+
+
+async def test_read_token_reads_but_cannot_print_cancel_or_change_templates(state_dir: Path) -> None:
+    async with running(state_dir) as app:
+        token = await make_token(app, "reader", "read")
+        async with aiohttp.ClientSession() as session:
+            for method in contract.METHODS:
+                status, answer, _ = await post_rpc(app.listeners.url, request(method.name), bearer(token), session)
+                assert status == 200
+                code = answer.get("error", {}).get("code")
+                if method.admin:
+                    assert code == UNAUTHORIZED, method.name
+                    assert answer["error"]["data"] == {"method": method.name, "needs": "admin"}
+                else:
+                    assert code != UNAUTHORIZED, (method.name, answer)
+            _, info, _ = await post_rpc(app.listeners.url, request("server.info"), bearer(token), session)
+            assert info["result"]["caller"] == {"transport": "tcp", "scope": "read"}
+            _, status_answer, _ = await post_rpc(app.listeners.url, request("printer.status"), bearer(token), session)
+            assert status_answer["result"]["printer_id"] == app.printers[0].id
+        assert {"print.submit", "job.cancel", "template.put", "template.delete"} <= set(contract.admin_methods())
+
+
+async def test_admin_token_may_call_everything_and_prints(state_dir: Path) -> None:
+    async with running(state_dir) as app:
+        token = await make_token(app, "admin")
+        async with aiohttp.ClientSession() as session:
+            for method in contract.METHODS:
+                _, answer, _ = await post_rpc(app.listeners.url, request(method.name), {"X-Api-Key": token}, session)
+                assert answer.get("error", {}).get("code") != UNAUTHORIZED, (method.name, answer)
+            _, job, _ = await post_rpc(app.listeners.url, request("print.submit"), bearer(token), session)
+            job_id = job["result"]["id"]
+            for _ in range(200):
+                _, got, _ = await post_rpc(app.listeners.url, {**request("job.get"), "params": {"job_id": job_id}},
+                                           bearer(token), session)
+                if got["result"]["state"] == "completed":
+                    break
+                await asyncio.sleep(0.02)
+            assert got["result"]["state"] == "completed"
+
+
+async def test_the_unix_socket_needs_no_token(state_dir: Path) -> None:
+    async with running(state_dir) as app, unix_session(app) as session:
+        for method in contract.METHODS:
+            async with session.post("http://localhost/rpc", json=request(method.name)) as response:
+                answer = await response.json()
+            assert response.status == 200
+            assert answer.get("error", {}).get("code") != UNAUTHORIZED, (method.name, answer)
+        async with session.post("http://localhost/rpc", json=request("server.info")) as response:
+            assert (await response.json())["result"]["caller"] == {"transport": "unix", "scope": "trusted"}
+
+
+async def test_loopback_is_not_trusted_unless_configured(state_dir: Path) -> None:
+    async with running(state_dir) as app:
+        status, _, _ = await post_rpc(app.listeners.url, request("server.info"))
+        assert status == 401
+    async with running(state_dir, trust_loopback=True) as app:
+        status, answer, _ = await post_rpc(app.listeners.url, request("server.info"))
+        assert status == 200 and answer["result"]["caller"] == {"transport": "tcp", "scope": "admin"}
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readiness"])
+async def test_health_endpoints_stay_open_and_reveal_no_secret(state_dir: Path, path: str) -> None:
+    async with running(state_dir) as app:
+        token = await make_token(app, "secret-holder")
+        async with aiohttp.ClientSession() as session, session.get(app.listeners.url + path) as response:
+            body = await response.text()
+        assert response.status == 200
+        assert token not in body and token[3:] not in body and "secret-holder" not in body
+        assert "la_" not in body
+
+
+async def test_token_lookups_are_cached_and_last_used_is_written_at_most_once_a_minute(state_dir: Path) -> None:
+    async with running(state_dir) as app:
+        token = await make_token(app, "hot")
+        guard = app.access
+        async with aiohttp.ClientSession() as session:
+            status, _, _ = await post_rpc(app.listeners.url, request("printer.status"), bearer(token), session)
+            assert status == 200
+            await asyncio.sleep(0.2)  # the first use is recorded in the background
+            row = await app.db.fetchone("SELECT last_used_at FROM api_tokens WHERE name = 'hot'")
+            assert row["last_used_at"] is not None
+            writes, lookups = app.db.transactions, guard.auth.lookups
+            started = time.monotonic()
+            for _ in range(100):
+                status, _, _ = await post_rpc(app.listeners.url, request("printer.status"), bearer(token), session)
+                assert status == 200
+            elapsed = time.monotonic() - started
+        assert app.db.transactions == writes  # no write per request (an SD card wears with each)
+        assert guard.auth.lookups - lookups <= 1 + int(elapsed / guard.auth.cache_ttl)  # at most one a second
