@@ -166,7 +166,8 @@ async def test_reconnect_after_server_restart_gives_fresh_snapshot(state_dir: Pa
         elif isinstance(event, ConnectionState):
             states.append(event.state)
 
-    client = WsClient(socket_path=str(first.settings.socket_path), backoff_initial=0.05, backoff_max=0.3)
+    # the first retry comes 1.6-2 s after the loss: time enough to restart and submit a job while away
+    client = WsClient(socket_path=str(first.settings.socket_path), backoff_initial=2.0, backoff_max=2.0)
     client.add_listener(listen)
     second: Appliance | None = None
     try:
