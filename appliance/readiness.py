@@ -148,12 +148,13 @@ def status_check(appliance: Appliance, printer: Any) -> dict[str, Any]:
 
 
 def worker_limit(printer: Any) -> float:
-    """How old a worker's heartbeat may be: idle it beats every ~5 s; with a job in hand it may wait
-    for a status change (one poll interval) or a retry back-off between beats."""
+    """How old a worker's heartbeat may be: idle it beats every ~5 s; with a job in hand it beats at
+    least every status poll interval, every 5 s of a retry back-off, and after each send attempt."""
     if printer.worker is None or printer.worker.current_job is None:
         return 3 * IDLE_HEARTBEAT_S
     q = printer.queue_settings
-    return max(3 * printer.monitor.interval, q.retry_max_s + q.connect_timeout_s + q.write_timeout_s)
+    return max(3 * printer.monitor.interval, 3 * IDLE_HEARTBEAT_S,
+               q.connect_timeout_s + q.write_timeout_s + IDLE_HEARTBEAT_S)
 
 
 def worker_check(appliance: Appliance, printer: Any, counts: dict[str, int] | None) -> dict[str, Any]:
