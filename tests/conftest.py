@@ -10,7 +10,7 @@ import pytest
 
 from appliance.app import Appliance
 from rpc.client import RpcClient
-from tests.support import make_settings
+from tests.support import make_settings, running
 
 
 @pytest.fixture
@@ -26,12 +26,8 @@ def state_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def appliance(state_dir: Path) -> AsyncIterator[Appliance]:
-    app = Appliance(make_settings(state_dir))
-    await app.start()
-    try:
+    async with running(make_settings(state_dir)) as app:
         yield app
-    finally:
-        await app.stop()
 
 
 @pytest.fixture

@@ -12,19 +12,15 @@ import pytest
 
 from appliance.app import Appliance
 from rpc.client import RpcClient
-from tests.support import make_settings
+from tests.support import make_settings, running
 
 
 @pytest.fixture
 async def fast(state_dir: Path) -> AsyncIterator[Appliance]:
     settings = make_settings(state_dir, simulator={"poll_interval_s": 0.2, "busy_poll_interval_s": 0.05},
                              queue={"retry_base_s": 0.05, "retry_max_s": 0.2})
-    app = Appliance(settings)
-    await app.start()
-    try:
+    async with running(settings) as app:
         yield app
-    finally:
-        await app.stop()
 
 
 @pytest.fixture

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,19 @@ def make_settings(state_dir: Path, **sections: dict[str, Any]) -> Settings:
         overrides.setdefault(name, {}).update(values)
     return load(None, env={}, overrides=overrides)
 
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Any]:
+    """A real appliance started in this event loop, stopped afterwards whatever happens."""
+    from appliance.app import Appliance
+
+    app = Appliance(settings)
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.stop()
 
 
 def cli_env(**extra: str) -> dict[str, str]:
