@@ -49,7 +49,8 @@ def test_tui_in_tmux(state_dir: Path) -> None:
                         "-e", "TERM=xterm-256color", command], env=env, check=True, timeout=10)
         wait_pane(name, "● connected")
         wait_pane(name, "✓ ready")
-        for key, needle in (("p", "› Print"), ("j", "› Jobs"), ("h", "› Health"), ("s", "› Stats"),
+        # on Print the first field has the focus, so letters type there: F4 (shown in the footer) leaves it
+        for key, needle in (("p", "› Print"), ("F4", "› Jobs"), ("h", "› Health"), ("s", "› Stats"),
                             ("d", "› Dashboard")):
             tmux(name, "send-keys", "-t", "tui", key)
             wait_pane(name, needle)

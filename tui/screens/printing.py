@@ -121,11 +121,13 @@ class PrintScreen(BaseScreen):
         box = self.query_one("#fields", Vertical)
         box.remove_children()
         rows: list[Widget] = []
+        first: Widget | None = None
         for spec in template.get("fields") or []:
             name = spec["name"]
             label = spec.get("label") or name
             mark = " *" if spec.get("required") else ""
             widget = self.field_widget(spec)
+            first = first or widget
             row = Horizontal(Label(f"{label}{mark}", classes="flabel"), widget, classes="row")
             rows.append(row)
             rows.append(Static("", classes="ferror", id=f"err-{name}"))
@@ -134,6 +136,8 @@ class PrintScreen(BaseScreen):
         box.mount_all(rows)
         self.errors = {}
         self.touched = set()
+        if first is not None:  # typing goes straight into the first field
+            self.call_after_refresh(first.focus)
 
     @staticmethod
     def field_widget(spec: dict[str, Any]) -> Widget:
