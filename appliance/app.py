@@ -115,6 +115,9 @@ class Appliance:
         self.marker.unlink(missing_ok=True)
         self.ready = True
         self.notifier.ready(self.status_line())
+        if not self.safe_mode:  # the first probes (and pysnmp's import) come after READY, not before
+            for printer in self.printers:
+                printer.monitor.start()
         if settings.server.watchdog:
             self.notifier.start_watchdog()
         log.info("appliance.ready", url=self.listeners.url, socket=str(settings.socket_path),
@@ -140,9 +143,6 @@ class Appliance:
             {"id": p.id, "name": p.name, "model": p.model.name, "uri": p.uri,
              "media": p.configured_media.id if p.configured_media else None} for p in built])
         self.queue = JobQueue(self.db, self.events, self.registry, built)
-        if not self.safe_mode:
-            for printer in built:
-                printer.monitor.start()
         await self.queue.start(safe_mode=self.safe_mode)
 
     async def _start_virtual_printer(self) -> Any:
@@ -359,6 +359,13 @@ def bounded_step(step: Any, seconds: float) -> Any:
     return run
 
 
+def _write_atomically(path: Path, text: str) -> None:
+    """Whoever waits for `path` to appear must never read it half-written."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text)
+    partial.replace(path)
+
+
 async def serve(settings: Settings, *, ready_file: Path | None = None) -> int:
     """Run until SIGTERM/SIGINT; returns the exit status (0 after a clean stop).
 
@@ -381,7 +388,7 @@ async def serve(settings: Settings, *, ready_file: Path | None = None) -> int:
     try:
         await appliance.start()
         if ready_file is not None:
-            await asyncio.to_thread(ready_file.write_text, appliance.listeners.url)
+            await asyncio.to_thread(_write_atomically, ready_file, appliance.listeners.url)
         schedule_block_loop()
         await appliance.wait_stopped()
     finally:

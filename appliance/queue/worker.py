@@ -29,6 +29,7 @@ log = logs.get("appliance.queue")
 # Reasons a person must fix before a job can be sent, and that stop a job being printed.
 BLOCKING = ("cover-open", "media-needed", "media-empty", "media-mismatch", "media-jam", "overheating",
             "shutdown", "system-error", "fan-failure", "wrong-power-adapter")
+FIRST_RECHECK_S = 0.005  # after sending: re-probe after 5 ms, 10 ms, 20 ms, … up to the busy poll interval
 PRINT_SPEED_MM_S = 20.0  # a conservative floor of Brother's speeds, for "how long may printing take"
 
 Publish = Callable[[dict[str, Any]], None]
@@ -291,6 +292,7 @@ class Worker:
             return await monitor.probe_now() if probing else monitor.snapshot
 
         snapshot = await look()
+        delay = FIRST_RECHECK_S
         while True:
             self.heartbeat = time.monotonic()
             count = snapshot.page_count
@@ -341,7 +343,9 @@ class Worker:
             current = await jobs.get(self.db, job_id)
             if current is None or current["state"] not in ("processing", "stopped"):
                 return "gone"
-            await asyncio.sleep(monitor.busy_interval)
+            # a short label is out in a moment: look again soon, then back off to the busy interval
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, monitor.busy_interval)
             snapshot = await look()
 
     def _unconfirmed_done(self, snapshot: StatusSnapshot, saw_printing: bool, sent_at: float, row: Any) -> bool:

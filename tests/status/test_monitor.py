@@ -10,6 +10,7 @@ from rpc.client import RpcClient
 
 
 async def test_printer_status_answers_from_cache_while_snmp_is_silent(fast: Appliance, rpc: RpcClient) -> None:
+    await fast.printers[0].monitor.probe_now()  # something in the cache
     fast.simulator.printer.update(snmp_silent=True)
     probe = asyncio.ensure_future(rpc.call("printer.probe"))  # this one waits for the SNMP timeout
     await asyncio.sleep(0.05)
