@@ -126,7 +126,7 @@ async def test_silent_and_delayed(agent, engine) -> None:
     )  # fmt: skip
     elapsed = time.perf_counter() - started
     assert err is None and str(vbs[0][1]) == "BRW-TEST"
-    assert 0.25 <= elapsed < 1.5
+    assert 0.25 <= elapsed < 3.0  # the 250 ms delay was applied; room for a loaded machine
 
 
 async def test_garbage_datagrams_are_ignored(agent, engine) -> None:

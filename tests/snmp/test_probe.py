@@ -55,7 +55,7 @@ async def test_ready_printer(sim: Simulator) -> None:
     assert result.serial == "E7Z000001" and result.page_count == 0
     assert result.sys_name == "BRWE7Z000001" and "PT-P750W" in (result.sys_descr or "")
     assert result.missing == ()
-    assert 0 < result.round_trip_ms < 500
+    assert 0 < result.round_trip_ms < 2000
 
 
 async def test_printing(sim: Simulator) -> None:
@@ -117,7 +117,7 @@ async def test_silent_agent_fails_within_the_bound_and_recovers(sim: Simulator) 
         await _probe(sim, timeout=0.3, retries=1)
     elapsed = time.perf_counter() - started
     assert str(info.value) == f"no SNMP answer from 127.0.0.1:{sim.snmp_port} after 2 tries"
-    assert 0.55 <= elapsed < 1.0
+    assert 0.55 <= elapsed < 1.6  # two tries of 0.3 s; the upper bound leaves room for a loaded machine
     sim.printer.update(snmp_silent=False)
     assert (await _probe(sim, timeout=0.3, retries=1)).status is not None
 

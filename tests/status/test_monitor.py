@@ -24,7 +24,7 @@ async def test_printer_status_answers_from_cache_while_snmp_is_silent(fast: Appl
     handler_ms.sort()
     # round trip over the unix socket including HTTP; the server-side time is a fraction of this
     print(f"printer.status while SNMP is silent: median {handler_ms[25]:.2f} ms, max {handler_ms[-1]:.2f} ms")
-    assert handler_ms[25] < 50  # generous: it must not be the 0.5–1 s of a probe timeout
+    assert handler_ms[25] < 250  # generous: it must not be the 0.5–1 s of a probe timeout
     answer = await probe
     assert answer["consecutive_failures"] >= 1 and "no SNMP answer" in answer["last_error"]
 
