@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 import signal
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from .config import Target
 from .model import Store
 
 TOPICS = ("printers", "jobs", "queue")
+HANGUP_GRACE_S = 3.0  # after the terminal went away, how long an orderly exit may take
 
 
 @dataclass(frozen=True)
@@ -158,8 +161,15 @@ class ApplianceApp(App[int]):
         self.set_interval(1.0, self._check_terminal, name="terminal-check")
 
     def _hangup(self) -> None:
+        if self.hung_up:
+            return
         self.hung_up = True
         self.exit(129)
+        # Nobody is watching any more: if the orderly exit stalls (a close waiting on a dead server),
+        # leave anyway rather than linger as an orphan.
+        fallback = threading.Timer(HANGUP_GRACE_S, os._exit, args=(129,))
+        fallback.daemon = True
+        fallback.start()
 
     def _check_terminal(self) -> None:
         if terminal_gone():
