@@ -1,8 +1,9 @@
 """The appliance: builds its services and starts/stops them in order.
 
-Start: state dir → migrations (before our own connection) → database → templates →
-printers (the embedded virtual printer when none is configured) → status monitors →
-queue workers → listeners → READY. Stop is the reverse, after STOPPING.
+Start: state dir (safe-mode marker) → migrations (before our own connection) → database →
+templates → printers (the embedded virtual printer when none is configured) → queue workers →
+listeners → READY → status monitors (their first probe is not worth delaying READY).
+Stop is the reverse, after STOPPING.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rpc.dispatcher import CallContext, CallRecord, Dispatcher
+from rpc.dispatcher import CallRecord, Dispatcher
 from rpc.errors import NotAllowed
 
 from . import logs
@@ -72,9 +73,6 @@ class Appliance:
             rpc_log.error("rpc.internal_error", method=method, request_id=request_id, exc_info=exc)
 
         return Dispatcher(self.handlers(), on_call=on_call, on_internal_error=on_internal_error)
-
-    def context(self, request_id: str = "local") -> CallContext:
-        return CallContext(request_id=request_id, scope="trusted", transport="local")
 
     async def readiness(self) -> dict[str, Any]:
         """The /readiness document; a bug in a check becomes a `fail` entry, never a traceback."""

@@ -296,6 +296,7 @@ def _validate(settings: Settings) -> None:
                 raise ValueError
         except ValueError:
             raise ConfigError("simulator.speed", speed, 'expected mm per second (> 0) or "instant"') from None
+    _check_model_and_media("simulator", settings.simulator.model, settings.simulator.tape, tape_key="tape")
     names: set[str] = set()
     for index, printer in enumerate(settings.printers):
         key = f"printers[{index}]"
@@ -307,6 +308,7 @@ def _validate(settings: Settings) -> None:
         names.add(printer.name)
         if not re.match(r"^(tcp|usb|file)://", printer.uri):
             raise ConfigError(f"{key}.uri", printer.uri, "expected tcp://HOST[:PORT], usb:///dev/usb/lp0 or file:///PATH")
+        _check_model_and_media(key, printer.model, printer.media, tape_key="media")
         if printer.snmp.version not in _CHOICES["printers.snmp.version"]:
             raise ConfigError(f"{key}.snmp.version", printer.snmp.version, "expected 1 or 2c")
         if printer.snmp.timeout <= 0 or printer.snmp.retries < 0:
@@ -314,6 +316,21 @@ def _validate(settings: Settings) -> None:
         if printer.poll_interval_s <= 0 or printer.busy_poll_interval_s <= 0:
             raise ConfigError(f"{key}.poll_interval_s", printer.poll_interval_s,
                               "expected a positive number of seconds")
+
+
+def _check_model_and_media(key: str, model_name: str, media_id: str, *, tape_key: str) -> None:
+    from .printer.media import MediaError, media_for
+    from .printer.models import UnknownModelError, get_model
+
+    try:
+        model = get_model(model_name)
+    except UnknownModelError as exc:
+        raise ConfigError(f"{key}.model", model_name, str(exc).split("; ", 1)[-1]) from None
+    if media_id:
+        try:
+            media_for(model, media_id)
+        except MediaError as exc:
+            raise ConfigError(f"{key}.{tape_key}", media_id, str(exc)) from None
 
 
 def config_path(explicit: str | Path | None, env: typing.Mapping[str, str]) -> Path | None:

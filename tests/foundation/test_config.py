@@ -70,6 +70,10 @@ def test_systemd_state_directory(tmp_path: Path) -> None:
         ('[[printers]]\nname="a"\nmodel="PT-P750W"\nuri="tcp://h"\n[printers.snmp]\nretries = -1\n',
          "printers[0].snmp.timeout", "retries >= 0"),
         ("[server\n", "--config", "not valid TOML"),
+        ('[[printers]]\nname="a"\nmodel="PT-9999"\nuri="tcp://h"\n', "printers[0].model", "known models"),
+        ('[[printers]]\nname="a"\nmodel="PT-P750W"\nuri="tcp://h"\nmedia="13mm"\n', "printers[0].media",
+         "it takes: 3.5mm"),
+        ('[simulator]\ntape="62mm"\n', "simulator.tape", "does not take"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, text: str, key: str, expected_part: str) -> None:
