@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 
 from ..config import ConfigError, parse_listen
 from .common import add_config_args, fail, load_settings
@@ -42,5 +43,9 @@ def run(args: argparse.Namespace) -> int:
     except (MigrationError, SocketInUse) as exc:
         return fail(str(exc), 1)
     except OSError as exc:
-        return fail(f"cannot start: {exc.strerror or exc} (is another server using {settings.server.listen}? "
-                    "choose another with --listen)", 1)
+        if exc.errno == errno.EADDRINUSE:
+            return fail(f"cannot listen on {settings.server.listen}: the address is in use (another server?); "
+                        "choose another with --listen", 1)
+        where = f" {exc.filename}" if exc.filename else ""
+        return fail(f"cannot start: {exc.strerror or exc}:{where} (check --state-dir {settings.state_dir} "
+                    "is writable by this user)", 1)
