@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -27,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+
+from appliance.simulator.cli import announced_ports
 
 from .common import (
     BENCH_AUTH,
@@ -229,16 +230,7 @@ def start_simulate(tmp: Path) -> tuple[subprocess.Popen[str], int, int]:
         cwd=REPO,
     )
     assert process.stdout is not None
-    raster = snmp = None
-    deadline = time.monotonic() + 30
-    while (raster is None or snmp is None) and time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        if found := re.search(r"raster tcp://[\d.]+:(\d+)", line):
-            raster = int(found.group(1))
-        if found := re.search(r"SNMP\s+udp://[\d.]+:(\d+)", line):
-            snmp = int(found.group(1))
+    raster, snmp = announced_ports(process.stdout.readline, timeout=30)
     if raster is None or snmp is None:
         process.kill()
         raise RuntimeError("`appliance simulate` did not start")

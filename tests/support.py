@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.config import Settings, load
+from appliance.simulator.cli import announced_ports
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -86,16 +86,7 @@ def start_simulator(out_dir: Path, *extra: str) -> tuple[subprocess.Popen[str], 
          "--out", str(out_dir), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env())
     assert process.stdout is not None
-    raster = snmp = None
-    deadline = time.monotonic() + 20
-    while (raster is None or snmp is None) and time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        if found := re.search(r"raster tcp://[\d.]+:(\d+)", line):
-            raster = int(found.group(1))
-        if found := re.search(r"SNMP\s+udp://[\d.]+:(\d+)", line):
-            snmp = int(found.group(1))
+    raster, snmp = announced_ports(process.stdout.readline, timeout=20)
     if raster is None or snmp is None:
         process.kill()
         raise AssertionError(f"simulator did not start: {process.stderr.read() if process.stderr else ''}")

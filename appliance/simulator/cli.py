@@ -11,8 +11,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import re
 import signal
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from appliance.printer.media import MediaError
@@ -103,3 +106,23 @@ def run(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(run(sys.argv[1:]))
+
+
+_RASTER_LINE = re.compile(r"raster tcp://[\d.]+:(\d+)")
+_SNMP_LINE = re.compile(r"SNMP\s+udp://[\d.]+:(\d+)")
+
+
+def announced_ports(readline: Callable[[], str], timeout: float = 30.0) -> tuple[int | None, int | None]:
+    """The raster and SNMP ports from the banner `appliance simulate` prints when it is up
+    (for the tests and the bench, which start it as a separate process)."""
+    raster = snmp = None
+    deadline = time.monotonic() + timeout
+    while (raster is None or snmp is None) and time.monotonic() < deadline:
+        line = readline()
+        if not line:
+            break
+        if found := _RASTER_LINE.search(line):
+            raster = int(found.group(1))
+        if found := _SNMP_LINE.search(line):
+            snmp = int(found.group(1))
+    return raster, snmp
