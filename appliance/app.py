@@ -44,7 +44,7 @@ class Appliance:
         self.queue: Any = None
         self.simulator: Any = None
         self.registry: Any = None
-        self._tasks: list[asyncio.Task[Any]] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
         self.last_problem: str | None = None
         self.listeners: Any = None
         self.dispatcher: Dispatcher | None = None
@@ -109,7 +109,7 @@ class Appliance:
         await self._start_printers()
         self.dispatcher = self.build_dispatcher()
         await self._start_listeners()
-        self._tasks.append(asyncio.get_running_loop().create_task(self._housekeeping(), name="housekeeping"))
+        self._tasks.add(asyncio.get_running_loop().create_task(self._housekeeping(), name="housekeeping"))
         self.marker.unlink(missing_ok=True)
         self.ready = True
         self.notifier.ready(self.status_line())
@@ -175,13 +175,19 @@ class Appliance:
             # idle ↔ printing flips every job: announce them, but only store what a person needs to know
             lasting = "ready" if snapshot.state in ("idle", "printing") else snapshot.state
             key = (lasting, snapshot.reasons, media)
-            if self.db.is_open and key != stored[0]:
+            if self.db.is_open and not self.stopping and key != stored[0]:
                 stored[0] = key
-                task = asyncio.get_running_loop().create_task(printer_store.save_status(
-                    self.db, printer.id, lasting, list(snapshot.reasons), media,
-                    {"source": snapshot.source, "last_error": snapshot.last_error}))
-                self._tasks.append(task)
-                task.add_done_callback(self._tasks.remove)
+
+                async def save() -> None:
+                    try:
+                        await printer_store.save_status(self.db, printer.id, lasting, list(snapshot.reasons), media,
+                                                        {"source": snapshot.source, "last_error": snapshot.last_error})
+                    except Exception as exc:  # the status stays in memory; the row catches up on the next change
+                        log.warning("printer.status_not_saved", printer=printer.name, error=str(exc))
+
+                task = asyncio.get_running_loop().create_task(save(), name="save-printer-status")
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
             if printer.worker is not None:
                 printer.worker.wake()
 
@@ -310,7 +316,8 @@ class Appliance:
         log.info("appliance.stopped")
 
     def _stop_steps(self) -> list[Any]:
-        """Reverse of start: workers finish the label being sent, then listeners, monitors, simulator, DB."""
+        """Reverse of start: workers finish the label being sent, then WebSockets, listeners, monitors, the
+        simulator, background writes and last the database."""
         steps: list[Any] = [self._cancel_tasks]
         if self.queue is not None:
             timeout = self.settings.server.shutdown_timeout_s
@@ -328,7 +335,8 @@ class Appliance:
         steps += [printer.monitor.stop for printer in self.printers]
         if self.simulator is not None:
             steps.append(self.simulator.stop)
-        steps += [self.db.close, self.notifier.close]
+        # a probe that finished while stopping may have queued a status write: settle it before closing
+        steps += [self._cancel_tasks, self.db.close, self.notifier.close]
         worker_limit = self.settings.server.shutdown_timeout_s + STEP_LIMIT_S
         return [bounded_step(step, worker_limit if step.__name__ == "stop_workers" else STEP_LIMIT_S)
                 for step in steps]

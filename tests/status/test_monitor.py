@@ -87,3 +87,25 @@ async def test_status_changes_are_published_as_events(fast: Appliance) -> None:
         assert event.name == "notify_printer_status" and event.payload["reasons"] == ["cover-open"]
     finally:
         sub.close()
+
+
+async def test_a_status_change_while_stopping_writes_nothing(state_dir) -> None:  # type: ignore[no-untyped-def]
+    """A probe that lands while the appliance is stopping (database still open, about to close)
+    must not queue a status write that would run against a closed database."""
+    from dataclasses import replace
+
+    from tests.support import make_settings, running
+
+    async with running(make_settings(state_dir)) as app:
+        monitor = app.printers[0].monitor
+        await monitor.probe_now()
+        changed = monitor.on_change
+        assert changed is not None and app.db.is_open
+        await asyncio.gather(*app._tasks - {t for t in app._tasks if t.get_name() == "housekeeping"})
+        before = set(app._tasks)
+        app.stopping = True  # the window between STOPPING and the database closing
+        try:
+            changed(replace(monitor.snapshot, state="stopped", reasons=("cover-open",)))
+            assert set(app._tasks) == before
+        finally:
+            app.stopping = False  # let the fixture's stop() run in full
