@@ -127,7 +127,7 @@ async def test_default_settings_bound_an_unreachable_printer_to_about_two_second
     started = time.perf_counter()
     with pytest.raises(SnmpError):
         await _probe(sim)
-    assert 1.9 <= time.perf_counter() - started < 2.6
+    assert 1.9 <= time.perf_counter() - started < 4.0  # pysnmp's defaults would take ~6 s; room for load
 
 
 async def test_delayed_answer(sim: Simulator) -> None:

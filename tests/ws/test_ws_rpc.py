@@ -81,6 +81,7 @@ async def test_cover_opening_is_pushed(appliance: Appliance) -> None:
 
 
 async def test_resubscribing_replaces_the_topics(appliance: Appliance) -> None:
+    await appliance.printers[0].monitor.probe_now()  # the first status after start lands now, not mid-test
     async with unix_session(appliance) as session, session.ws_connect("http://localhost/ws") as ws:
         await subscribe(ws, ["printers"])
         await subscribe(ws, ["jobs", "jobs"], id="replace")
