@@ -28,10 +28,10 @@ from jsonrpcserver.sentinels import NODATA
 from . import contract
 from .errors import (
     INTERNAL_ERROR,
-    INVALID_PARAMS,
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
     PARSE_ERROR,
+    InvalidParams,
     RpcError,
     Unauthorized,
 )
@@ -155,11 +155,7 @@ class Dispatcher:
         try:
             validate_object(kwargs, method.params_schema, "")
         except SchemaError as exc:
-            raise RpcError(
-                f"Invalid params: {exc.field}: {exc.reason}",
-                {"field": exc.field, "reason": exc.reason},
-                code=INVALID_PARAMS,
-            ) from None
+            raise InvalidParams(exc.field, exc.reason) from None
 
         async def adapter(context: CallContext, **arguments: Any) -> Any:
             try:
@@ -217,11 +213,8 @@ def _named_params(method: contract.Method, params: Any) -> dict[str, Any]:
         return params
     names = list(method.params)
     if len(params) > len(names):
-        raise RpcError(
-            f"Invalid params: {method.name} takes at most {len(names)} parameters",
-            {"field": "params", "reason": f"takes at most {len(names)} positional parameters ({', '.join(names)})"},
-            code=INVALID_PARAMS,
-        )
+        raise InvalidParams("params", f"takes at most {len(names)} positional parameters ({', '.join(names)})",
+                            f"Invalid params: {method.name} takes at most {len(names)} parameters")
     return dict(zip(names, params, strict=False))
 
 

@@ -93,7 +93,6 @@ class RateLimited(RpcError):
 
 
 _BY_CODE: dict[int, type[RpcError]] = {
-    INVALID_PARAMS: RpcError,
     UNAUTHORIZED: Unauthorized,
     NOT_FOUND: NotFound,
     NOT_ALLOWED: NotAllowed,
@@ -105,9 +104,7 @@ _BY_CODE: dict[int, type[RpcError]] = {
 def error_from_object(error: dict[str, Any]) -> RpcError:
     """Rebuild a client-side exception from a JSON-RPC error object."""
     code = int(error.get("code", INTERNAL_ERROR))
-    cls = _BY_CODE.get(code, RpcError)
+    message = str(error.get("message", ""))
     data = error.get("data", _MISSING)
-    exc = cls(str(error.get("message", "")), data) if cls is not RpcError else RpcError(
-        str(error.get("message", "")), data, code=code
-    )
-    return exc
+    cls = _BY_CODE.get(code)
+    return cls(message, data) if cls is not None else RpcError(message, data, code=code)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import sqlite3
 from typing import Any
 
@@ -151,11 +152,7 @@ class JobQueue:
                 return await self._same_request(existing, template, copies)
         runtime = self.printer(printer_id)
         rendered = self.render(runtime, template, fields, None)
-        try:
-            raster = rendered.raster(runtime, copies)
-        except (RasterError, MediaError) as exc:
-            raise NotAllowed(f"cannot encode this label for {runtime.model.name}: {exc}",
-                             {"field": "template", "reason": str(exc)}) from None
+        raster = self._encode(runtime, rendered, copies, field="template")
         new = jobs.NewJob(
             printer_id=runtime.id, state="held" if hold else "pending", template=rendered.result.template,
             template_version=rendered.result.version, fields=dict(rendered.result.fields), copies=copies,
@@ -163,9 +160,15 @@ class JobQueue:
             preview=rendered.page_png, idempotency_key=idempotency_key)
         row = await self._insert(new, [jobs.step("queued", new.state, copies=copies, media=new.media,
                                                  warnings=[w.to_dict() for w in rendered.result.warnings] or None)])
-        if row["idempotency_key"] is not None and row["template"] != template:  # pragma: no cover - defensive
-            raise NotAllowed("idempotency_key already used")
         return await self._accepted(runtime, row)
+
+    @staticmethod
+    def _encode(runtime: PrinterRuntime, rendered: Rendered, copies: int, *, field: str) -> bytes:
+        try:
+            return rendered.raster(runtime, copies)
+        except (RasterError, MediaError) as exc:
+            raise NotAllowed(f"cannot encode this label for {runtime.model.name}: {exc}",
+                             {"field": field, "reason": str(exc)}) from None
 
     async def _insert(self, new: jobs.NewJob, steps: list[jobs.Step]) -> sqlite3.Row:
         try:
@@ -205,13 +208,8 @@ class JobQueue:
         count = copies or original["copies"]
         step_detail: dict[str, Any] = {"origin_job_id": job_id, "rerender": rerender}
         if rerender:
-            import json
-
             rendered = self.render(runtime, original["template"], json.loads(original["fields"]), None)
-            try:
-                raster = rendered.raster(runtime, count)
-            except (RasterError, MediaError) as exc:
-                raise NotAllowed(str(exc), {"field": "job_id", "reason": str(exc)}) from None
+            raster = self._encode(runtime, rendered, count, field="job_id")
             template_version, media_id, length = rendered.result.version, rendered.media.id, rendered.result.length_mm
             page, fields = rendered.page_png, dict(rendered.result.fields)
         else:
@@ -223,8 +221,6 @@ class JobQueue:
             raster = art["raster"] if count == original["copies"] else encode_stored_page(
                 runtime, runtime.media_named(original["media"]), page, count)
             template_version, media_id, length = original["template_version"], original["media"], original["length_mm"]
-            import json
-
             fields = json.loads(original["fields"])
         new = jobs.NewJob(
             printer_id=runtime.id, state="pending", template=original["template"], template_version=template_version,

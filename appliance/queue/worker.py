@@ -39,7 +39,7 @@ def backoff(attempt: int, base: float, cap: float) -> float:
     return float(min(cap, base * 2 ** max(attempt - 1, 0)))
 
 
-def blocker(snapshot: StatusSnapshot, media_id: str, media_width: float, die_cut_length: int | None) -> str | None:
+def blocker(snapshot: StatusSnapshot, media_width: float, die_cut_length: int | None) -> str | None:
     """Why this job cannot be sent now ("printer-offline" means: wait, it stays pending)."""
     if snapshot.state == "offline":
         return "printer-offline"
@@ -162,7 +162,7 @@ class Worker:
         snapshot = monitor.snapshot
         if snapshot.age_s is None or snapshot.age_s > 2 * monitor.interval:
             snapshot = await monitor.probe_now()
-        reason = blocker(snapshot, row["media"], width, length)
+        reason = blocker(snapshot, width, length)
         if reason is None:
             return True
         if reason == "printer-offline":  # stays pending; drains when the printer answers again
@@ -181,7 +181,7 @@ class Worker:
             current = await jobs.get(self.db, row["id"])
             if current is None or current["state"] != "stopped":
                 return False  # canceled meanwhile
-            reason = blocker(monitor.snapshot, row["media"], width, length)
+            reason = blocker(monitor.snapshot, width, length)
             if reason is None or reason == "printer-offline":
                 resumed = await jobs.transition(self.db, row["id"], allowed_from=("stopped",), to="pending",
                                                 steps=[jobs.step("resumed", "pending")])
