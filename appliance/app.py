@@ -20,6 +20,7 @@ from . import logs
 from .clock import now_text
 from .config import PrinterSettings, Settings, SnmpSettings, parse_listen
 from .events import EventBus
+from .printer import snmp
 from .store import migrate
 from .store.db import Database
 from .systemd import Notifier
@@ -333,6 +334,7 @@ class Appliance:
         if self.access is not None:
             steps.append(self.access.stop)
         steps += [printer.monitor.stop for printer in self.printers]
+        steps.append(close_snmp_sockets)
         if self.simulator is not None:
             steps.append(self.simulator.stop)
         # a probe that finished while stopping may have queued a status write: settle it before closing
@@ -349,6 +351,10 @@ class Appliance:
 
 
 STEP_LIMIT_S = 10.0  # no stop step may hang the shutdown past systemd's TimeoutStopSec
+
+
+async def close_snmp_sockets() -> None:
+    snmp.close_sockets()
 
 
 def bounded_step(step: Any, seconds: float) -> Any:

@@ -1,7 +1,8 @@
 """`appliance serve` for the bench, plus one thing: SIGUSR1 writes the server's counters to $BENCH_COUNTERS.
 
-The counters (db.transactions: committed write transactions) live in the server process; this is
-how the bench reads them from outside. Nothing on the request path changes.
+The counters (db.transactions: committed write transactions; snmp_probes: SNMP GETs the
+server made) live in the server process; this is how the bench reads them from outside. The
+probe counter is one integer increment around `appliance.printer.snmp.probe`.
 
     python -m bench._served serve --state-dir DIR ...   (same arguments as `appliance serve`)
 """
@@ -17,8 +18,17 @@ from pathlib import Path
 
 from appliance import app as app_module
 from appliance.cli import main
+from appliance.printer import snmp
 
 _original_start = app_module.Appliance.start
+_original_probe = snmp.probe
+_probes = 0
+
+
+async def _counted_probe(*args: object, **kwargs: object) -> snmp.SnmpProbe:
+    global _probes
+    _probes += 1
+    return await _original_probe(*args, **kwargs)  # type: ignore[arg-type]
 
 
 async def _start_with_counters(self: app_module.Appliance) -> None:
@@ -30,13 +40,14 @@ async def _start_with_counters(self: app_module.Appliance) -> None:
     def dump() -> None:
         path = Path(target)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"transactions": self.db.transactions}))
+        tmp.write_text(json.dumps({"transactions": self.db.transactions, "snmp_probes": _probes}))
         tmp.replace(path)
 
     asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, dump)
 
 
 app_module.Appliance.start = _start_with_counters  # type: ignore[method-assign]
+snmp.probe = _counted_probe  # type: ignore[assignment]
 
 if __name__ == "__main__":
     sys.exit(main())

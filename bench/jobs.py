@@ -274,7 +274,7 @@ async def _burst(server: Server, count: int, clients: int, warmup: int) -> dict[
             "io": io_counters(server.pid).get("write_bytes", 0),
             "log": server.log_path.stat().st_size,
             "db": _db_bytes(server.state_dir),
-            "tx": (await asyncio.to_thread(server.counters)).get("transactions"),
+            **(await asyncio.to_thread(server.counters)),
         }
         started = time.perf_counter()
         await _submit_all(rpc, count, clients, warmup)
@@ -287,7 +287,7 @@ async def _burst(server: Server, count: int, clients: int, warmup: int) -> dict[
             "io": io_counters(server.pid).get("write_bytes", 0),
             "log": server.log_path.stat().st_size,
             "db": _db_bytes(server.state_dir),
-            "tx": (await asyncio.to_thread(server.counters)).get("transactions"),
+            **(await asyncio.to_thread(server.counters)),
         }
         summary = await rpc.call("stats.summary", {"days": 1})
     states: dict[str, int] = {}
@@ -350,8 +350,8 @@ def burst_rows(count: int, clients: int = 8, warmup: int = 20) -> list[dict[str,
             note=f"{before['rss']:.1f} MB → {after['rss']:.1f} MB (before = after {warmup} warm-up jobs)",
         ),
     ]
-    if before["tx"] is not None and after["tx"] is not None:
-        per_job = (after["tx"] - before["tx"]) / count
+    if "transactions" in before and "transactions" in after:
+        per_job = (after["transactions"] - before["transactions"]) / count
         rows.append(
             row(
                 "SQLite write transactions per job",
@@ -370,6 +370,15 @@ def burst_rows(count: int, clients: int = 8, warmup: int = 20) -> list[dict[str,
                 "tx",
                 target=f"≤ {TRANSACTIONS_PER_JOB:g}",
                 note="the server's counter could not be read",
+            )
+        )
+    if "snmp_probes" in before and "snmp_probes" in after:
+        rows.append(
+            row(
+                "SNMP probes per job",
+                round((after["snmp_probes"] - before["snmp_probes"]) / count, 2),
+                "GETs",
+                note="the worker confirms each label by the printer's page counter; the monitor polls too",
             )
         )
     written = (after["io"] - before["io"]) - (after["log"] - before["log"])

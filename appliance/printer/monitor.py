@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -244,21 +242,43 @@ class StatusMonitor:
                 return False
             return True
 
+
+IDENTITY_REFRESH_S = 60.0  # name, serial, description: asked again this often (and after any failure)
+
+
 def snmp_prober(host: str, *, port: int, community: str, timeout: float, retries: int, version: str) -> Prober:
-    """A prober over SNMP (pysnmp is imported on first use, not at server start)."""
+    """A prober over SNMP (pysnmp is imported on first use, not at server start).
+
+    The printer's identity (sysName, serial, sysDescr, IEEE 1284 id) is asked on the first probe,
+    every IDENTITY_REFRESH_S and after a failure; the probes between ask only the status block and
+    the page counter, which keeps each one about half as costly to parse.
+    """
+    identity: dict[str, Any] = {}
+    asked_at = float("-inf")
 
     async def run() -> ProbeResult:
+        nonlocal identity, asked_at
         from . import snmp
 
-        if "pysnmp.hlapi.v3arch.asyncio" not in sys.modules:  # ~100 ms: import it off the event loop
-            await asyncio.to_thread(importlib.import_module, "pysnmp.hlapi.v3arch.asyncio")
-        result = await snmp.probe(host, port=port, community=community, timeout=timeout, retries=retries,
-                                  version="v1" if version == "1" else "auto")
+        if not snmp.loaded():  # ~60 ms: import it off the event loop
+            await asyncio.to_thread(snmp.load)
+        full = time.monotonic() - asked_at >= IDENTITY_REFRESH_S
+        try:
+            result = await snmp.probe(host, port=port, community=community, timeout=timeout, retries=retries,
+                                      version="v1" if version == "1" else "auto",
+                                      fields=tuple(snmp.PROBE_OIDS) if full else snmp.STATUS_FIELDS)
+        except BaseException:
+            asked_at = float("-inf")
+            raise
         if result.status is None and result.status_block is None:
+            asked_at = float("-inf")
             raise RuntimeError("the printer's SNMP agent has no Brother status block")
-        info = {k: v for k, v in (("sys_name", result.sys_name), ("serial", result.serial),
-                                  ("sys_descr", result.sys_descr), ("round_trip_ms", round(result.round_trip_ms, 2)),
-                                  ("device_id", result.device_id or None)) if v}
+        if full:
+            identity = {k: v for k, v in (("sys_name", result.sys_name), ("serial", result.serial),
+                                          ("sys_descr", result.sys_descr), ("device_id", result.device_id or None))
+                        if v}
+            asked_at = time.monotonic()
+        info = {**identity, "round_trip_ms": round(result.round_trip_ms, 2)}
         return ProbeResult(result.status, "snmp", result.page_count, info)
 
     return run

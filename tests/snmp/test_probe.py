@@ -34,7 +34,7 @@ def job(text: str, tape: str = "12mm") -> bytes:
 async def sim() -> AsyncIterator[Simulator]:
     async with Simulator(speed=None) as s:
         yield s
-    snmp.close_engine()
+    snmp.close_sockets()
 
 
 async def _probe(sim: Simulator, **options) -> SnmpProbe:
@@ -159,7 +159,7 @@ async def test_auto_falls_back_to_v1_and_remembers_it() -> None:
         assert second.version == "v1" and second.tries == 1
     finally:
         await agent.stop()
-        snmp.close_engine()
+        snmp.close_sockets()
 
 
 async def test_wrong_community_is_a_timeout(sim: Simulator) -> None:
@@ -189,7 +189,7 @@ def _short_block() -> dict:
 async def test_unresolvable_host() -> None:
     with pytest.raises(SnmpError):
         await probe("no-such-host.invalid", timeout=0.2, retries=0)
-    snmp.close_engine()
+    snmp.close_sockets()
 
 
 def test_importing_the_prober_does_not_import_pysnmp() -> None:
@@ -204,3 +204,118 @@ def test_importing_the_prober_does_not_import_pysnmp() -> None:
 async def test_probes_run_concurrently(sim: Simulator) -> None:
     results = await asyncio.gather(*[_probe(sim) for _ in range(5)])
     assert all(r.status is not None for r in results)
+
+
+async def test_a_late_answer_is_not_taken_for_the_next_request(sim: Simulator) -> None:
+    sim.printer.update(snmp_delay_ms=300)
+    with pytest.raises(SnmpError):
+        await _probe(sim, timeout=0.1, retries=0)  # its answer (cover closed) is still on its way
+    sim.printer.update(cover_open=True, snmp_delay_ms=250)
+    result = await _probe(sim, timeout=1.0, retries=0)  # the stale answer lands first, and is dropped
+    assert result.status is not None and result.status.errors == ("cover-open",)
+
+
+class _Relay(asyncio.DatagramProtocol):
+    """Passes requests on to the agent through `upstream`; answers go back from `reply_from` (or from itself)."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.DatagramTransport | None = None
+        self.upstream: asyncio.DatagramTransport | None = None
+        self.reply_from: asyncio.DatagramTransport | None = None
+        self.client: tuple[str, int] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        assert self.upstream is not None
+        self.client = addr
+        self.upstream.sendto(data)
+
+    def answer(self, data: bytes) -> None:
+        sender = self.reply_from or self.transport
+        assert sender is not None and self.client is not None
+        sender.sendto(data, self.client)
+
+
+class _Upstream(asyncio.DatagramProtocol):
+    def __init__(self, relay: _Relay) -> None:
+        self.relay = relay
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.relay.answer(data)
+
+
+async def test_only_the_asked_address_is_believed(sim: Simulator) -> None:
+    loop = asyncio.get_running_loop()
+    relay_transport, relay = await loop.create_datagram_endpoint(_Relay, local_addr=("127.0.0.1", 0))
+    relay.upstream, _ = await loop.create_datagram_endpoint(
+        lambda: _Upstream(relay), remote_addr=("127.0.0.1", sim.snmp_port or 0)
+    )
+    other, _ = await loop.create_datagram_endpoint(asyncio.DatagramProtocol, local_addr=("127.0.0.1", 0))
+    port = relay_transport.get_extra_info("sockname")[1]
+    try:
+        assert (await probe("127.0.0.1", port=port, timeout=1.0, retries=0)).status is not None
+        relay.reply_from = other  # the same answer, from an address we did not ask
+        with pytest.raises(SnmpError, match="no SNMP answer"):
+            await probe("127.0.0.1", port=port, timeout=0.3, retries=0, version="v2c")
+    finally:
+        for transport in (relay_transport, relay.upstream, other):
+            transport.close()
+
+
+async def test_stray_datagrams_do_not_disturb_probes(sim: Simulator) -> None:
+    import socket
+
+    await _probe(sim)
+    ours = snmp._endpoints[asyncio.get_running_loop()][socket.AF_INET]
+    assert ours.transport is not None
+    port = ours.transport.get_extra_info("sockname")[1]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for junk in (b"", b"\x30\x03\x02\x01", b"not snmp at all", bytes(range(256))):
+            s.sendto(junk, ("127.0.0.1", port))
+    await asyncio.sleep(0.05)
+    assert (await _probe(sim, timeout=1.0, retries=0)).status is not None
+
+
+async def test_closing_the_sockets_fails_nothing_in_flight_silently(sim: Simulator) -> None:
+    sim.printer.update(snmp_delay_ms=200)
+    pending = asyncio.ensure_future(_probe(sim, timeout=1.0, retries=0))
+    await asyncio.sleep(0.05)
+    snmp.close_sockets()
+    with pytest.raises(SnmpError, match="closed"):
+        await pending
+    sim.printer.update(snmp_delay_ms=0)
+    assert (await _probe(sim)).status is not None  # a new socket for the next probe
+
+
+async def test_a_probe_can_ask_only_some_fields(sim: Simulator) -> None:
+    result = await _probe(sim, fields=snmp.STATUS_FIELDS)
+    assert result.status is not None and result.page_count == 0
+    assert result.serial is None and result.sys_name is None and result.missing == ()
+    with pytest.raises(ValueError, match="PROBE_OIDS"):
+        await _probe(sim, fields=("status_block", "colour"))
+
+
+async def test_the_prober_asks_identity_once_then_only_status(sim: Simulator, monkeypatch) -> None:
+    from appliance.printer import monitor
+
+    assert sim.snmp_port is not None
+    run = monitor.snmp_prober("127.0.0.1", port=sim.snmp_port, community="public", timeout=0.3, retries=0,
+                              version="2c")
+    first = await run()
+    assert first.info["serial"] == "E7Z000001" and first.info["sys_name"] == "BRWE7Z000001"
+    sim.printer.snmp_omit = {snmp_mib.SERIAL}  # identity is not asked again: the serial stays known
+    sim.printer.update(cover_open=True)
+    second = await run()
+    assert second.info["serial"] == "E7Z000001" and second.status is not None
+    assert second.status.errors == ("cover-open",)  # the status is fresh every time
+    monkeypatch.setattr(monitor, "IDENTITY_REFRESH_S", 0.0)
+    assert "serial" not in (await run()).info  # asked again: now the printer does not say
+    monkeypatch.setattr(monitor, "IDENTITY_REFRESH_S", 60.0)
+    sim.printer.snmp_omit = set()
+    sim.printer.update(snmp_silent=True)
+    with pytest.raises(SnmpError):
+        await run()
+    sim.printer.update(snmp_silent=False)
+    assert (await run()).info["serial"] == "E7Z000001"  # after a failure the identity is asked again
