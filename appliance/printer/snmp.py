@@ -1,12 +1,12 @@
 """Probe a Brother printer over SNMP: one GET for the status block and the standard printer OIDs.
 
 Messages are built and parsed with pysnmp's protocol layer (`pysnmp.proto.api`, BER by pyasn1)
-and sent from one UDP socket per event loop and address family. pysnmp's high-level API
-(`hlapi`: SnmpEngine, MIB controller, message-processing subsystems) is not used: for one
-community GET it cost ≈5 ms of CPU and ≈12 MiB more memory per process, against ≈1.5 ms for
-building, sending and parsing the same request here, which matters on a Raspberry Pi that
-probes every printer each second while it prints. pysnmp is still imported only on the first
-probe (≈60 ms), never at module import.
+and sent from one UDP socket per event loop and address family; answers are matched to their
+request by request id and sender. pysnmp's high-level API (`hlapi`: SnmpEngine, MIB controller,
+message-processing subsystems) is not used: on the development VM it cost ≈5–6 ms of CPU per
+nine-OID GET and ≈11 MiB of memory, against ≈3 ms (≈1.4 ms for the two status OIDs) and ≈5 MiB
+here; a Raspberry Pi probes every printer once a second while it prints. pysnmp is imported
+on the first probe (≈60 ms), never at module import.
 
 Version "auto" starts with v2c and alternates with v1 on each timed-out try, so an
 unreachable printer costs `timeout × (retries + 1)` whatever the version; the version
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import ipaddress
 import random
 import socket
 import sys
@@ -246,6 +247,12 @@ def _decode(data: bytes) -> tuple[int, Any]:
 
 
 async def _address(host: str, port: int) -> tuple[int, tuple[str, int]]:
+    try:  # an address needs no lookup (getaddrinfo runs in a thread: a hop per probe)
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return (socket.AF_INET6 if ip.version == 6 else socket.AF_INET), (str(ip), port)
     loop = asyncio.get_running_loop()
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_DGRAM)

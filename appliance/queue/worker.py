@@ -195,8 +195,8 @@ class Worker:
         if not await self._wait_until_sendable(row):
             return
         job_id = row["id"]
-        art = await jobs.artifact(self.db, job_id)
-        if art is None:
+        raster = row["raster"]
+        if raster is None:
             await self._finish(job_id, "aborted", ["document-unprintable"],
                                [jobs.step("failed", "aborted", error="the job's raster is gone (pruned)")])
             return
@@ -212,7 +212,7 @@ class Worker:
         steps: list[jobs.Step] = []
         self.in_flight = True
         try:
-            await self._send_and_follow(processing, art["raster"], pages_before, attempts, steps)
+            await self._send_and_follow(processing, raster, pages_before, attempts, steps)
         finally:
             self.in_flight = False
 

@@ -49,13 +49,16 @@ class Database:
     def is_open(self) -> bool:
         return self._conn is not None
 
+    # Each aiosqlite call is a round trip to its thread (a queue put, a wake-up of the loop); on a
+    # busy Pi those add up, so a query and its rows come back in one (execute_fetchall), not three.
+
     async def fetchall(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
-        async with self.conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self.conn.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
-        async with self.conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        """The first row of a query that returns at most a few (a key lookup, an aggregate)."""
+        rows = await self.conn.execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

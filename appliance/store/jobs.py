@@ -68,17 +68,16 @@ def to_wire(row: sqlite3.Row) -> dict[str, Any]:
 
 
 async def _write_steps(conn: Any, job_id: int, steps: Iterable[Step]) -> None:
-    await conn.executemany(
-        "INSERT INTO job_events (job_id, at, event, state, detail) VALUES (?, ?, ?, ?, ?)",
-        [(job_id, at, event, state, json.dumps(detail) if detail else None) for at, event, state, detail in steps],
-    )
+    rows = [(job_id, at, event, state, json.dumps(detail) if detail else None) for at, event, state, detail in steps]
+    if rows:
+        await conn.executemany("INSERT INTO job_events (job_id, at, event, state, detail) VALUES (?, ?, ?, ?, ?)", rows)
 
 
 async def insert(db: Database, job: NewJob, steps: list[Step]) -> sqlite3.Row:
     """The job, its artifact and its first timeline steps, in one transaction."""
     stamp = now_text()
     async with db.transaction() as conn:
-        cursor = await conn.execute(
+        (row,) = await conn.execute_fetchall(
             "INSERT INTO jobs (printer_id, state, reasons, template, template_version, fields, copies, media,"
             " length_mm, origin_job_id, idempotency_key, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
@@ -86,9 +85,6 @@ async def insert(db: Database, job: NewJob, steps: list[Step]) -> sqlite3.Row:
              json.dumps(job.fields, ensure_ascii=False), job.copies, job.media, job.length_mm, job.origin_job_id,
              job.idempotency_key, stamp, stamp),
         )
-        row = await cursor.fetchone()
-        await cursor.close()
-        assert row is not None
         await conn.execute(
             "INSERT INTO job_artifacts (job_id, raster, preview, sha256) VALUES (?, ?, ?, ?)",
             (row["id"], job.raster, job.preview, hashlib.sha256(job.raster).hexdigest()),
@@ -137,12 +133,11 @@ async def transition(
         values.append(attempts)
     marks = ",".join("?" * len(allowed))
     async with db.transaction() as conn:
-        cursor = await conn.execute(
+        rows = await conn.execute_fetchall(
             f"UPDATE jobs SET {', '.join(sets)} WHERE id = ? AND state IN ({marks}) RETURNING *",
             (*values, job_id, *allowed),
         )
-        row = await cursor.fetchone()
-        await cursor.close()
+        row = next(iter(rows), None)
         if row is not None:
             await _write_steps(conn, job_id, steps)
     return row
@@ -155,8 +150,12 @@ async def add_steps(db: Database, job_id: int, steps: list[Step]) -> None:
 
 
 async def next_pending(db: Database, printer_id: str) -> sqlite3.Row | None:
+    """The printer's next job, with its stored raster as `raster` (None when pruned): one query for both."""
     return await db.fetchone(
-        "SELECT * FROM jobs WHERE printer_id = ? AND state = 'pending' ORDER BY id LIMIT 1", (printer_id,)
+        "SELECT jobs.*, job_artifacts.raster AS raster FROM jobs"
+        " LEFT JOIN job_artifacts ON job_artifacts.job_id = jobs.id"
+        " WHERE jobs.printer_id = ? AND jobs.state = 'pending' ORDER BY jobs.id LIMIT 1",
+        (printer_id,),
     )
 
 

@@ -319,3 +319,9 @@ async def test_the_prober_asks_identity_once_then_only_status(sim: Simulator, mo
         await run()
     sim.printer.update(snmp_silent=False)
     assert (await run()).info["serial"] == "E7Z000001"  # after a failure the identity is asked again
+
+
+async def test_a_host_name_is_resolved(sim: Simulator) -> None:
+    assert sim.snmp_port is not None
+    result = await probe("localhost", port=sim.snmp_port, timeout=1.0, retries=0)
+    assert result.status is not None and result.host == "localhost"
