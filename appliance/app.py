@@ -119,6 +119,7 @@ class Appliance:
                 printer.monitor.start()
         if settings.server.watchdog:
             self.notifier.start_watchdog()
+            self.notifier.dump_hangs()  # systemd's watchdog counts from READY on; so does the hang dump
         log.info("appliance.ready", url=self.listeners.url, socket=str(settings.socket_path),
                  state_dir=str(state_dir), printers=len(self.printers), safe_mode=self.safe_mode)
 
@@ -382,7 +383,8 @@ async def serve(settings: Settings, *, ready_file: Path | None = None) -> int:
     """Run until SIGTERM/SIGINT; returns the exit status (0 after a clean stop).
 
     The watchdog pings start before start-up (migrations on an SD card can be slow, and the
-    loop stays free meanwhile), and faulthandler is on so a hang shows its stacks in the journal.
+    loop stays free meanwhile); from READY on a late ping also dumps every thread's stack, and
+    faulthandler is on, so a hang shows its stacks in the journal.
     On SIGTERM: STOPPING=1, submits get −32003, the label being sent finishes (bounded by
     server.shutdown_timeout_s), pending jobs stay stored, the database is closed.
     """
@@ -396,7 +398,7 @@ async def serve(settings: Settings, *, ready_file: Path | None = None) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, appliance.request_stop)
     if settings.server.watchdog:
-        appliance.notifier.start_watchdog(dump_hangs=True)
+        appliance.notifier.start_watchdog()  # pings during start-up; stacks are dumped on hangs after READY
     try:
         await appliance.start()
         if ready_file is not None:

@@ -2,7 +2,7 @@
 
 `WATCHDOG=1` is sent from a task on the event loop itself, so a blocked loop stops
 the pings and systemd restarts the service (WatchdogSec=). Two ways make the journal
-show where it hung: each ping re-arms `faulthandler.dump_traceback_later` (all threads
+show where it hung: from READY on, each ping re-arms `faulthandler.dump_traceback_later` (all threads
 are dumped to stderr when the loop has not pinged for 80 % of WatchdogSec, before systemd
 acts), and `faulthandler.enable()` dumps them again on the SIGABRT that systemd's
 watchdog sends (WatchdogSignal=SIGABRT).
@@ -33,6 +33,8 @@ class Notifier:
         self._sock: socket.socket | None = None
         self._watchdog_task: asyncio.Task[None] | None = None
         self._dump_armed = False
+        self._interval: float | None = None
+        self._dump_after: float | None = None
         self.pings = 0
 
     @property
@@ -72,26 +74,32 @@ class Notifier:
         except ValueError:
             return None
 
-    def start_watchdog(self, interval: float | None = None, *, dump_hangs: bool = False) -> bool:
-        """Ping WATCHDOG=1 every `interval` s (half of WATCHDOG_USEC) from the running loop.
-
-        With `dump_hangs`, every ping re-arms faulthandler to dump all threads' stacks to
-        stderr if the next ping is late by 80 % of the watchdog timeout.
-        """
+    def start_watchdog(self, interval: float | None = None) -> bool:
+        """Ping WATCHDOG=1 every `interval` s (half of WATCHDOG_USEC) from the running loop."""
         interval = interval or self.watchdog_interval()
         if interval is None or not self.enabled or self._watchdog_task is not None:
             return False
-        dump_after = interval * 2 * 0.8 if dump_hangs else None
-        self._watchdog_task = asyncio.get_running_loop().create_task(self._ping(interval, dump_after),
-                                                                     name="sd-watchdog")
+        self._interval = interval
+        self._watchdog_task = asyncio.get_running_loop().create_task(self._ping(interval), name="sd-watchdog")
         return True
 
-    async def _ping(self, interval: float, dump_after: float | None) -> None:
+    def dump_hangs(self) -> None:
+        """From the next ping on, dump every thread's stack if a ping is late by 80 % of the timeout.
+
+        The server turns this on at READY, not before: systemd's watchdog only counts once
+        start-up is complete, and start-up legitimately holds the loop (templates, fonts) for
+        longer than a short test timeout; faulthandler reading the frames of a thread that is
+        busy rather than hung is best-effort, so it is armed only where a hang would matter.
+        """
+        if self._interval is not None:
+            self._dump_after = self._interval * 2 * 0.8
+
+    async def _ping(self, interval: float) -> None:
         while True:
             self.send("WATCHDOG=1")
             self.pings += 1
-            if dump_after is not None:
-                faulthandler.dump_traceback_later(dump_after, exit=False)
+            if self._dump_after is not None:
+                faulthandler.dump_traceback_later(self._dump_after, exit=False)
                 self._dump_armed = True
             await asyncio.sleep(interval)
 

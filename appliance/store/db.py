@@ -60,6 +60,16 @@ class Database:
         rows = await self.conn.execute_fetchall(sql, params)
         return next(iter(rows), None)
 
+    async def fetchone_committed(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
+        """`fetchone`, never in the middle of another task's transaction.
+
+        There is one connection: a read between two statements of an open transaction sees
+        its rows before they are committed (a job inserted, its raster not yet). Whoever acts
+        on what it reads (the worker, about to print) reads between transactions instead.
+        """
+        async with self._write_lock:
+            return await self.fetchone(sql, params)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE … COMMIT, rolled back on any error; one writer at a time."""

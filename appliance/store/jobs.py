@@ -150,8 +150,8 @@ async def add_steps(db: Database, job_id: int, steps: list[Step]) -> None:
 
 
 async def next_pending(db: Database, printer_id: str) -> sqlite3.Row | None:
-    """The printer's next job, with its stored raster as `raster` (None when pruned): one query for both."""
-    return await db.fetchone(
+    """The printer's next committed job, with its stored raster as `raster` (None when pruned)."""
+    return await db.fetchone_committed(
         "SELECT jobs.*, job_artifacts.raster AS raster FROM jobs"
         " LEFT JOIN job_artifacts ON job_artifacts.job_id = jobs.id"
         " WHERE jobs.printer_id = ? AND jobs.state = 'pending' ORDER BY jobs.id LIMIT 1",

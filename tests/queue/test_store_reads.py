@@ -1,0 +1,46 @@
+"""The worker reads only committed jobs: one connection serves every task, so a read between the
+statements of another task's open transaction would see a job whose raster is not written yet."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from appliance.store import jobs, migrate
+from appliance.store import printers as printer_store
+from appliance.store.db import Database
+
+
+async def test_next_pending_waits_for_the_submit_to_commit(tmp_path: Path) -> None:
+    path = tmp_path / "appliance.db"
+    migrate.ensure_head(path)
+    db = Database(path)
+    await db.open()
+    try:
+        await printer_store.upsert(db, [{"id": "p1", "name": "shelf", "model": "PT-P750W", "uri": "virtual://PT-P750W",
+                                         "media": "12mm"}])
+        inserted = asyncio.Event()
+        release = asyncio.Event()
+
+        async def submit_halfway() -> None:  # what jobs.insert does, held between its statements
+            async with db.transaction() as conn:
+                await conn.execute(
+                    "INSERT INTO jobs (printer_id, state, reasons, template, template_version, fields, copies,"
+                    " media, length_mm, created_at, updated_at)"
+                    " VALUES ('p1', 'pending', '[]', 'text', 1, '{}', 1, '12mm', 20, 'now', 'now')")
+                inserted.set()
+                await release.wait()
+                await conn.execute("INSERT INTO job_artifacts (job_id, raster, preview, sha256)"
+                                   " VALUES (1, x'1b40', x'', 'x')")
+
+        writer = asyncio.create_task(submit_halfway())
+        await inserted.wait()
+        reader = asyncio.create_task(jobs.next_pending(db, "p1"))
+        await asyncio.sleep(0.1)
+        assert not reader.done()  # it waits for the transaction instead of seeing half of it
+        release.set()
+        await writer
+        row = await reader
+        assert row is not None and row["raster"] == b"\x1b@"
+    finally:
+        await db.close()
