@@ -122,3 +122,31 @@ async def test_status_line_names_printers_jobs_and_the_last_problem(appliance: A
     await appliance.printers[0].monitor.probe_now()
     line = await appliance.status_text()
     assert line.startswith("virtual: stopped") and "; last problem: virtual: Cover open" in line
+
+
+def test_hangs_are_dumped_only_once_asked(notify: NotifySocket) -> None:
+    """Before `dump_hangs()` (the server calls it at READY) a long block dumps nothing; after it, one does."""
+    import os
+    import subprocess
+    import sys
+
+    script = """
+import asyncio, time
+from appliance.systemd import Notifier
+async def main():
+    notifier = Notifier()
+    assert notifier.start_watchdog(0.05)
+    await asyncio.sleep(0.12)
+    time.sleep(0.4)  # a start-up step that holds the loop
+    print("started", flush=True)
+    notifier.dump_hangs()
+    await asyncio.sleep(0.12)
+    time.sleep(0.4)  # a hang after READY
+    await notifier.close()
+asyncio.run(main())
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30,
+                          env={**os.environ, "NOTIFY_SOCKET": str(notify.path)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "started"
+    assert done.stderr.count("Timeout (0:00:00.08") == 1, done.stderr  # 80 % of a 0.1 s watchdog, once
