@@ -4,8 +4,8 @@ Messages are built and parsed with pysnmp's protocol layer (`pysnmp.proto.api`, 
 and sent from one UDP socket per event loop and address family; answers are matched to their
 request by request id and sender. pysnmp's high-level API (`hlapi`: SnmpEngine, MIB controller,
 message-processing subsystems) is not used: on the development VM it cost ≈5–6 ms of CPU per
-nine-OID GET and ≈11 MiB of memory, against ≈3 ms (≈1.4 ms for the two status OIDs) and ≈5 MiB
-here; a Raspberry Pi probes every printer once a second while it prints. pysnmp is imported
+nine-OID GET, against ≈3 ms here (≈1.4 ms for the two status OIDs), and ≈11 MiB more memory
+once imported; a Raspberry Pi probes every printer once a second while it prints. pysnmp is imported
 on the first probe (≈60 ms), never at module import.
 
 Version "auto" starts with v2c and alternates with v1 on each timed-out try, so an
@@ -149,13 +149,13 @@ class _Endpoint(asyncio.DatagramProtocol):
         self.transport = transport  # type: ignore[assignment]
 
     def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
-        try:
-            version, pdu = _decode(data)
-        except Exception:  # not an SNMP message we can read: a stray datagram, dropped
-            return
         from pysnmp.proto.api import PROTOCOL_MODULES
 
-        request_id = int(PROTOCOL_MODULES[version].apiPDU.get_request_id(pdu))
+        try:
+            version, pdu = _decode(data)
+            request_id = int(PROTOCOL_MODULES[version].apiPDU.get_request_id(pdu))
+        except Exception:  # not an SNMP answer we can read: a stray datagram, dropped
+            return
         waiting = self.pending.get(request_id)
         if waiting is None or waiting[0] != (addr[0], addr[1]) or waiting[1].done():
             return  # late (timed out), or from somebody we did not ask
@@ -278,7 +278,8 @@ async def _get(
         future: asyncio.Future[Any] = loop.create_future()
         endpoint.pending[request_id] = (address, future)
         try:
-            assert endpoint.transport is not None
+            if endpoint.transport is None:
+                raise SnmpError("the SNMP socket is not open")
             endpoint.transport.sendto(_encode(version, community, tuple(remaining), request_id), address)
             answered_version, pdu = await asyncio.wait_for(future, timeout)
         except TimeoutError:
