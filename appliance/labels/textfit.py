@@ -94,14 +94,11 @@ def fit(
     finds what a plain binary search over the whole range finds, in about three layouts
     instead of seven or eight (each layout measures every line).
     """
-    tried: dict[int, tuple[TextBlock, bool]] = {}
 
-    def at(px: int) -> tuple[TextBlock, bool]:
-        if px not in tried:
-            tried[px] = layout_at(
-                paragraphs, path, px, max_w=max_w, max_h=max_h, do_wrap=do_wrap, max_lines=max_lines, spacing=spacing
-            )
-        return tried[px]
+    def at(px: int) -> tuple[TextBlock, bool]:  # each size is laid out once: the bounds exclude tried ones
+        return layout_at(
+            paragraphs, path, px, max_w=max_w, max_h=max_h, do_wrap=do_wrap, max_lines=max_lines, spacing=spacing
+        )
 
     lo, hi = min_px, max(min_px, max_px)
     block, fits = at(hi)

@@ -149,11 +149,8 @@ class _Endpoint(asyncio.DatagramProtocol):
         self.transport = transport  # type: ignore[assignment]
 
     def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
-        from pysnmp.proto.api import PROTOCOL_MODULES
-
         try:
-            version, pdu = _decode(data)
-            request_id = int(PROTOCOL_MODULES[version].apiPDU.get_request_id(pdu))
+            version, pdu, request_id = _decode(data)
         except Exception:  # not an SNMP answer we can read: a stray datagram, dropped
             return
         waiting = self.pending.get(request_id)
@@ -235,15 +232,16 @@ def _encode(version: Literal["v2c", "v1"], community: str, oids: tuple[str, ...]
     return bytes(encoder.encode(message))
 
 
-def _decode(data: bytes) -> tuple[int, Any]:
-    """(message version, PDU) of an SNMP v1/v2c answer; raises on anything else."""
+def _decode(data: bytes) -> tuple[int, Any, int]:
+    """(message version, PDU, request id) of an SNMP v1/v2c answer; raises on anything else."""
     from pyasn1.codec.ber import decoder
     from pysnmp.proto.api import PROTOCOL_MODULES, decodeMessageVersion
 
     version = int(decodeMessageVersion(data))
     api = PROTOCOL_MODULES[version]
     message, _ = decoder.decode(data, asn1Spec=api.Message())
-    return version, api.apiMessage.get_pdu(message)
+    pdu = api.apiMessage.get_pdu(message)
+    return version, pdu, int(api.apiPDU.get_request_id(pdu))
 
 
 async def _address(host: str, port: int) -> tuple[int, tuple[str, int]]:
