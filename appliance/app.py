@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rpc.contract import CATALOGUE
 from rpc.dispatcher import CallRecord, Dispatcher
 from rpc.errors import NotAllowed
 
@@ -64,11 +65,21 @@ class Appliance:
         return found
 
     def build_dispatcher(self) -> Dispatcher:
+        call_log = rpc_log.bind()  # a concrete logger: the module's lazy proxy binds again on every use
+
         def on_call(record: CallRecord) -> None:
-            outcome = "ok" if record.code is None else f"error {record.code}"
+            # A successful read (a method the read scope may call) is a debug line: scripts and the
+            # TUI poll printer.status and job.get, and a line per poll would fill the SD card's
+            # journal. Changes and every error stay at info.
+            if record.code is None:
+                method = CATALOGUE.get(record.method or "")
+                emit = call_log.debug if method is not None and not method.admin else call_log.info
+                outcome = "ok"
+            else:
+                emit, outcome = call_log.info, f"error {record.code}"
             extra = {"notification": True} if record.notification else {}
-            rpc_log.info("rpc.call", method=record.method, request_id=record.request_id,
-                         duration_ms=round(record.duration_ms, 2), outcome=outcome, **extra)
+            emit("rpc.call", method=record.method, request_id=record.request_id,
+                 duration_ms=round(record.duration_ms, 2), outcome=outcome, **extra)
 
         def on_internal_error(method: str, request_id: str, exc: BaseException) -> None:
             rpc_log.error("rpc.internal_error", method=method, request_id=request_id, exc_info=exc)

@@ -11,10 +11,11 @@ from typing import Any
 
 def rfc3339(moment: datetime) -> str:
     """`2026-11-22T03:06:30.123Z` — naive datetimes are taken as UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    if moment.tzinfo is not None and moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    # isoformat truncates to milliseconds like the old strftime did, at a third of its cost, and
+    # pads the year to four digits
+    return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def _default(value: Any) -> Any:

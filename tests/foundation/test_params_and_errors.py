@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from rpc import contract
 from rpc.client import RpcClient
 from rpc.dispatcher import CallContext, Dispatcher
 from rpc.errors import NotFound, RpcError
+from rpc.wirejson import rfc3339
 
 
 @pytest.mark.parametrize(
@@ -75,6 +76,13 @@ async def test_datetimes_go_out_as_rfc3339_utc_with_z() -> None:
     answer = await _dispatcher(timed, []).dispatch('{"jsonrpc": "2.0", "method": "server.info", "id": 1}',
                                                    CallContext("r"))
     assert answer == '{"jsonrpc":"2.0","result":{"at":"2026-11-22T03:04:05.678Z"},"id":1}'
+
+
+def test_rfc3339_turns_every_datetime_into_utc_milliseconds() -> None:
+    assert rfc3339(datetime(2026, 11, 22, 4, 4, 5, 678_999, tzinfo=timezone(timedelta(hours=1)))) == (
+        "2026-11-22T03:04:05.678Z")
+    assert rfc3339(datetime(2026, 11, 22, 3, 4, 5)) == "2026-11-22T03:04:05.000Z"  # naive is UTC
+    assert rfc3339(datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC)) == "0999-01-02T03:04:05.000Z"
 
 
 async def test_domain_errors_keep_their_code_and_data() -> None:
