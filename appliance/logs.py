@@ -11,7 +11,30 @@ import re
 import sys
 from typing import Any, TextIO
 
-import structlog
+
+def _import_structlog() -> Any:
+    """structlog, imported with `rich` hidden when nothing has loaded it yet.
+
+    structlog.dev imports rich (which textual installs) for pretty tracebacks: ≈30 ms and a few MB
+    of the server's start on this machine, several times that on a Pi. Our console renderer
+    formats tracebacks plainly, so the server never needs rich; the TUI imports it later itself.
+    """
+    if "rich" in sys.modules or "structlog" in sys.modules:
+        import structlog as module
+
+        return module
+    sys.modules["rich"] = None  # type: ignore[assignment]  # makes `import rich` raise ImportError
+    try:
+        import structlog as module
+    finally:
+        del sys.modules["rich"]
+    return module
+
+
+structlog = _import_structlog()
+bind_context = structlog.contextvars.bind_contextvars
+unbind_context = structlog.contextvars.unbind_contextvars
+
 
 SECRET_KEYS = frozenset({"token", "authorization", "x-api-key", "password", "secret", "api_key", "community"})
 TOKEN_PATTERN = re.compile(r"la_[A-Za-z0-9_\-]{16,}")

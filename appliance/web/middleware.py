@@ -7,7 +7,6 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 
-import structlog
 from aiohttp import web
 
 from .. import logs
@@ -34,7 +33,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     request_id = new_request_id()
     request[REQUEST_ID_KEY] = request_id
     started = time.perf_counter()
-    structlog.contextvars.bind_contextvars(request_id=request_id)
+    logs.bind_context(request_id=request_id)
     status = 500
     try:
         response = await handler(request)
@@ -63,4 +62,4 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
-        structlog.contextvars.unbind_contextvars("request_id")
+        logs.unbind_context("request_id")

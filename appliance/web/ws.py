@@ -17,7 +17,6 @@ import contextlib
 import time
 from typing import Any
 
-import structlog
 from aiohttp import WSMsgType, web
 
 from rpc.dispatcher import CallContext, Dispatcher
@@ -145,7 +144,7 @@ class WsSession:
             await self.close(REVOKED, "token revoked")
             return False
         request_id = new_request_id()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        logs.bind_context(request_id=request_id)
         if self.caller.transport == "tcp":
             wait = self.hub.guard.take(self.caller.peer, self.grant)
             if wait:

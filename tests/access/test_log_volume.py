@@ -64,3 +64,14 @@ async def test_at_debug_every_call_and_poll_is_logged(state_dir: Path, capture: 
     assert calls == ["printer.status", "queue.status", "job.get", "print.submit"]
     paths = [line["path"] for line in lines if line["event"] == "http.request"]
     assert paths == ["/healthz", "/readiness", "/no-such-page"]
+
+
+def test_the_server_side_logging_does_not_load_rich_and_leaves_it_importable() -> None:
+    """rich comes with textual, for the TUI; structlog would import it into the server (≈30 ms of start-up)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, appliance.logs, appliance.web.middleware; loaded = 'rich' in sys.modules; "
+            "import rich.console; print(loaded, appliance.logs.structlog.dev.rich is None)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -49,3 +50,30 @@ def test_migrate_command(tmp_path: Path) -> None:
     assert up.returncode == 0 and "at head" in up.stdout
     down = run("down")
     assert down.returncode == 0 and "rolled back:" in down.stdout and "pending" in down.stdout
+
+
+def test_our_migration_ids_are_yoyos() -> None:
+    from yoyo import read_migrations
+
+    assert migrate.migration_ids() == [m.id for m in read_migrations(str(migrate.migrations_dir()))]
+
+
+def test_ensure_head_at_head_agrees_with_yoyo_without_loading_it(tmp_path: Path) -> None:
+    db = tmp_path / "appliance.db"
+    migrate.up(db)
+    script = ("import json, sys; from pathlib import Path; from appliance.store import migrate; "
+              f"s = migrate.ensure_head(Path({str(db)!r})); "
+              "print(json.dumps([s.applied, s.pending, 'yoyo' in sys.modules]))")
+    found = subprocess.run([PYTHON, "-c", script], capture_output=True, text=True, timeout=60, env=cli_env())
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout) == [migrate.status(db).applied, [], False]
+
+
+def test_ensure_head_applies_what_a_rollback_removed(tmp_path: Path) -> None:
+    db = tmp_path / "appliance.db"
+    migrate.up(db)
+    migrate.down(db, steps=len(migrate.status(db).applied))
+    assert tables(db) == set()
+    state = migrate.ensure_head(db)  # yoyo's tables exist but record nothing: the full path runs
+    assert state.at_head and "jobs" in tables(db)
+    assert migrate.status(db).at_head
