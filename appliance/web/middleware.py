@@ -1,4 +1,4 @@
-"""Request ids, one log line per HTTP request, and no traceback ever reaching a caller."""
+"""Request ids, one log line per HTTP request (debug for passing health polls), no traceback to a caller."""
 
 from __future__ import annotations
 
