@@ -49,7 +49,7 @@ def templates_beside(target: Path) -> Path:
 
 
 def _copy(source: Path, tmp: Path, pages_per_step: int, progress: Progress | None) -> int:
-    src = sqlite3.connect(f"file:{source}?mode=rw", uri=True, timeout=10, isolation_level=None)
+    src = sqlite3.connect(source.resolve().as_uri() + "?mode=rw", uri=True, timeout=10, isolation_level=None)
     dst = sqlite3.connect(tmp, isolation_level=None)
     try:
         src.execute("PRAGMA busy_timeout=10000")

@@ -6,6 +6,7 @@ import sqlite3
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 
 class MigrationError(RuntimeError):
@@ -41,7 +42,8 @@ def _backend_and_migrations(db_path: Path):  # type: ignore[no-untyped-def]
     from yoyo import get_backend, read_migrations
 
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    backend = get_backend(f"sqlite:///{db_path}")
+    # yoyo parses a URL: a raw path with "#" or "?" in it would migrate another file
+    backend = get_backend("sqlite:///" + quote(str(db_path)))
     return backend, read_migrations(str(migrations_dir()))
 
 
@@ -91,7 +93,7 @@ def applied_ids(db_path: Path) -> set[str] | None:
     if not db_path.exists():
         return None
     try:
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5.0)
+        conn = sqlite3.connect(db_path.resolve().as_uri() + "?mode=ro", uri=True, timeout=5.0)
     except sqlite3.Error:
         return None
     try:

@@ -77,3 +77,11 @@ def test_ensure_head_applies_what_a_rollback_removed(tmp_path: Path) -> None:
     state = migrate.ensure_head(db)  # yoyo's tables exist but record nothing: the full path runs
     assert state.at_head and "jobs" in tables(db)
     assert migrate.status(db).at_head
+
+
+def test_a_state_dir_with_url_characters_is_migrated_in_place(tmp_path: Path) -> None:
+    db = tmp_path / "bins #3 ?a=b %20" / "appliance.db"
+    state = migrate.ensure_head(db)
+    assert state.at_head and "jobs" in tables(db)
+    assert migrate.applied_ids(db) == set(state.applied)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bins #3 ?a=b %20"]  # nothing written beside it

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from appliance.app import Appliance
 from appliance.store import migrate
+from appliance.store.backup import backup
 from rpc.client import RpcClient
 from tests.support import PYTHON, cli_env, make_settings
 
@@ -117,6 +118,17 @@ async def test_backup_errors_are_words_not_tracebacks(tmp_path: Path) -> None:
     sqlite3.connect(tmp_path / "state" / "appliance.db").close()
     code, _, err = await run_backup(str(tmp_path / "missing" / "x.db"), "--state-dir", str(tmp_path / "state"))
     assert code == 1 and "does not exist" in err and "Traceback" not in err
+
+
+def test_a_state_dir_with_url_characters_backs_up(tmp_path: Path) -> None:
+    state = tmp_path / "shelf #2 ?x %41"
+    state.mkdir()
+    with sqlite3.connect(state / "appliance.db") as db:
+        db.execute("CREATE TABLE jobs (id INTEGER PRIMARY KEY)")
+        db.executemany("INSERT INTO jobs DEFAULT VALUES", [()] * 3)
+    db.close()
+    result = backup(state, tmp_path / "copy.db")
+    assert result.jobs == 3 and result.database == tmp_path / "copy.db"
 
 
 def test_large_backup_prints_progress(tmp_path: Path) -> None:
