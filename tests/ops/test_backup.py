@@ -120,24 +120,24 @@ async def test_backup_errors_are_words_not_tracebacks(tmp_path: Path) -> None:
     assert code == 1 and "does not exist" in err and "Traceback" not in err
 
 
-def test_a_state_dir_with_url_characters_backs_up(tmp_path: Path) -> None:
-    state = tmp_path / "shelf #2 ?x %41"
+def _state_with_jobs(state: Path, jobs: int, blob_bytes: int) -> Path:
+    """A state dir whose database holds only a `jobs` table of `jobs` rows with random blobs."""
     state.mkdir()
     with sqlite3.connect(state / "appliance.db") as db:
-        db.execute("CREATE TABLE jobs (id INTEGER PRIMARY KEY)")
-        db.executemany("INSERT INTO jobs DEFAULT VALUES", [()] * 3)
+        db.execute("CREATE TABLE jobs (id INTEGER PRIMARY KEY, blob BLOB)")
+        db.executemany("INSERT INTO jobs (blob) VALUES (randomblob(?))", [(blob_bytes,)] * jobs)
     db.close()
+    return state
+
+
+def test_a_state_dir_with_url_characters_backs_up(tmp_path: Path) -> None:
+    state = _state_with_jobs(tmp_path / "shelf #2 ?x %41", 3, 10)
     result = backup(state, tmp_path / "copy.db")
     assert result.jobs == 3 and result.database == tmp_path / "copy.db"
 
 
 def test_large_backup_prints_progress(tmp_path: Path) -> None:
-    state = tmp_path / "state"
-    state.mkdir()
-    with sqlite3.connect(state / "appliance.db") as db:
-        db.execute("CREATE TABLE jobs (id INTEGER PRIMARY KEY, blob BLOB)")
-        db.executemany("INSERT INTO jobs (blob) VALUES (randomblob(8000))", [()] * 1500)
-    db.close()
+    state = _state_with_jobs(tmp_path / "state", 1500, 8000)
     result = subprocess.run([PYTHON, "-m", "appliance.cli", "backup", str(tmp_path / "big.db"), "--state-dir",
                              str(state), "--pages", "500"], capture_output=True, text=True, timeout=30,
                             env=cli_env())
