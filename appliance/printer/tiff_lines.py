@@ -1,0 +1,101 @@
+"""PackBits for a whole page in C: libtiff (inside Pillow) compresses every head line.
+
+Why: a 62 mm QL label is up to ≈2,400 raster lines of 90 bytes. PackBits in Python costs
+≈5 µs per distinct line, and Pillow's bit packing (``tobytes``) another full pass; together that
+was most of the time from render to raster. A TIFF written with PackBits and **one row per strip**
+is exactly what the printer wants: each strip is one line's PackBits (TIFF packs every row on its
+own, and so does Brother's mode 2), and the strip byte counts give each line's length. Writing
+that TIFF packs the bits and compresses in one C pass; the only Python left is reading the two
+tag arrays and joining the lines.
+
+:func:`packed_lines` returns None when Pillow has no libtiff or when the file does not have one
+strip per line (an old Pillow that ignores the strip size); the caller then uses the Python path
+in :mod:`appliance.printer.packbits`, which gives the same raster (tested).
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import sys
+from array import array
+from functools import cache
+from operator import add
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+__all__ = ["available", "packed_lines", "strips"]
+
+STRIP_OFFSETS, ROWS_PER_STRIP, STRIP_BYTE_COUNTS = 273, 278, 279
+_ARRAY_CODES = {3: "H", 4: "I"}  # TIFF SHORT, LONG (libtiff writes classic TIFF for pages this small)
+
+
+class TiffLayoutError(ValueError):
+    """The TIFF does not hold the strips this module asked libtiff for."""
+
+
+@cache
+def available() -> bool:
+    """True when Pillow was built with libtiff (the wheels on PyPI and piwheels are)."""
+    from PIL import features
+
+    return bool(features.check_codec("libtiff"))
+
+
+def _tag_array(data: bytes, order: str, entry: tuple[int, int, int, bytes]) -> array[int]:
+    _tag, kind, count, value = entry
+    code = _ARRAY_CODES.get(kind)
+    if code is None:
+        raise TiffLayoutError(f"strip tag of TIFF type {kind}")
+    values = array(code)
+    size = count * values.itemsize
+    if size <= 4:
+        raw = value[:size]
+    else:
+        (offset,) = struct.unpack(order + "I", value)
+        raw = data[offset : offset + size]
+    if len(raw) != size:
+        raise TiffLayoutError("strip tag runs past the end of the file")
+    values.frombytes(raw)
+    if (order == "<") != (sys.byteorder == "little"):
+        values.byteswap()
+    return values
+
+
+def strips(data: bytes) -> list[bytes]:
+    """The strips of the first image of a classic TIFF file, in order."""
+    order = {b"II": "<", b"MM": ">"}.get(data[:2])
+    if order is None or len(data) < 8:
+        raise TiffLayoutError("not a classic TIFF file")
+    (ifd,) = struct.unpack_from(order + "I", data, 4)
+    (count,) = struct.unpack_from(order + "H", data, ifd)
+    tags: dict[int, array[int]] = {}
+    for index in range(count):
+        entry = struct.unpack_from(order + "HHI4s", data, ifd + 2 + 12 * index)
+        if entry[0] in (STRIP_OFFSETS, STRIP_BYTE_COUNTS):
+            tags[entry[0]] = _tag_array(data, order, entry)
+    offsets, sizes = tags.get(STRIP_OFFSETS), tags.get(STRIP_BYTE_COUNTS)
+    if offsets is None or sizes is None or len(offsets) != len(sizes):
+        raise TiffLayoutError("no strip offsets and byte counts")
+    return list(map(data.__getitem__, map(slice, offsets, map(add, offsets, sizes))))
+
+
+def packed_lines(head: Image) -> list[bytes] | None:
+    """PackBits of every row of the mode "1" image ``head`` (pixel 255 = bit set), or None.
+
+    Row y of ``head`` is raster line y: ``head.width`` is the print head's pins, a multiple of 8.
+    """
+    if not available():
+        return None
+    from PIL import TiffImagePlugin  # noqa: F401  (registers the TIFF writer)
+
+    stride = (head.width + 7) // 8
+    out = io.BytesIO()
+    head.save(out, "TIFF", compression="packbits", strip_size=stride, tiffinfo={ROWS_PER_STRIP: 1})
+    try:
+        lines = strips(out.getvalue())
+    except (TiffLayoutError, struct.error):
+        return None
+    return lines if len(lines) == head.height else None
