@@ -166,6 +166,7 @@ def _raster_body(model: Model, raw: bytes, compress: bool) -> bytes:
 
 @cache
 def _blank_packed(head_pins: int) -> bytes | None:
+    """libtiff's PackBits of an all-blank line, which the printer gets as a one-byte Z instead."""
     from PIL import Image as PILImage
 
     lines = packed_lines(PILImage.new("1", (head_pins, 1), 0))

@@ -93,9 +93,9 @@ def packed_lines(head: Image) -> list[bytes] | None:
 
     stride = (head.width + 7) // 8
     out = io.BytesIO()
-    head.save(out, "TIFF", compression="packbits", strip_size=stride, tiffinfo={ROWS_PER_STRIP: 1})
-    try:
+    try:  # any failure here leaves the label to the Python path rather than failing the job
+        head.save(out, "TIFF", compression="packbits", strip_size=stride, tiffinfo={ROWS_PER_STRIP: 1})
         lines = strips(out.getvalue())
-    except (TiffLayoutError, struct.error):
+    except (OSError, TiffLayoutError, struct.error):
         return None
     return lines if len(lines) == head.height else None
