@@ -164,15 +164,6 @@ def _raster_body(model: Model, raw: bytes, compress: bool) -> bytes:
     return bytes(out)
 
 
-@cache
-def _blank_packed(head_pins: int) -> bytes | None:
-    """libtiff's PackBits of an all-blank line, which the printer gets as a one-byte Z instead."""
-    from PIL import Image as PILImage
-
-    lines = packed_lines(PILImage.new("1", (head_pins, 1), 0))
-    return None if lines is None else lines[0]
-
-
 def _packed_body(model: Model, media: Media, page: Image) -> bytes | None:
     """The compressed G/g and Z commands of a page with libtiff's PackBits; None without libtiff.
 
@@ -181,9 +172,6 @@ def _packed_body(model: Model, media: Media, page: Image) -> bytes | None:
     """
     from PIL import Image as PILImage
 
-    blank = _blank_packed(model.head_pins)
-    if blank is None:
-        return None
     # head: a set bit (pixel 255) is ink; the page's ink is 0. The printable band starts all ink
     # and the page, as a mask, paints its white (any non-zero pixel) back to 0. Allocating no
     # inverted copy matters: on a long QL label each fresh 1.6 MB image costs more in page faults
@@ -196,6 +184,7 @@ def _packed_body(model: Model, media: Media, page: Image) -> bytes | None:
     if lines is None:
         return None
     headers = _line_headers(model)
+    blank = packbits(bytes(model.bytes_per_line))  # one run of zeros, as libtiff packs it too
     return b"".join([b"Z" if line == blank else headers[len(line)] + line for line in lines])
 
 
