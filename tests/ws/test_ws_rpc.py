@@ -204,3 +204,41 @@ async def test_shutdown_tells_clients_we_are_going_away(state_dir: Path) -> None
         await ws.close()
         await asyncio.wait_for(stopping, 15)
         assert ws.closed and not app.ws_hub.sessions
+
+
+async def test_no_event_of_a_replaced_topic_follows_the_resubscribe_answer(appliance: Appliance) -> None:
+    """Printer status changes race the switch from "printers" to "jobs", thirty times over.
+
+    An event may arrive before the answer to the re-subscribe (its old subscription was live until
+    then); none may arrive after it. A later call's answer marks how long to look.
+    """
+    monitor, printer = appliance.printers[0].monitor, appliance.simulator.printer
+    churning = True
+
+    async def churn() -> None:
+        cover = False
+        while churning:
+            cover = not cover
+            printer.update(cover_open=cover)
+            await monitor.probe_now()
+            await asyncio.sleep(0)
+
+    before_answer = 0
+    async with unix_session(appliance) as session, session.ws_connect("http://localhost/ws") as ws:
+        task = asyncio.create_task(churn())
+        try:
+            for i in range(30):
+                await send(ws, "server.subscribe", {"topics": ["printers"]}, id=f"printers-{i}")
+                await collect(ws, lambda m, i=i: m.get("id") == f"printers-{i}")
+                await asyncio.sleep(0.003)  # let status events queue up on the printers subscription
+                await send(ws, "server.subscribe", {"topics": ["jobs"]}, id=f"jobs-{i}")
+                seen = await collect(ws, lambda m, i=i: m.get("id") == f"jobs-{i}")
+                before_answer += sum(m.get("method") == "notify_printer_status" for m in seen)
+                await asyncio.sleep(0.003)
+                await send(ws, "queue.status", id=f"mark-{i}")
+                after = await collect(ws, lambda m, i=i: m.get("id") == f"mark-{i}")
+                assert [m.get("method") for m in after if "method" in m] == [], after
+        finally:
+            churning = False
+            await task
+    assert before_answer > 0  # the race was real: events of the old topic were in flight
