@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Literal
 
+from appliance.printer import tiff_lines
 from appliance.printer.media import Media
 from appliance.printer.models import Model
 from appliance.printer.packbits import compress as packbits
-from appliance.printer.tiff_lines import packed_lines
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -170,6 +170,8 @@ def _packed_body(model: Model, media: Media, page: Image) -> bytes | None:
     Same raster as ``_raster_body(model, head_lines(...), True)`` (tested), at a fraction of the
     time for long QL labels: see appliance/printer/tiff_lines.py.
     """
+    if not tiff_lines.available():  # before building the head: the fallback builds its own
+        return None
     from PIL import Image as PILImage
 
     # head: a set bit (pixel 255) is ink; the page's ink is 0. The printable band starts all ink
@@ -180,7 +182,7 @@ def _packed_body(model: Model, media: Media, page: Image) -> bytes | None:
     band = (media.left_margin_pins, 0, media.left_margin_pins + page.height, page.width)
     head.paste(255, band)
     head.paste(0, band, mask=page.transpose(PILImage.Transpose.TRANSPOSE))
-    lines = packed_lines(head)
+    lines = tiff_lines.packed_lines(head)
     if lines is None:
         return None
     headers = _line_headers(model)

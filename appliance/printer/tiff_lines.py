@@ -8,9 +8,9 @@ own, and so does Brother's mode 2), and the strip byte counts give each line's l
 that TIFF packs the bits and compresses in one C pass; the only Python left is reading the two
 tag arrays and joining the lines.
 
-:func:`packed_lines` returns None when Pillow has no libtiff or when the file does not have one
-strip per line (an old Pillow that ignores the strip size); the caller then uses the Python path
-in :mod:`appliance.printer.packbits`, which gives the same raster (tested).
+:func:`packed_lines` returns None when Pillow has no libtiff, when the write fails, or when the
+file does not have one strip per line (a Pillow that ignored the strip size); the caller then uses
+the Python path in :mod:`appliance.printer.packbits`, which gives the same raster (tested).
 """
 
 from __future__ import annotations
