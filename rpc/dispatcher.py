@@ -13,7 +13,6 @@ exception becomes −32603 carrying only the request id, which the log line carr
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from .errors import (
     Unauthorized,
 )
 from .schema import SchemaError, validate_object
-from .wirejson import dumps
+from .wirejson import WireError, dumps, loads
 
 Handler = Callable[..., Awaitable[Any]]
 
@@ -96,9 +95,9 @@ class Dispatcher:
     async def dispatch(self, body: str | bytes, ctx: CallContext) -> str | None:
         """Answer a request body; None means no response body (notifications only)."""
         try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return _error_json(None, PARSE_ERROR, "Parse error")
+            payload = loads(body)
+        except WireError as exc:
+            return _error_json(None, PARSE_ERROR, "Parse error", {"reason": exc.reason})
         return await self.dispatch_payload(payload, ctx)
 
     async def dispatch_payload(self, payload: Any, ctx: CallContext) -> str | None:
