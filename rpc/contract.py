@@ -17,10 +17,10 @@ JOB_STATES = ("pending", "held", "processing", "stopped", "canceled", "aborted",
 TOPICS = ("printers", "jobs", "queue")
 
 PRINTER_ID: Schema = {"type": "string", "minLength": 1, "maxLength": 64, "description": "printer id (UUID)"}
-JOB_ID: Schema = {"type": "integer", "minimum": 1, "description": "job id"}
+JOB_ID: Schema = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1, "description": "job id"}  # SQLite INTEGER
 TEMPLATE_NAME: Schema = {
     "type": "string",
-    "pattern": r"^[a-z0-9][a-z0-9_-]{0,62}$",
+    "pattern": r"^[a-z0-9][a-z0-9_-]{0,63}$",
     "description": "template name: lower-case letters, digits, - and _",
 }
 FIELDS: Schema = {

@@ -55,6 +55,10 @@ def _type_ok(actual: str, expected: str) -> bool:
 
 @lru_cache(maxsize=256)
 def _pattern(expr: str) -> re.Pattern[str]:
+    # JSON Schema patterns are ECMA-262: "$" ends the text. Python's "$" also matches before a
+    # final newline, which let "abc\n" pass for a template name.
+    if expr.endswith("$") and not expr.endswith("\\$"):
+        expr = expr[:-1] + "\\Z"
     return re.compile(expr)
 
 

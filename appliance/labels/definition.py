@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import math
 import re
 import tomllib
 from datetime import date
@@ -18,12 +19,12 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
-from appliance.labels import model
+from appliance.labels import model, regex_risk
 from appliance.labels.dims import Dim, parse_dim
 from appliance.labels.errors import LabelError
 from appliance.labels.textfmt import compile_format
 
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+NAME_RE = re.compile(r"\A[a-z0-9][a-z0-9_-]{0,63}\Z")  # \Z: "$" would let a final newline through
 MAX_IMAGE_BYTES = 2_000_000
 MAX_IMAGE_PIXELS = 4_000_000
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(pt|px)?\s*$")
@@ -76,6 +77,23 @@ class _Table:
             raise self.fail(extra[0], "unknown key")
 
 
+MAX_SIZE = 400.0
+
+
+def _non_finite(value: Any, path: str) -> str | None:
+    """The path of the first NaN or infinite number in a definition, or None."""
+    stack = [(path, value)]
+    while stack:
+        here, item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return here
+        if isinstance(item, dict):
+            stack.extend((f"{here}.{k}", v) for k, v in reversed(item.items()))
+        elif isinstance(item, list):
+            stack.extend((f"{here}[{i}]", v) for i, v in reversed(list(enumerate(item))))
+    return None
+
+
 def loads(text: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
@@ -93,6 +111,9 @@ def parse(
 ) -> model.Template:
     """Validate and compile a definition. `name`, when given, wins over the file's `name`."""
     data = loads(definition) if isinstance(definition, str) else definition
+    bad = _non_finite(data, "definition")
+    if bad is not None:  # TOML has nan and inf; no length, size or position can be either
+        raise LabelError(bad, "must be a finite number")
     t = _Table(data, "definition")
     file_name = t.get("name", str)
     name = name or file_name
@@ -167,8 +188,11 @@ def _fields(t: _Table) -> dict[str, model.FieldSpec]:
         if pattern_src is not None:
             try:
                 pattern = re.compile(pattern_src)
-            except re.error as exc:
+            except (re.error, RecursionError, OverflowError) as exc:
                 raise f.fail("pattern", f"bad regular expression: {exc}") from None
+            slow = regex_risk.risk(pattern_src)
+            if slow is not None:
+                raise f.fail("pattern", slow)
         choices = tuple(f.get("choices", list, []))
         if ftype == "choice" and (not choices or not all(isinstance(c, str) for c in choices)):
             raise f.fail("choices", "a choice field needs a list of strings")
@@ -242,6 +266,8 @@ def _size(t: _Table, key: str, default: str | None, *, allow_fit: bool = False) 
     m = _SIZE_RE.match(str(raw))
     if not m or float(m.group(1)) <= 0:
         raise t.fail(key, 'expected a size like 12, "12pt" or "40px"' + (' or "fit"' if allow_fit else ""))
+    if float(m.group(1)) > MAX_SIZE:  # FreeType refuses far larger sizes; 62 mm of tape is ≈176 pt
+        raise t.fail(key, f"is larger than {MAX_SIZE:g} (pt or px)")
     return float(m.group(1)), m.group(2) or "pt"
 
 

@@ -12,6 +12,7 @@ A dimension is one of
 from __future__ import annotations
 
 import ast
+import math
 import operator
 from dataclasses import dataclass
 from typing import Literal
@@ -42,8 +43,10 @@ def evaluate(text: str) -> float:
     """Evaluate + - * / arithmetic on numbers; ValueError on anything else."""
     try:
         tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise ValueError(f"not an arithmetic expression: {text!r}") from exc
+    except (SyntaxError, ValueError) as exc:  # ValueError: a NUL in the text
+        raise ValueError(f"not an arithmetic expression: {text[:60]!r}") from exc
+    except (RecursionError, MemoryError):  # CPython's parser on thousands of nested operators
+        raise ValueError(f"{text[:60]!r} is nested too deeply") from None
 
     def ev(node: ast.AST) -> float:
         if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
@@ -56,9 +59,18 @@ def evaluate(text: str) -> float:
         raise ValueError(f"not an arithmetic expression: {text!r}")
 
     try:
-        return ev(tree.body)
+        value = ev(tree.body)
     except ZeroDivisionError as exc:
         raise ValueError(f"division by zero in {text!r}") from exc
+    except (OverflowError, RecursionError):
+        raise ValueError(f"{text[:60]!r} is too large or nested too deeply") from None
+    return _finite(value, text)
+
+
+def _finite(value: float, raw: object) -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"{str(raw)[:60]!r} is not a finite number of mm")
+    return value
 
 
 def parse_dim(raw: object, fields: set[str], *, allow: tuple[str, ...] = ()) -> Dim:
@@ -66,7 +78,7 @@ def parse_dim(raw: object, fields: set[str], *, allow: tuple[str, ...] = ()) -> 
     if isinstance(raw, bool):
         raise ValueError("expected a number of mm, a percentage or a keyword")
     if isinstance(raw, int | float):
-        return Dim("mm", float(raw))
+        return Dim("mm", _finite(float(raw), raw))
     if not isinstance(raw, str):
         raise ValueError("expected a number of mm, a percentage or a keyword")
     s = raw.strip()
@@ -76,12 +88,12 @@ def parse_dim(raw: object, fields: set[str], *, allow: tuple[str, ...] = ()) -> 
         return Dim(s)  # type: ignore[arg-type]
     if s.endswith("%"):
         try:
-            return Dim("pct", float(s[:-1]))
+            return Dim("pct", _finite(float(s[:-1]), raw))
         except ValueError:
             raise ValueError(f"bad percentage {raw!r}") from None
     if s.endswith("mm") and "{" not in s:
         try:
-            return Dim("mm", float(s[:-2]))
+            return Dim("mm", _finite(float(s[:-2]), raw))
         except ValueError:
             raise ValueError(f"bad length {raw!r}") from None
     fmt = compile_format(s, fields)

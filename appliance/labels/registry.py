@@ -154,6 +154,7 @@ class TemplateRegistry:
             if exc.kind != "not_found":  # a broken file is replaced; keep counting from its version line
                 version = _version_in_file(self._user_path(name)) + 1
         text = _with_version(definition_, version)
+        self.validate_definition(name, text)  # what is written must load again: never store a broken file
         self.user_dir.mkdir(parents=True, exist_ok=True)
         _atomic_write(self.user_dir / f"{name}.toml", text)
         self._user.pop(name, None)

@@ -12,6 +12,9 @@ Elements with an explicit ``x`` are placed absolutely and do not flow.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from PIL import Image
 
 from appliance.labels.code_items import BarcodeItem, QrItem
@@ -96,6 +99,19 @@ def _along(d: Dim, content_w: int | None, item: Item, ctx: RenderContext, path: 
     return ctx.canvas.feed_px(_dim_mm(d, ctx, path))
 
 
+@contextmanager
+def _blame(element_path: str) -> Iterator[None]:
+    """A template element that cannot be laid out or drawn fails the label with its path, not as a crash.
+
+    What reaches here got past every check at template.put and is specific to the values or the
+    tape: a spec that does not suit a value, a size FreeType refuses, arithmetic that overflows.
+    """
+    try:
+        yield
+    except (ValueError, OverflowError, OSError, RuntimeError) as exc:
+        raise LabelError(f"definition.{element_path}", f"cannot be drawn: {exc}") from None
+
+
 def render(
     template: Template, fields: dict[str, object], canvas: Canvas, *, font_dirs: tuple[str, ...] = ()
 ) -> RenderResult:
@@ -116,7 +132,8 @@ def render(
         h = min(_across(el.h, area_h, ctx, f"definition.{el.path}.h"), area_h - y)
         if h <= 0:
             raise LabelError(f"definition.{el.path}.h", "the element has no height on this tape", "state")
-        items.append(_ITEMS[el.type](el, ctx, pad + y, h))  # type: ignore[arg-type]
+        with _blame(el.path):
+            items.append(_ITEMS[el.type](el, ctx, pad + y, h))  # type: ignore[arg-type]
 
     slots: list[list[Item]] = []
     placed: list[Item] = []
@@ -136,13 +153,16 @@ def render(
     fixed: list[int] = []
     fill_want: list[int | None] = []
     for slot in slots:
-        widths = [
-            m.fit_natural(room) if m.el.w.kind == "auto" else _along(m.el.w, None, m, ctx, f"definition.{m.el.path}.w")
-            for m in slot
-        ]
-        fixed.append(max((w for w in widths if w is not None), default=0))
-        is_fill = any(m.el.w.kind == "fill" for m in slot)
-        fill_want.append(max([m.natural() for m in slot if m.el.w.kind == "fill"] + [fixed[-1]]) if is_fill else None)
+        with _blame(slot[0].el.path):
+            widths = [
+                m.fit_natural(room) if m.el.w.kind == "auto"
+                else _along(m.el.w, None, m, ctx, f"definition.{m.el.path}.w")
+                for m in slot
+            ]
+            fixed.append(max((w for w in widths if w is not None), default=0))
+            is_fill = any(m.el.w.kind == "fill" for m in slot)
+            fill_want.append(max([m.natural() for m in slot if m.el.w.kind == "fill"] + [fixed[-1]])
+                             if is_fill else None)
     natural = sum(f if want is None else want for f, want in zip(fixed, fill_want, strict=True)) + gaps
     for it in placed:
         if it.el.x.kind in ("mm", "expr"):
@@ -187,7 +207,8 @@ def render(
         boxes[id(it)] = (px, content_w + margin - px if w is None else w)
     for it in items:
         bx, bw = boxes[id(it)]
-        it.draw(img, bx, bw)
+        with _blame(it.el.path):
+            it.draw(img, bx, bw)
 
     mono = img.convert("1", dither=Image.Dither.NONE)  # threshold at 128 (a C loop, ~15× faster than point)
     return RenderResult(

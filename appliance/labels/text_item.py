@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from math import ceil, floor
 
 from PIL import Image, ImageDraw
@@ -14,6 +15,10 @@ from appliance.labels.item import Item
 from appliance.labels.model import TextElement
 from appliance.labels.textfit import TextBlock, fit, layout_at
 
+# Every line boundary of str.splitlines, not only "\n": a Windows script sends "\r\n", and raqm
+# (Pillow's layout engine) refuses to lay out a line holding a paragraph separator at all.
+LINE_BREAK = re.compile("\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+
 
 class TextItem(Item):
     el: TextElement
@@ -21,7 +26,7 @@ class TextItem(Item):
     def __init__(self, el: TextElement, ctx: RenderContext, y: int, h: int) -> None:
         super().__init__(el, ctx, y, h)
         text = el.text.format(ctx.values)
-        paras = text.split("\n")
+        paras = LINE_BREAK.split(text)
         if el.skip_empty_lines:
             paras = [p for p in paras if p.strip()]
         self.paras = paras

@@ -7,10 +7,13 @@ user-supplied template cannot reach into Python objects.
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 
 _FORMATTER = string.Formatter()
+_SPEC_NUMBER = re.compile(r"\d+")
+MAX_SPEC_NUMBER = 255  # a width of 10**9 in a spec would build a gigabyte string at print time
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +24,10 @@ class Formatted:
     def format(self, values: dict[str, object]) -> str:
         if not self.names:
             return self.source
-        return self.source.format_map(values)
+        try:
+            return self.source.format_map(values)
+        except (ValueError, TypeError) as exc:  # a spec that does not suit the value: {text:04d}
+            raise ValueError(f"{self.source!r} cannot format these values: {exc}") from None
 
     @property
     def field_path(self) -> str | None:
@@ -42,6 +48,8 @@ def compile_format(source: str, fields: set[str]) -> Formatted:
             raise ValueError(f"placeholder {{{name}}} must be a plain field name")
         if spec and "{" in spec:
             raise ValueError(f"nested placeholder in {{{name}:{spec}}}")
+        if spec and any(int(n) > MAX_SPEC_NUMBER for n in _SPEC_NUMBER.findall(spec)):
+            raise ValueError(f"width or precision over {MAX_SPEC_NUMBER} in {{{name}:{spec}}}")
         if name not in fields:
             raise ValueError(f"placeholder {{{name}}} names no declared field")
         if name not in names:

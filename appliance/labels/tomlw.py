@@ -10,8 +10,13 @@ from typing import Any
 _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
+def _string(v: str) -> str:
+    # JSON's escapes are TOML's, except that TOML also forbids a raw DEL (U+007F) in a string
+    return json.dumps(v, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
 def _key(k: str) -> str:
-    return k if _BARE.match(k) else json.dumps(k, ensure_ascii=False)
+    return k if _BARE.match(k) else _string(k)
 
 
 def _value(v: Any) -> str:
@@ -20,7 +25,7 @@ def _value(v: Any) -> str:
     if isinstance(v, int | float):
         return repr(v)
     if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
+        return _string(v)
     if isinstance(v, date):
         return v.isoformat()
     if isinstance(v, list):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import sqlite3
 from typing import Any
@@ -29,6 +30,13 @@ from .runtime import PrinterRuntime
 from .worker import Worker
 
 log = logs.get("appliance.queue")
+
+
+def request_digest(template: str, fields: dict[str, Any], copies: int, printer_id: str, hold: bool) -> str:
+    """What a print.submit asked for, as a digest: a reused idempotency_key must ask the same."""
+    text = json.dumps([template, fields, copies, printer_id, hold], sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def label_error(exc: LabelError) -> RpcError:
@@ -117,6 +125,8 @@ class JobQueue:
         try:
             return render_for(self.registry, runtime, template, fields, tape=tape)
         except LabelError as exc:
+            if exc.field == "name":  # the registry's word for it; the caller's param is `template`
+                exc = LabelError("template", exc.reason, exc.kind)
             raise label_error(exc) from None
 
     def preview(self, template: str, fields: dict[str, Any], printer_id: str | None,
@@ -146,20 +156,24 @@ class JobQueue:
     async def submit(self, template: str, fields: dict[str, Any] | None, copies: int, printer_id: str | None,
                      hold: bool, idempotency_key: str | None) -> dict[str, Any]:
         fields = fields or {}
+        runtime = self.printer(printer_id)
+        digest = request_digest(template, fields, copies, runtime.id, hold) if idempotency_key is not None else None
         if idempotency_key is not None:
             existing = await jobs.by_idempotency_key(self.db, idempotency_key)
             if existing is not None:
-                return await self._same_request(existing, template, copies)
-        runtime = self.printer(printer_id)
+                return await self._same_request(existing, template, copies, digest)
         rendered = self.render(runtime, template, fields, None)
         raster = self._encode(runtime, rendered, copies, field="template")
         new = jobs.NewJob(
             printer_id=runtime.id, state="held" if hold else "pending", template=rendered.result.template,
             template_version=rendered.result.version, fields=dict(rendered.result.fields), copies=copies,
             media=rendered.media.id, length_mm=round(rendered.result.length_mm, 2), raster=raster,
-            preview=rendered.page_png, idempotency_key=idempotency_key)
-        row = await self._insert(new, [jobs.step("queued", new.state, copies=copies, media=new.media,
-                                                 warnings=[w.to_dict() for w in rendered.result.warnings] or None)])
+            preview=rendered.page_png, idempotency_key=idempotency_key, request_digest=digest)
+        row, inserted = await self._insert(new, [jobs.step("queued", new.state, copies=copies, media=new.media,
+                                                           warnings=[w.to_dict() for w in rendered.result.warnings]
+                                                           or None)])
+        if not inserted:  # a concurrent submit with the same key stored its job first
+            return await self._same_request(row, template, copies, digest)
         return await self._accepted(runtime, row)
 
     @staticmethod
@@ -170,19 +184,24 @@ class JobQueue:
             raise NotAllowed(f"cannot encode this label for {runtime.model.name}: {exc}",
                              {"field": field, "reason": str(exc)}) from None
 
-    async def _insert(self, new: jobs.NewJob, steps: list[jobs.Step]) -> sqlite3.Row:
+    async def _insert(self, new: jobs.NewJob, steps: list[jobs.Step]) -> tuple[sqlite3.Row, bool]:
+        """The stored job and True, or the job a concurrent twin with the same key stored and False."""
         try:
-            return await jobs.insert(self.db, new, steps)
+            return await jobs.insert(self.db, new, steps), True
         except sqlite3.IntegrityError:
             if new.idempotency_key is None:
                 raise
-            existing = await jobs.by_idempotency_key(self.db, new.idempotency_key)  # a concurrent twin won
+            existing = await jobs.by_idempotency_key(self.db, new.idempotency_key)
             if existing is None:
                 raise
-            return existing
+            return existing, False
 
-    async def _same_request(self, existing: sqlite3.Row, template: str, copies: int) -> dict[str, Any]:
-        if existing["template"] != template or existing["copies"] != copies:
+    async def _same_request(self, existing: sqlite3.Row, template: str, copies: int,
+                            digest: str | None) -> dict[str, Any]:
+        # jobs stored before the digest existed (NULL) can only be compared by template and copies
+        same = existing["request_digest"] == digest if existing["request_digest"] is not None else (
+            existing["template"] == template and existing["copies"] == copies)
+        if not same:
             raise NotAllowed("idempotency_key was already used for a different request",
                              {"field": "idempotency_key", "reason": f"already used by job {existing['id']}",
                               "job_id": existing["id"]})
@@ -291,15 +310,16 @@ class JobQueue:
                       cursor: str | None) -> dict[str, Any]:
         before = None
         if cursor is not None:
-            if not cursor.isdigit():
+            # ASCII digits only (str.isdigit takes "²" and "١٢") and within SQLite's INTEGER
+            if not (cursor.isascii() and cursor.isdigit()) or int(cursor) >= 2**63:
                 raise InvalidParams("cursor", "is not a cursor from a previous job.list")
             before = int(cursor)
         if since is not None:
-            from ..clock import parse
+            from ..clock import parse, rfc3339
 
-            try:
-                since = parse(since).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-            except ValueError:
+            try:  # to UTC first: the store compares the text of UTC times
+                since = rfc3339(parse(since))
+            except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00+01:00 is before year 1 in UTC
                 raise InvalidParams("since", "must be an RFC 3339 time like 2026-11-22T10:00:00Z") from None
         rows = await jobs.listing(self.db, state=state, printer_id=printer_id, since=since, limit=limit + 1,
                                   before_id=before)

@@ -35,6 +35,7 @@ class NewJob:
     raster: bytes
     preview: bytes
     idempotency_key: str | None = None
+    request_digest: str | None = None
     origin_job_id: int | None = None
     reasons: tuple[str, ...] = ()
 
@@ -79,11 +80,11 @@ async def insert(db: Database, job: NewJob, steps: list[Step]) -> sqlite3.Row:
     async with db.transaction() as conn:
         (row,) = await conn.execute_fetchall(
             "INSERT INTO jobs (printer_id, state, reasons, template, template_version, fields, copies, media,"
-            " length_mm, origin_job_id, idempotency_key, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+            " length_mm, origin_job_id, idempotency_key, request_digest, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
             (job.printer_id, job.state, json.dumps(list(job.reasons)), job.template, job.template_version,
              json.dumps(job.fields, ensure_ascii=False), job.copies, job.media, job.length_mm, job.origin_job_id,
-             job.idempotency_key, stamp, stamp),
+             job.idempotency_key, job.request_digest, stamp, stamp),
         )
         await conn.execute(
             "INSERT INTO job_artifacts (job_id, raster, preview, sha256) VALUES (?, ?, ?, ?)",

@@ -163,3 +163,16 @@ def test_render_is_fast_enough(registry, pt12: Canvas) -> None:
     for i in range(20):
         render(tpl_, {"name": f"Laptop {i}", "asset_id": f"IT-{i:05d}"}, pt12)
     assert (time.perf_counter() - start) / 20 < 0.05  # generous; the bench reports the real figure
+
+
+BREAKS = ["\r\n", "\r", "\n", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+
+
+@pytest.mark.parametrize("brk", BREAKS, ids=[f"U+{ord(b[-1]):04X}" + ("-CRLF" if len(b) > 1 else "") for b in BREAKS])
+def test_every_line_break_breaks_the_line_like_newline(brk: str, pt12: Canvas) -> None:
+    # raqm raised on CR and the paragraph separators; a Windows script sends CRLF
+    two = tpl([{"type": "text", "text": "{v}"}], max_length_mm=200)
+    expected = render(two, {"v": "Shelf A\nBin 4"}, pt12).image
+    got = render(two, {"v": f"Shelf A{brk}Bin 4"}, pt12).image
+    assert got.size == expected.size
+    assert ImageChops.difference(got.convert("L"), expected.convert("L")).getbbox() is None

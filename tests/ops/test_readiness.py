@@ -33,7 +33,7 @@ async def test_pass_document_shape_over_unix_and_tcp(appliance: Appliance) -> No
             assert item["status"] == "pass" and item["time"].endswith("Z"), (name, item)
     sqlite = entries(body, "sqlite:responseTime")[0]
     assert sqlite["observedUnit"] == "ms" and sqlite["observedValue"] >= 0
-    assert entries(body, "migrations:head")[0]["observedValue"] == "0001_initial"
+    assert entries(body, "migrations:head")[0]["observedValue"] == "0002_request_digest"
     assert entries(body, "templates:loaded")[0]["observedValue"] >= 4
     for per_printer in ("printers:stored", "printer:status", "queue:worker"):
         assert [e["componentId"] for e in entries(body, per_printer)] == ["virtual"]

@@ -62,7 +62,7 @@ async def test_hundred_concurrent_submits_print_a_hundred_labels(fast: Appliance
 
 async def test_errors_come_back_before_anything_is_stored(fast: Appliance, rpc: RpcClient) -> None:
     cases = [
-        ({"template": "nope"}, -32002, "name"),
+        ({"template": "nope"}, -32002, "template"),
         ({"template": "text", "fields": {}}, -32602, "fields.text"),
         ({"template": "text", "fields": {"text": "x", "colour": "red"}}, -32602, "fields.colour"),
         ({"template": "text", "fields": {"text": "x"}, "printer_id": "missing"}, -32002, "printer_id"),

@@ -1,0 +1,89 @@
+"""Definitions and values that used to pass the checks and then crash rendering (-32603 at the
+caller): each must now be refused with the path of what is wrong, at save time where it can be
+known then, at render time otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from appliance.labels import Canvas, LabelError, TemplateRegistry, parse_template, render
+from appliance.labels.regex_risk import risk
+
+
+def refused(fn, *args, **kwargs) -> LabelError:
+    with pytest.raises(LabelError) as info:
+        fn(*args, **kwargs)
+    return info.value
+
+
+def text_tpl(text: str = "{v}", **element: object):
+    return parse_template({"name": "t", "fields": {"v": {"type": "string"}},
+                           "layout": [{"type": "text", "text": text, **element}]})
+
+
+LAYOUT = "\n[[layout]]\ntype = 'text'\ntext = 'a'\n"
+
+
+@pytest.mark.parametrize(("toml", "field"), [
+    ("name = 't'\nmargin_mm = nan" + LAYOUT, "definition.margin_mm"),
+    ("name = 't'\nmax_length_mm = inf" + LAYOUT, "definition.max_length_mm"),
+    ("name = 't'" + LAYOUT + "w = -inf\n", "definition.layout[0].w"),
+])
+def test_toml_nan_and_inf_are_refused_with_their_path(toml: str, field: str) -> None:
+    err = refused(parse_template, toml)
+    assert (err.field, err.reason) == (field, "must be a finite number")
+
+
+@pytest.mark.parametrize("dim", ["1e999mm", "nan%", "infmm", "1e308*10", "(" * 250 + "1" + ")" * 250, "-" * 5000 + "1",
+                                 "-" * 100_000 + "1", "1\x00"])
+def test_dimensions_must_be_finite(dim: str) -> None:
+    err = refused(text_tpl, w=dim)
+    assert err.field == "definition.layout[0].w"
+
+
+def test_a_font_size_freetype_refuses_is_refused_when_saved() -> None:
+    err = refused(text_tpl, size="99999pt")
+    assert err.field == "definition.layout[0].size" and "400" in err.reason
+    assert text_tpl(size="400pt")  # the limit itself is allowed
+
+
+def test_a_format_width_that_would_build_a_huge_string_is_refused() -> None:
+    err = refused(text_tpl, "{v:>1000000000}")
+    assert "255" in err.reason
+
+
+def test_a_spec_that_does_not_suit_the_value_fails_the_label_not_the_server(pt12: Canvas) -> None:
+    err = refused(render, text_tpl("{v:04d}"), {"v": "abc"}, pt12)
+    assert err.field == "definition.layout[0]" and "cannot format" in err.reason
+
+
+@pytest.mark.parametrize("pattern", ["(a+)+b", r"(\w+\s?)+", "([a-z0-9]+-)*[a-z0-9]+", "(a*)*", "(a{1,5}){1,20}"])
+def test_patterns_with_nested_repeats_are_refused(pattern: str) -> None:
+    err = refused(parse_template, {"name": "t", "fields": {"v": {"pattern": pattern}},
+                                   "layout": [{"type": "text", "text": "{v}"}]})
+    assert err.field == "definition.fields.v.pattern" and "possessive" in err.reason
+
+
+@pytest.mark.parametrize("pattern", ["[A-Za-z0-9._/-]+", r"(\d{1,3}\.){3}\d{1,3}", "([A-Z]{2}-)+",
+                                     "([a-z0-9]++-)*[a-z0-9]+", "(?>[a-z0-9]+-)*[a-z0-9]+", r"IT-\d{6}"])
+def test_ordinary_patterns_pass(pattern: str) -> None:
+    assert risk(pattern) is None
+
+
+def test_put_never_stores_a_file_that_does_not_load(tmp_path: Path) -> None:
+    registry = TemplateRegistry(user_dir=tmp_path)
+    definition = {"title": "a\x7fb", "fields": {"v": {}}, "layout": [{"type": "text", "text": "{v}"}]}
+    tpl = registry.put("del-char", definition)
+    assert tpl.title == "a\x7fb"
+    assert registry.get("del-char").title == "a\x7fb"  # read back from the file
+    refused(registry.put, "bad", {"fields": {"v": {"pattern": "(a+)+"}}, "layout": [{"type": "text", "text": "a"}]})
+    assert not (tmp_path / "bad.toml").exists()
+
+
+def test_a_template_name_with_a_final_newline_is_refused(tmp_path: Path) -> None:
+    registry = TemplateRegistry(user_dir=tmp_path)
+    err = refused(registry.put, "abc\n", {"layout": [{"type": "text", "text": "a"}]})
+    assert err.field == "name"
+    assert list(tmp_path.iterdir()) == []
