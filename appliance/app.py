@@ -22,6 +22,7 @@ from .clock import now_text
 from .config import PrinterSettings, Settings, SnmpSettings, parse_listen
 from .events import EventBus
 from .printer import snmp
+from .state_lock import StateLock
 from .store import migrate
 from .store.db import Database
 from .systemd import Notifier
@@ -35,6 +36,7 @@ class Appliance:
         self.settings = settings
         self.notifier = notifier or Notifier()
         self.db = Database(settings.db_path)
+        self.state_lock = StateLock(settings.state_dir)
         self.events = EventBus(settings.auth.max_subscribers, settings.auth.ws_buffer)
         self.started_monotonic = time.monotonic()
         self.started_at = now_text()
@@ -110,6 +112,7 @@ class Appliance:
         settings = self.settings
         state_dir = settings.state_dir
         state_dir.mkdir(parents=True, exist_ok=True)
+        self.state_lock.acquire()  # before the marker, migrations or recovery touch anything
         self.safe_mode = self.marker.exists()
         self.marker.write_text(now_text())
         if self.safe_mode:
@@ -319,6 +322,9 @@ class Appliance:
         if self.stopping:
             return
         self.stopping = True
+        if not self.state_lock.held:  # start never got the state directory: nothing here is ours to stop
+            await self.notifier.close()
+            return
         self.notifier.stopping("shutting down")
         log.info("appliance.stopping")
         for step in self._stop_steps():
@@ -350,10 +356,13 @@ class Appliance:
         if self.simulator is not None:
             steps.append(self.simulator.stop)
         # a probe that finished while stopping may have queued a status write: settle it before closing
-        steps += [self._cancel_tasks, self.db.close, self.notifier.close]
+        steps += [self._cancel_tasks, self.db.close, self.notifier.close, self._release_state]
         worker_limit = self.settings.server.shutdown_timeout_s + STEP_LIMIT_S
         return [bounded_step(step, worker_limit if step.__name__ == "stop_workers" else STEP_LIMIT_S)
                 for step in steps]
+
+    async def _release_state(self) -> None:
+        self.state_lock.release()
 
     async def _cancel_tasks(self) -> None:
         for task in list(self._tasks):

@@ -35,12 +35,13 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..app import serve
+    from ..state_lock import StateDirInUse
     from ..store.migrate import MigrationError
     from ..web.listeners import SocketInUse
 
     try:
         return asyncio.run(serve(settings, ready_file=Path(args.ready_file) if args.ready_file else None))
-    except (MigrationError, SocketInUse) as exc:
+    except (MigrationError, SocketInUse, StateDirInUse) as exc:
         return fail(str(exc), 1)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
