@@ -163,6 +163,13 @@ class Worker:
         if snapshot.age_s is None or snapshot.age_s > 2 * monitor.interval:
             snapshot = await monitor.probe_now()
         reason = blocker(snapshot, width, length)
+        if reason is None and snapshot.state == "printing":
+            # Not ours: nothing of ours is in flight. It is the label of a job a restart interrupted,
+            # or the rest of a canceled job the printer finishes after a fault. Sending now would let
+            # that label's page count for this job, so the job would be "completed" without its label.
+            if not await monitor.wait_change(monitor.busy_interval):
+                await monitor.probe_now()  # idle polls are slow; look again at the busy pace
+            return False
         if reason is None:
             return True
         if reason == "printer-offline":  # stays pending; drains when the printer answers again

@@ -92,3 +92,42 @@ async def _offline_counts(state_dir: Path) -> dict[str, int]:
 
     with sqlite3.connect(state_dir / "appliance.db") as conn:
         return dict(conn.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall())
+
+
+def test_after_a_restart_a_new_job_waits_for_the_label_still_printing(state_dir: Path, tmp_path: Path) -> None:
+    # the label of the killed server's job is still coming out when the new server starts; the next
+    # job used to be sent at once and marked completed by that label's page count, without its own
+    out = tmp_path / "labels"
+    simulator, raster, snmp = start_simulator(out, "--speed", "8")  # a few seconds a label
+    try:
+        cfg = config(tmp_path / "appliance.toml", raster, snmp)
+        server, _ = start_server(state_dir, "--config", str(cfg))
+        socket = state_dir / "rpc.sock"
+        first = asyncio.run(_submit(socket, "the killed server's label"))
+        asyncio.run(_wait_state(socket, first, "processing"))
+        time.sleep(0.3)  # the raster is at the printer, which is printing it
+        stop_server(server, signal.SIGKILL)
+        server, _ = start_server(state_dir, "--config", str(cfg))
+        try:
+            second = asyncio.run(_submit(socket, "next"))
+            asyncio.run(_wait_state(socket, second, "completed", timeout=60))
+            labels_when_completed = len(list(out.glob("*.png")))
+        finally:
+            stop_server(server)
+    finally:
+        simulator.send_signal(signal.SIGTERM)
+        simulator.communicate(timeout=20)
+    assert labels_when_completed == 2  # the first label, then the second job's own
+
+
+async def _submit(socket: Path, text: str) -> int:
+    async with RpcClient(socket_path=str(socket)) as rpc:
+        return (await rpc.call("print.submit", {"template": "text", "fields": {"text": text}}))["id"]
+
+
+async def _wait_state(socket: Path, job_id: int, state: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    async with RpcClient(socket_path=str(socket)) as rpc:
+        while (job := await rpc.call("job.get", {"job_id": job_id}))["state"] != state:
+            assert time.monotonic() < deadline, job
+            await asyncio.sleep(0.02)
