@@ -83,8 +83,22 @@ def configure(fmt: str = "auto", level: str = "info", stream: TextIO | None = No
         logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=False,
     )
-    # Libraries that log through the standard library (aiohttp, yoyo, pysnmp) stay quiet below WARNING.
-    logging.basicConfig(level=logging.WARNING, stream=stream, format="%(levelname)s %(name)s: %(message)s")
+    # Libraries that log through the standard library (aiohttp, yoyo, pysnmp) stay quiet below WARNING,
+    # and their text is redacted too: aiohttp logs a malformed request with its header lines.
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+
+
+BEARER_PATTERN = re.compile(r"(?i)(bearer\s+)[^\s'\"\\]+")
+
+
+class RedactingFormatter(logging.Formatter):
+    """Standard-library log lines (message and traceback) with tokens replaced by ***."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return BEARER_PATTERN.sub(r"\1***", TOKEN_PATTERN.sub("la_***", text))
 
 
 def get(name: str = "appliance") -> Any:

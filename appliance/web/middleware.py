@@ -43,6 +43,10 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     except web.HTTPException as exc:
         status = exc.status
         raise
+    except ConnectionResetError:  # the client went away mid-request: nothing to answer, nothing wrong here
+        log.info("http.client_gone", path=request.path)
+        status = 499  # nginx's "client closed request"; the answer goes nowhere
+        return web.Response(status=status)
     except Exception:
         log.exception("http.unhandled", path=request.path)
         status = 500

@@ -63,3 +63,33 @@ async def test_no_token_in_any_log_line_error_or_server_info(state_dir: Path, ca
     for token in secrets:
         assert token not in everything and token[3:] not in everything
     assert answers[0][1]["result"]["caller"] == {"transport": "tcp", "scope": "admin"}
+
+
+def test_a_malformed_request_logged_by_aiohttp_shows_no_token(state_dir: Path) -> None:
+    # aiohttp logs a request it cannot parse with its header lines, through the standard library
+    import socket
+    from urllib.parse import urlsplit
+
+    from tests.ops.helpers import spawn, terminate, wait_ready
+
+    secret = "la_" + "S3cr3tT0k3n" * 3
+    server = spawn(state_dir)
+    try:
+        url = urlsplit(wait_ready(server, state_dir))
+        with socket.create_connection((url.hostname, url.port), timeout=5) as raw:
+            raw.sendall(f"POST /rpc HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {secret}\x7f\r\n"
+                        "Content-Length: 2\r\n\r\n{}".encode("latin-1"))
+            assert b" 400 " in raw.recv(4096).split(b"\r\n")[0]
+    finally:
+        _, err = terminate(server)
+    assert "Authorization" in err or "Bad" in err  # the malformed request was logged
+    assert secret not in err and "S3cr3tT0k3n" not in err
+
+
+def test_the_standard_library_formatter_redacts_tokens_and_bearer_values() -> None:
+    import logging
+
+    formatter = logs.RedactingFormatter("%(message)s")
+    record = logging.LogRecord("aiohttp.server", logging.ERROR, __file__, 1,
+                               "bad header %r / Bearer abc.def", ("la_" + "x" * 20,), None)
+    assert formatter.format(record) == "bad header 'la_***' / Bearer ***"
