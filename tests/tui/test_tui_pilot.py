@@ -87,6 +87,23 @@ async def test_validation_error_next_to_its_field(appliance: Appliance) -> None:
         await until(pilot, lambda: any("fix the field" in m for m in notifications(app)), what="not printed")
 
 
+async def test_switching_between_templates_that_share_a_field_rebuilds_the_form(appliance: Appliance) -> None:
+    # text, bin-label and cable-flag all have a field `text`: the new rows used to be mounted before
+    # the old ones were gone, and their ids clashed (DuplicateIds crashed the TUI)
+    app = make_app(appliance)
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(pilot)
+        await pilot.press("p")
+        await until(pilot, lambda: app.screen.query_one("#field-text"), what="form")
+        for name, only_here in (("bin-label", "#field-code"), ("cable-flag", "#field-cable_diameter_mm"),
+                                ("text", "#field-line2"), ("bin-label", "#field-code")):
+            app.screen.query_one("#template").value = name
+            await until(pilot, lambda sel=only_here: app.screen.query(sel), what=f"{name} form")
+            await pilot.pause()
+            assert len(app.screen.query("#field-text")) == 1 and len(app.screen.query("#err-text")) == 1
+        assert app.is_running
+
+
 async def test_replay_a_job_from_its_detail(appliance: Appliance) -> None:
     async with RpcClient(socket_path=str(appliance.settings.socket_path)) as rpc:
         job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "again"}})

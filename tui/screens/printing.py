@@ -107,19 +107,21 @@ class PrintScreen(BaseScreen):
         self.schedule_preview()
 
     @on(Select.Changed, "#template")
-    def template_changed(self, event: Select.Changed) -> None:
+    async def template_changed(self, event: Select.Changed) -> None:
         name = event.value if isinstance(event.value, str) else None
         template = next((t for t in self.appliance.templates if t["name"] == name), None)
         if template is None or name == self._built_for:
             return
         self.template = template
         self._built_for = name
-        self.build_form(template)
+        await self.build_form(template)
         self.schedule_preview(now=True)
 
-    def build_form(self, template: dict[str, Any]) -> None:
+    async def build_form(self, template: dict[str, Any]) -> None:
         box = self.query_one("#fields", Vertical)
-        box.remove_children()
+        # awaited: templates share field names (text, bin-label and cable-flag all have `text`), and
+        # mounting before the old rows are gone clashed on their ids and crashed the TUI
+        await box.remove_children()
         rows: list[Widget] = []
         first: Widget | None = None
         for spec in template.get("fields") or []:
@@ -133,7 +135,7 @@ class PrintScreen(BaseScreen):
             rows.append(Static("", classes="ferror", id=f"err-{name}"))
             if spec.get("help"):
                 rows.append(Static(spec["help"], classes="fhelp"))
-        box.mount_all(rows)
+        await box.mount_all(rows)
         self.errors = {}
         self.touched = set()
         if first is not None:  # typing goes straight into the first field
