@@ -123,7 +123,15 @@ class Appliance:
         await self.db.open()
         await self._start_printers()
         self.dispatcher = self.build_dispatcher()
-        await self._start_listeners()
+        from .web.listeners import SocketInUse
+
+        try:
+            await self._start_listeners()
+        except (SocketInUse, OSError):
+            # the address or socket is taken: a setting to change, not a crash. Safe mode is for
+            # starts that die or hang, so the next start must not come up paused because of this.
+            self.marker.unlink(missing_ok=True)
+            raise
         self._tasks.add(asyncio.get_running_loop().create_task(self._housekeeping(), name="housekeeping"))
         self.marker.unlink(missing_ok=True)
         self.ready = True

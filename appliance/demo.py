@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -52,8 +53,8 @@ async def _main(args: argparse.Namespace, settings: Settings, interactive: bool)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await appliance.start()
     try:
+        await appliance.start()
         jobs = await _welcome(appliance, args.labels)
         printed = settings.state_dir / "printed"
         where = (f"Label Appliance is running: {appliance.listeners.url} (token needed over TCP) and "
@@ -85,6 +86,8 @@ async def _main(args: argparse.Namespace, settings: Settings, interactive: bool)
 
 def main(argv: list[str] | None = None) -> int:
     from . import logs
+    from .state_lock import StateDirInUse
+    from .web.listeners import SocketInUse
 
     args = parse_args(sys.argv[1:] if argv is None else argv)
     state_dir = Path(args.state_dir).absolute()
@@ -102,7 +105,17 @@ def main(argv: list[str] | None = None) -> int:
         else:
             logs.configure(settings.log.format, settings.log.level)
         with contextlib.suppress(KeyboardInterrupt):
-            return asyncio.run(_main(args, settings, interactive))
+            try:
+                return asyncio.run(_main(args, settings, interactive))
+            except (SocketInUse, StateDirInUse) as exc:
+                print(f"appliance: {exc}", file=sys.stderr)
+                return 1
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE:
+                    raise
+                print(f"appliance: cannot listen on {settings.server.listen}: the address is in use (another demo "
+                      "or server?); choose another with --listen HOST:PORT", file=sys.stderr)
+                return 1
     return 130
 
 

@@ -91,3 +91,28 @@ def test_a_start_killed_before_ready_leaves_safe_mode_for_the_next(state_dir: Pa
         assert asyncio.run(call(state_dir / "rpc.sock", "server.info"))["safe_mode"] is False
     finally:
         terminate(process)
+
+
+async def test_a_start_that_finds_its_address_taken_leaves_no_safe_mode_behind(state_dir: Path) -> None:
+    # a busy port is a setting to change, not a crash: the next start must not come up paused
+    import errno
+    import socket
+
+    import pytest
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        app = Appliance(make_settings(state_dir, server={"listen": f"127.0.0.1:{port}"}))
+        with pytest.raises(OSError) as caught:
+            await app.start()
+        await app.stop()
+        assert caught.value.errno == errno.EADDRINUSE
+    assert not (state_dir / "starting.marker").exists()
+    app = Appliance(make_settings(state_dir))
+    await app.start()
+    try:
+        assert app.safe_mode is False
+    finally:
+        await app.stop()
