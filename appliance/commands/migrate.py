@@ -23,10 +23,15 @@ def run(args: argparse.Namespace) -> int:
         settings = load_settings(args)
     except ConfigError as exc:
         return fail(str(exc))
+    from ..state_lock import StateDirInUse, StateLock
     from ..store import migrate
 
     db = settings.db_path
+    lock = StateLock(settings.state_dir)
     try:
+        if args.action in ("up", "down"):  # never under a running server: down drops its tables
+            settings.state_dir.mkdir(parents=True, exist_ok=True)
+            lock.acquire()
         if args.action == "up":
             done = migrate.up(db)
             print("applied: " + (", ".join(done) if done else "nothing (already at head)"))
@@ -36,6 +41,10 @@ def run(args: argparse.Namespace) -> int:
         state = migrate.status(db)
     except migrate.MigrationError as exc:
         return fail(str(exc), 1)
+    except StateDirInUse as exc:
+        return fail(f"{exc}; migrations change the tables it is using", 1)
+    finally:
+        lock.release()
     print(f"database: {db}")
     for mid in state.applied:
         print(f"  applied  {mid}")

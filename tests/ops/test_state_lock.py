@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from appliance.state_lock import StateDirInUse, StateLock
 from tests.ops.helpers import call, spawn, terminate, wait_ready
+from tests.support import PYTHON, cli_env
 
 
 async def test_a_second_server_on_the_same_state_dir_leaves_the_first_alone(state_dir: Path) -> None:
@@ -27,6 +30,12 @@ async def test_a_second_server_on_the_same_state_dir_leaves_the_first_alone(stat
         assert not (state_dir / "starting.marker").exists()
         assert (await call(state_dir / "rpc.sock", "job.get", {"job_id": job["id"]}))["state"] == "held"
         assert (await call(state_dir / "rpc.sock", "server.info"))["safe_mode"] is False
+        # nor may a migration run under it: `down` would drop the tables it is using
+        down = await asyncio.to_thread(
+            subprocess.run, [PYTHON, "-m", "appliance.cli", "migrate", "down", "--state-dir", str(state_dir)],
+            capture_output=True, text=True, timeout=60, env=cli_env())
+        assert down.returncode == 1 and "another appliance" in down.stderr and "Traceback" not in down.stderr
+        assert (await call(state_dir / "rpc.sock", "job.get", {"job_id": job["id"]}))["state"] == "held"
     finally:
         terminate(first)
     third = spawn(state_dir)  # a clean stop released the lock
