@@ -9,6 +9,7 @@ Stop is the reverse, after STOPPING.
 from __future__ import annotations
 
 import asyncio
+import errno
 import time
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from .clock import now_text
 from .config import PrinterSettings, Settings, SnmpSettings, parse_listen
 from .events import EventBus
 from .printer import snmp
-from .state_lock import StateLock
+from .state_lock import StateDirInUse, StateLock
 from .store import migrate
 from .store.db import Database
 from .systemd import Notifier
@@ -405,6 +406,21 @@ def _write_atomically(path: Path, text: str) -> None:
     partial = path.with_name(path.name + ".partial")
     partial.write_text(text)
     partial.replace(path)
+
+
+def start_refusal(exc: BaseException, listen: str) -> str | None:
+    """The one-line message for a start refused by what is already running here, or None.
+
+    Another server on the state directory or the socket, or the TCP address taken: `serve` and
+    the demo both say it this way, with the fix, instead of a traceback.
+    """
+    from .web.listeners import SocketInUse
+
+    if isinstance(exc, SocketInUse | StateDirInUse):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+        return f"cannot listen on {listen}: the address is in use (another server?); choose another with --listen"
+    return None
 
 
 async def serve(settings: Settings, *, ready_file: Path | None = None) -> int:

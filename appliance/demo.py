@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import errno
 import os
 import signal
 import sys
@@ -86,8 +85,7 @@ async def _main(args: argparse.Namespace, settings: Settings, interactive: bool)
 
 def main(argv: list[str] | None = None) -> int:
     from . import logs
-    from .state_lock import StateDirInUse
-    from .web.listeners import SocketInUse
+    from .app import start_refusal
 
     args = parse_args(sys.argv[1:] if argv is None else argv)
     state_dir = Path(args.state_dir).absolute()
@@ -107,14 +105,11 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             try:
                 return asyncio.run(_main(args, settings, interactive))
-            except (SocketInUse, StateDirInUse) as exc:
-                print(f"appliance: {exc}", file=sys.stderr)
-                return 1
-            except OSError as exc:
-                if exc.errno != errno.EADDRINUSE:
+            except Exception as exc:
+                refusal = start_refusal(exc, settings.server.listen)
+                if refusal is None:
                     raise
-                print(f"appliance: cannot listen on {settings.server.listen}: the address is in use (another demo "
-                      "or server?); choose another with --listen HOST:PORT", file=sys.stderr)
+                print(f"appliance: {refusal}", file=sys.stderr)
                 return 1
     return 130
 

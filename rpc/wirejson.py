@@ -73,7 +73,7 @@ def _finite(text: str) -> float:
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-_SURROGATE_ESCAPE_B = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE_ESCAPE_B = re.compile(_SURROGATE_ESCAPE.pattern.encode())
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import errno
 
 from ..config import ConfigError, parse_listen
 from .common import add_config_args, fail, load_settings
@@ -34,19 +33,19 @@ def run(args: argparse.Namespace) -> int:
     logs.configure(settings.log.format, settings.log.level)
     from pathlib import Path
 
-    from ..app import serve
-    from ..state_lock import StateDirInUse
+    from ..app import serve, start_refusal
     from ..store.migrate import MigrationError
-    from ..web.listeners import SocketInUse
 
     try:
         return asyncio.run(serve(settings, ready_file=Path(args.ready_file) if args.ready_file else None))
-    except (MigrationError, SocketInUse, StateDirInUse) as exc:
+    except MigrationError as exc:
         return fail(str(exc), 1)
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            return fail(f"cannot listen on {settings.server.listen}: the address is in use (another server?); "
-                        "choose another with --listen", 1)
+    except Exception as exc:
+        refusal = start_refusal(exc, settings.server.listen)
+        if refusal is not None:
+            return fail(refusal, 1)
+        if not isinstance(exc, OSError):
+            raise
         where = f" {exc.filename}" if exc.filename else ""
         return fail(f"cannot start: {exc.strerror or exc}:{where} (check --state-dir {settings.state_dir} "
                     "is writable by this user)", 1)

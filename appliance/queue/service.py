@@ -157,8 +157,9 @@ class JobQueue:
                      hold: bool, idempotency_key: str | None) -> dict[str, Any]:
         fields = fields or {}
         runtime = self.printer(printer_id)
-        digest = request_digest(template, fields, copies, runtime.id, hold) if idempotency_key is not None else None
+        digest = None
         if idempotency_key is not None:
+            digest = request_digest(template, fields, copies, runtime.id, hold)
             existing = await jobs.by_idempotency_key(self.db, idempotency_key)
             if existing is not None:
                 return await self._same_request(existing, template, copies, digest)

@@ -57,6 +57,13 @@ async def connected(pilot: Pilot[Any]) -> None:
                 what="connected with a snapshot and the catalogue")
 
 
+async def print_form(pilot: Pilot[Any]) -> None:
+    """Connected, on the print screen, with the default template's form built."""
+    await connected(pilot)
+    await pilot.press("p")
+    await until(pilot, lambda: pilot.app.screen.query_one("#field-text"), what="the print form")
+
+
 def normalise_svg(svg: str) -> str:
     svg = re.sub(r"terminal-\d+", "terminal-ID", svg)
     return svg

@@ -8,7 +8,7 @@ from pathlib import Path
 from appliance.app import Appliance
 from rpc.client import RpcClient
 from tests.support import make_settings
-from tests.tui.helpers import SIZE, connected, make_app, notifications, table_rows, text_of, until
+from tests.tui.helpers import SIZE, connected, make_app, notifications, print_form, table_rows, text_of, until
 from tui.widgets import Banner, LabelPreview
 
 
@@ -36,9 +36,7 @@ async def test_dashboard_live_printer_status_and_cover_open(appliance: Appliance
 async def test_print_from_print_screen_then_completed_on_jobs_screen(appliance: Appliance) -> None:
     app = make_app(appliance)
     async with app.run_test(size=SIZE) as pilot:
-        await connected(pilot)
-        await pilot.press("p")
-        await until(pilot, lambda: app.screen.query_one("#field-text"), what="text template form")
+        await print_form(pilot)
         app.screen.query_one("#field-text").focus()
         await pilot.press(*"Hello TUI")
         preview = app.screen.query_one("#preview", LabelPreview)
@@ -63,9 +61,7 @@ async def test_print_from_print_screen_then_completed_on_jobs_screen(appliance: 
 async def test_validation_error_next_to_its_field(appliance: Appliance) -> None:
     app = make_app(appliance)
     async with app.run_test(size=SIZE) as pilot:
-        await connected(pilot)
-        await pilot.press("p")
-        await until(pilot, lambda: app.screen.query_one("#field-text"), what="form")
+        await print_form(pilot)
         app.screen.query_one("#template").value = "asset-tag"
         await until(pilot, lambda: app.screen.query_one("#field-asset_id"), what="asset-tag form")
         app.screen.query_one("#field-name").focus()
@@ -92,9 +88,7 @@ async def test_switching_between_templates_that_share_a_field_rebuilds_the_form(
     # the old ones were gone, and their ids clashed (DuplicateIds crashed the TUI)
     app = make_app(appliance)
     async with app.run_test(size=SIZE) as pilot:
-        await connected(pilot)
-        await pilot.press("p")
-        await until(pilot, lambda: app.screen.query_one("#field-text"), what="form")
+        await print_form(pilot)
         for name, only_here in (("bin-label", "#field-code"), ("cable-flag", "#field-cable_diameter_mm"),
                                 ("text", "#field-line2"), ("bin-label", "#field-code")):
             app.screen.query_one("#template").value = name
