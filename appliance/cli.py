@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 COMMANDS = ("serve", "call", "check", "migrate", "token", "backup", "simulate", "tui")
@@ -33,10 +34,18 @@ def main(argv: list[str] | None = None) -> int:
         return simulate.main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .commands.common import CommandError, fail
+
     try:
         return int(args.run(args) or 0)
+    except CommandError as exc:
+        return fail(exc.message, exc.status)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `appliance call job.list | head`: the reader left; that is not an error to show
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not complain either
+        return 141  # 128 + SIGPIPE, what a shell tool killed by the broken pipe returns
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 
+from .address import server_url
 from .errors import INTERNAL_ERROR, RpcError, error_from_object
 from .wirejson import dumpb, loads
 
@@ -32,7 +33,7 @@ class RpcClient:
     ) -> None:
         if (url is None) == (socket_path is None):
             raise ValueError("give exactly one of url or socket_path")
-        self.url = url
+        self.url = None if url is None else server_url(url)  # BadAddress (a ValueError) says what to give
         self.socket_path = socket_path
         self._token = token
         self._timeout = aiohttp.ClientTimeout(total=timeout)

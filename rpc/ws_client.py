@@ -31,6 +31,7 @@ from typing import Any
 
 import aiohttp
 
+from .address import server_url
 from .errors import INTERNAL_ERROR, RpcError, error_from_object
 from .wirejson import dumps, loads
 
@@ -98,7 +99,7 @@ class WsClient:
     ) -> None:
         if (url is None) == (socket_path is None):
             raise ValueError("give exactly one of url or socket_path")
-        self.url = url
+        self.url = None if url is None else server_url(url)  # BadAddress (a ValueError) says what to give
         self.socket_path = socket_path
         self._token = token
         self.call_timeout = call_timeout

@@ -11,7 +11,7 @@ from typing import Any
 from rpc.client import RpcClient, TransportFailure
 from rpc.errors import RpcError
 
-from .common import NOT_RUNNING, add_client_args, fail, locate
+from .common import NOT_RUNNING, add_client_args, describe_refusal, fail, locate
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -50,11 +50,10 @@ def parse_params(items: list[str]) -> dict[str, Any] | list[Any] | None:
     return params
 
 
-async def _call(args: argparse.Namespace, params: Any) -> Any:
-    url, socket_path, token = locate(args)
+async def _call(method: str, params: Any, url: str | None, socket_path: str | None, token: str | None) -> Any:
     client = RpcClient(url, token=token) if url else RpcClient(socket_path=socket_path)
     async with client:
-        return await client.call(args.method, params)
+        return await client.call(method, params)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,12 +61,13 @@ def run(args: argparse.Namespace) -> int:
         params = parse_params(args.params)
     except ValueError as exc:
         return fail(str(exc))
+    url, socket_path, token = locate(args)
     try:
-        result = asyncio.run(_call(args, params))
+        result = asyncio.run(_call(args.method, params, url, socket_path, token))
     except TransportFailure as exc:
         return fail(f"{exc.message}\n  {NOT_RUNNING}", 1)
     except RpcError as exc:
-        print(f"error {exc.code}: {exc.message}", file=sys.stderr)
+        print(describe_refusal(exc, token if url else None), file=sys.stderr)
         if exc.has_data:
             print(json.dumps(exc.data, indent=2, ensure_ascii=False), file=sys.stderr)
         return 1

@@ -10,7 +10,7 @@ from typing import Any
 from rpc.client import RpcClient, TransportFailure
 from rpc.errors import RpcError
 
-from .common import NOT_RUNNING, add_client_args, fail, locate
+from .common import NOT_RUNNING, add_client_args, describe_refusal, fail, locate
 
 EXIT = {"pass": 0, "warn": 1, "fail": 2}
 MARK = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}
@@ -40,21 +40,21 @@ def render_table(document: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-async def _fetch(args: argparse.Namespace) -> dict[str, Any]:
-    url, socket_path, token = locate(args)
+async def _fetch(url: str | None, socket_path: str | None, token: str | None) -> dict[str, Any]:
     client = RpcClient(url, token=token, timeout=5) if url else RpcClient(socket_path=socket_path, timeout=5)
     async with client:
         return await client.call("readiness.check")  # type: ignore[no-any-return]
 
 
 def run(args: argparse.Namespace) -> int:
+    url, socket_path, token = locate(args)
     try:
-        document = asyncio.run(_fetch(args))
+        document = asyncio.run(_fetch(url, socket_path, token))
     except TransportFailure as exc:
         fail(f"{exc.message}\n  {NOT_RUNNING}")
         return 2
     except RpcError as exc:
-        fail(f"error {exc.code}: {exc.message}")
+        fail(describe_refusal(exc, token if url else None))
         return 2
     print(json.dumps(document, indent=2) if args.json else render_table(document))
     return EXIT.get(document.get("status", "fail"), 2)

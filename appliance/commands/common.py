@@ -7,7 +7,19 @@ import os
 import sys
 from pathlib import Path
 
+from rpc.address import BadAddress, server_url
+from rpc.errors import UNAUTHORIZED, RpcError
+
 from ..config import ConfigError, Settings, default_state_dir, load
+
+
+class CommandError(Exception):
+    """A command cannot go on; `appliance` prints the message (which says the fix) and exits with `status`."""
+
+    def __init__(self, message: str, status: int = 2) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
 
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +76,10 @@ def locate(args: argparse.Namespace) -> tuple[str | None, str | None, str | None
                                           else os.environ.get("APPLIANCE_URL"))
     token = getattr(args, "token", None) or os.environ.get("APPLIANCE_TOKEN")
     if url:
-        return url, None, token
+        try:
+            return server_url(url), None, token
+        except BadAddress as exc:
+            raise CommandError(f"--url: {exc}") from None
     candidates = socket_candidates(args)
     for path in candidates:
         if path.exists():
@@ -74,3 +89,15 @@ def locate(args: argparse.Namespace) -> tuple[str | None, str | None, str | None
 
 NOT_RUNNING = ("is the appliance running? Start it with `appliance serve`, or point at it with "
                "--socket PATH, --state-dir DIR or --url URL --token TOKEN")
+
+
+def describe_refusal(exc: RpcError, token: str | None) -> str:
+    """The server's error as one line, with the fix when it is a missing or refused token."""
+    text = f"error {exc.code}: {exc.message}"
+    if exc.code != UNAUTHORIZED or (exc.has_data and isinstance(exc.data, dict) and exc.data.get("needs")):
+        return text
+    if token:
+        return (f"{text}\n  the appliance did not accept the token (mistyped or revoked?); "
+                "`appliance token list` on the appliance shows the tokens it knows")
+    return (f"{text}\n  over TCP the appliance needs a token: --token TOKEN or $APPLIANCE_TOKEN; "
+            "create one on the appliance with `appliance token create NAME`")

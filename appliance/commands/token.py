@@ -47,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
     from ..store import migrate
     from ..store import tokens as token_store
 
+    new = not settings.db_path.exists()
+    if new and args.action != "create":
+        return fail(f"no appliance database in {settings.state_dir}: no server has used it. "
+                    "Give the server's state directory with --state-dir DIR (see `appliance serve --help`)", 1)
     try:
         migrate.ensure_head(settings.db_path)
         conn = token_store.connect(settings.db_path)
@@ -56,8 +60,12 @@ def run(args: argparse.Namespace) -> int:
         if args.action == "create":
             token = token_store.create(conn, args.name, args.scope)
             print(token)
-            print(f"created {args.scope} token {args.name!r}; it is shown only this once: store it now",
-                  file=sys.stderr)
+            print(f"created {args.scope} token {args.name!r} for the appliance whose state directory is "
+                  f"{settings.state_dir}; it is shown only this once: store it now", file=sys.stderr)
+            if new:
+                print(f"note: no server has used {settings.state_dir} yet; the token works only for a server "
+                      f"started with --state-dir {settings.state_dir} (or that state_dir in its config)",
+                      file=sys.stderr)
         elif args.action == "revoke":
             token_store.revoke(conn, args.name)
             print(f"revoked token {args.name!r}")
