@@ -29,13 +29,24 @@ _RESET_ERRNOS = {errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED}
 
 
 class TransportError(Exception):
-    """Sending failed. ``retryable``: the same bytes may succeed later; ``reason``: why, for people."""
+    """Sending failed. ``retryable``: the same bytes may succeed later; ``reason``: why, for people.
 
-    def __init__(self, message: str, *, retryable: bool, reason: str) -> None:
+    ``reached``: False when the printer could not even be opened (refused, unreachable, timed out
+    connecting, no device), so no byte of the job can have got there; True when it may have.
+    """
+
+    def __init__(self, message: str, *, retryable: bool, reason: str, reached: bool = True) -> None:
         super().__init__(message)
         self.message = message
         self.retryable = retryable
         self.reason = reason
+        self.reached = reached
+
+
+def unreached(exc: TransportError) -> TransportError:
+    """``exc`` marked as raised before anything was sent."""
+    exc.reached = False
+    return exc
 
 
 class InvalidURIError(ValueError):
@@ -43,7 +54,11 @@ class InvalidURIError(ValueError):
 
 
 class Transport(Protocol):
-    """A way to reach one printer."""
+    """A way to reach one printer: ``connect`` (optional: ``send`` connects when needed), ``send``, ``close``."""
+
+    async def connect(self) -> None:
+        """Open the way to the printer; a failure here sent nothing (``TransportError.reached`` is False)."""
+        ...
 
     async def send(self, data: bytes) -> None: ...
 
@@ -66,7 +81,8 @@ def classify(exc: BaseException, where: str) -> TransportError:
     if isinstance(exc, PermissionError):
         return TransportError(f"{where}: permission denied", retryable=False, reason="permission-denied")
     if isinstance(exc, OSError):
-        text = exc.strerror or str(exc) or type(exc).__name__
+        # os.strerror: asyncio words a refused connect as "Connect call failed (addr)", which says less
+        text = os.strerror(exc.errno) if exc.errno else (exc.strerror or str(exc) or type(exc).__name__)
         if exc.errno in _RESET_ERRNOS or isinstance(exc, ConnectionResetError | BrokenPipeError):
             return TransportError(f"{where}: connection lost ({text})", retryable=True, reason="connection-reset")
         if exc.errno in _OFFLINE_ERRNOS or isinstance(exc, ConnectionRefusedError):
@@ -98,6 +114,7 @@ class TcpTransport:
         self.close_timeout = close_timeout
         self.status_timeout = status_timeout
         self.answers_status = answers_status
+        self._stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
     @property
     def where(self) -> str:
@@ -107,7 +124,11 @@ class TcpTransport:
         try:
             return await asyncio.wait_for(asyncio.open_connection(self.host, self.port), self.connect_timeout)
         except (OSError, TimeoutError) as exc:
-            raise classify(exc, f"connecting to {self.where}") from exc
+            raise unreached(classify(exc, f"connecting to {self.where}")) from exc
+
+    async def connect(self) -> None:
+        if self._stream is None:
+            self._stream = await self._connect()
 
     async def _finish(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Shut our write side, give the printer a moment to close its side, then close."""
@@ -126,7 +147,9 @@ class TcpTransport:
                 await writer.wait_closed()
 
     async def send(self, data: bytes) -> None:
-        reader, writer = await self._connect()
+        await self.connect()
+        assert self._stream is not None
+        (reader, writer), self._stream = self._stream, None
         try:
             writer.write(data)
             await asyncio.wait_for(writer.drain(), self.write_timeout)
@@ -151,7 +174,10 @@ class TcpTransport:
             writer.transport.abort()
 
     async def close(self) -> None:
-        """Nothing stays open between jobs."""
+        """Nothing stays open between jobs (a connection opened but never used is dropped here)."""
+        if self._stream is not None:
+            self._stream[1].transport.abort()
+            self._stream = None
 
 
 class UsbTransport:
@@ -163,12 +189,17 @@ class UsbTransport:
         self.write_timeout = write_timeout
         self.status_timeout = status_timeout
         self.answers_status = answers_status
+        self._fd: int | None = None
 
     def _open(self) -> int:
         try:
             return os.open(self.path, os.O_RDWR | os.O_CLOEXEC | os.O_NOCTTY)
         except OSError as exc:
-            raise classify(exc, f"opening {self.path}") from exc
+            raise unreached(classify(exc, f"opening {self.path}")) from exc
+
+    async def connect(self) -> None:
+        if self._fd is None:
+            self._fd = await asyncio.to_thread(self._open)
 
     @staticmethod
     def _write_all(fd: int, data: bytes) -> None:
@@ -177,8 +208,7 @@ class UsbTransport:
             written = os.write(fd, view)
             view = view[written:]
 
-    def _send(self, data: bytes) -> None:
-        fd = self._open()
+    def _send(self, fd: int, data: bytes) -> None:
         try:
             self._write_all(fd, data)
         except OSError as exc:
@@ -206,8 +236,11 @@ class UsbTransport:
             os.close(fd)
 
     async def send(self, data: bytes) -> None:
+        await self.connect()
+        assert self._fd is not None
+        fd, self._fd = self._fd, None
         try:
-            await asyncio.wait_for(asyncio.to_thread(self._send, data), self.write_timeout)
+            await asyncio.wait_for(asyncio.to_thread(self._send, fd, data), self.write_timeout)
         except TimeoutError as exc:
             raise classify(exc, f"writing to {self.path}") from exc
 
@@ -217,7 +250,10 @@ class UsbTransport:
         return await asyncio.to_thread(self._status)
 
     async def close(self) -> None:
-        """The device is opened per job; nothing to release."""
+        """The device is opened per job; one opened but never written to is closed here."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 class FileTransport:
@@ -225,6 +261,9 @@ class FileTransport:
 
     def __init__(self, path: str) -> None:
         self.path = path
+
+    async def connect(self) -> None:
+        """The file is opened for each job by ``send``."""
 
     def _append(self, data: bytes) -> None:
         with open(self.path, "ab") as stream:

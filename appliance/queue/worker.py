@@ -1,12 +1,17 @@
 """One worker per printer: pending → processing → completed, exactly once.
 
-Before sending it checks the cached status: offline keeps the job pending; cover
-open, no tape or the wrong tape stop it (nothing sent) until the condition clears.
-It sends the stored raster, then follows the printer's status until the page
-counter says the labels came out. A tape running out or a cover opening *during*
-the job stops it without sending it again: the printer keeps the job and finishes
-it after the cassette is replaced. Connection faults are retried with capped
-exponential backoff; errors that cannot heal abort at once.
+Before sending it checks the cached status: offline keeps the job pending (with the
+reason `printer-offline`); cover open, no tape or the wrong tape stop it (nothing sent)
+until the condition clears. A printer that cannot be reached (refused, unplugged, timed
+out connecting) keeps the job pending too, for as long as it takes: nothing was sent, so
+nothing can print twice; it is tried again with capped exponential backoff, or as soon as
+the printer answers a status probe. Only then is the job `processing`: the worker sends
+the stored raster and follows the printer's status until the page counter says the labels
+came out. A tape running out, a cover opening or the printer going offline *during* the
+job stops it without sending it again: the printer keeps the job and finishes it after the
+cassette is replaced, and the page counter tells afterwards whether it did. Faults while
+sending are retried with capped exponential backoff up to `max_attempts`; errors that
+cannot heal abort at once.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any
 
 from .. import logs
 from ..printer.monitor import StatusSnapshot
-from ..printer.transport import TransportError
+from ..printer.transport import Transport, TransportError
 from ..store import jobs
 from ..store.db import Database
 from .runtime import PrinterRuntime
@@ -29,6 +34,7 @@ log = logs.get("appliance.queue")
 # Reasons a person must fix before a job can be sent, and that stop a job being printed.
 BLOCKING = ("cover-open", "media-needed", "media-empty", "media-mismatch", "media-jam", "overheating",
             "shutdown", "system-error", "fan-failure", "wrong-power-adapter")
+FOLLOW_STOPS = (*BLOCKING, "printer-offline")  # once bytes are at the printer, offline also needs a person
 FIRST_RECHECK_S = 0.005  # after sending: re-probe after 5 ms, 10 ms, 20 ms, … up to the busy poll interval
 PRINT_SPEED_MM_S = 20.0  # a conservative floor of Brother's speeds, for "how long may printing take"
 
@@ -70,6 +76,9 @@ class Worker:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._draining = False
+        self._unreachable = 0  # connection failures in a row (nothing sent)
+        self._unreachable_at = 0.0  # monotonic time of the last one
+        self._retry_at: float | None = None  # not before this, unless the printer answers a probe first
 
     # --- control ---------------------------------------------------------------------------
 
@@ -155,10 +164,28 @@ class Worker:
 
     # --- before sending ---------------------------------------------------------------------
 
+    async def _mark_waiting(self, row: Any, reason: str, **detail: Any) -> None:
+        """Say on the pending job why it waits (once per cause, not on every look)."""
+        if jobs.to_wire(row)["reasons"] == [reason]:
+            return
+        changed = await jobs.transition(self.db, row["id"], allowed_from=("pending",), to="pending", reasons=[reason],
+                                        steps=[jobs.step("waiting", "pending", reason=reason, **detail)])
+        await self._publish(changed)
+
+    def _printer_answered_since_failure(self) -> bool:
+        snapshot = self.runtime.monitor.snapshot
+        return (self.runtime.monitor.prober is not None and snapshot.failures == 0 and snapshot.state != "offline"
+                and (snapshot.captured_monotonic or 0.0) > self._unreachable_at)
+
     async def _wait_until_sendable(self, row: Any) -> bool:
         """True when the job may be sent now; False to look at the queue again (job moved or still waiting)."""
         width, length = self._media_of(row)
         monitor = self.runtime.monitor
+        if self._retry_at is not None and not self._printer_answered_since_failure():
+            left = self._retry_at - time.monotonic()
+            if left > 0:  # the last try could not reach the printer: wait for the retry time or a probe answer
+                await monitor.wait_change(min(left, monitor.interval))
+                return False
         snapshot = monitor.snapshot
         if snapshot.age_s is None or snapshot.age_s > 2 * monitor.interval:
             snapshot = await monitor.probe_now()
@@ -173,6 +200,7 @@ class Worker:
         if reason is None:
             return True
         if reason == "printer-offline":  # stays pending; drains when the printer answers again
+            await self._mark_waiting(row, reason, error=snapshot.last_error)
             await monitor.wait_change(monitor.interval)
             return False
         stopped = await jobs.transition(
@@ -208,44 +236,73 @@ class Worker:
                                [jobs.step("failed", "aborted", error="the job's raster is gone (pruned)")])
             return
         monitor = self.runtime.monitor
-        pages_before = monitor.snapshot.page_count
-        attempts = row["attempts"]
-        processing = await jobs.transition(
-            self.db, job_id, allowed_from=("pending",), to="processing", started=True, attempts=attempts + 1,
-            steps=[jobs.step("processing", "processing", attempt=attempts + 1, page_count=pages_before)])
-        if processing is None:
-            return
-        await self._publish(processing)
-        steps: list[jobs.Step] = []
-        self.in_flight = True
+        transport = self.runtime.transport()
         try:
-            await self._send_and_follow(processing, raster, pages_before, attempts, steps)
+            with monitor.busy():  # from the connection on, the worker drives the status probes
+                if not await self._connect(row, transport):
+                    return
+                pages_before = monitor.snapshot.page_count
+                attempts = row["attempts"]
+                processing = await jobs.transition(
+                    self.db, job_id, allowed_from=("pending",), to="processing", started=True, attempts=attempts + 1,
+                    steps=[jobs.step("processing", "processing", attempt=attempts + 1, page_count=pages_before)])
+                if processing is None:
+                    return
+                await self._publish(processing)
+                steps: list[jobs.Step] = []
+                self.in_flight = True
+                try:
+                    await self._send_and_follow(processing, raster, pages_before, attempts, steps, transport)
+                finally:
+                    self.in_flight = False
         finally:
-            self.in_flight = False
+            await transport.close()
+
+    async def _connect(self, row: Any, transport: Transport) -> bool:
+        """Open the way to the printer. False: the job was not started (it waits, or was aborted)."""
+        try:
+            await transport.connect()
+        except TransportError as exc:
+            if not exc.retryable:  # a setting to fix (no such host, no permission): say so now
+                await self._finish(row["id"], "aborted", [exc.reason],
+                                   [jobs.step("failed", "aborted", reason=exc.reason, error=str(exc), sent=False)])
+                return False
+            self._unreachable += 1
+            self._unreachable_at = time.monotonic()
+            wait = backoff(self._unreachable, self.settings.retry_base_s, self.settings.retry_max_s)
+            self._retry_at = self._unreachable_at + wait
+            if self._unreachable == 1:
+                log.warning("queue.printer_unreachable", printer=self.runtime.name, error=str(exc), job_id=row["id"])
+            await self._mark_waiting(row, "printer-offline", error=str(exc), sent=False)
+            return False
+        if self._unreachable:
+            log.info("queue.printer_reachable", printer=self.runtime.name, after=self._unreachable)
+        self._unreachable, self._retry_at = 0, None
+        return True
 
     async def _send_and_follow(self, processing: Any, raster: bytes, pages_before: int | None, attempts: int,
-                               steps: list[jobs.Step]) -> None:
+                               steps: list[jobs.Step], transport: Transport) -> None:
         job_id = processing["id"]
-        with self.runtime.monitor.busy():
-            while True:
-                attempts += 1
-                sent = await self._send(job_id, raster, attempts, steps)
-                if not sent:
-                    return
-                outcome = await self._follow(processing, pages_before, steps)
-                if outcome != "lost":
-                    return
-                if attempts >= self.settings.max_attempts:
-                    await self._finish(job_id, "aborted", ["job-incomplete"],
-                                       [*steps, jobs.step("failed", "aborted", error="the printer never printed it")])
-                    return
-                steps.append(jobs.step("resending", "processing", attempt=attempts + 1,
-                                       why="the printer is idle and its page counter did not move"))
-                await self._save_attempts(job_id, attempts + 1)
-
-    async def _send(self, job_id: int, raster: bytes, attempts: int, steps: list[jobs.Step]) -> bool:
         while True:
-            transport = self.runtime.transport()
+            attempts += 1
+            sent = await self._send(job_id, raster, attempts, steps, transport)
+            if not sent:
+                return
+            outcome = await self._follow(processing, pages_before, steps)
+            if outcome != "lost":
+                return
+            if attempts >= self.settings.max_attempts:
+                await self._finish(job_id, "aborted", ["job-incomplete"],
+                                   [*steps, jobs.step("failed", "aborted", error="the printer never printed it")])
+                return
+            steps.append(jobs.step("resending", "processing", attempt=attempts + 1,
+                                   why="the printer is idle and its page counter did not move"))
+            await self._save_attempts(job_id, attempts + 1)
+
+    async def _send(self, job_id: int, raster: bytes, attempts: int, steps: list[jobs.Step],
+                    transport: Transport) -> bool:
+        """Send the job, retrying with backoff; the first try uses `transport` (already connected)."""
+        while True:
             try:
                 await transport.send(raster)
             except TransportError as exc:
@@ -263,6 +320,7 @@ class Worker:
                 if current is None or current["state"] != "processing":
                     return False
                 attempts += 1
+                transport = self.runtime.transport()
                 continue
             finally:
                 await transport.close()
@@ -303,6 +361,11 @@ class Worker:
         while True:
             self.heartbeat = time.monotonic()
             count = snapshot.page_count
+            if pages_before is not None and count is not None and count < pages_before:
+                # The counter went back: the printer was reset or replaced (the virtual one starts at 0).
+                # Count from here; if nothing comes out, the job is sent again once the printer is idle.
+                steps.append(jobs.step("counter-reset", "processing", was=pages_before, now=count))
+                pages_before = count
             if pages_before is not None and count is not None and count >= pages_before + expected:
                 if stopped_for is not None:
                     steps.append(jobs.step("resumed", "processing"))
@@ -319,7 +382,7 @@ class Worker:
             if snapshot.state == "printing" and not saw_printing:
                 saw_printing = True
                 steps.append(jobs.step("printing", "processing"))
-            reason = next((r for r in snapshot.reasons if r in BLOCKING), None)
+            reason = next((r for r in snapshot.reasons if r in FOLLOW_STOPS), None)
             if reason is not None and stopped_for is None:
                 stopped_for = reason
                 changed = await jobs.transition(self.db, job_id, allowed_from=("processing",), to="stopped",

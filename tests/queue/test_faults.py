@@ -87,11 +87,42 @@ async def test_printer_offline_keeps_jobs_pending_and_drains_when_back(fast: App
     assert len(printed(fast)) == 3
 
 
-async def test_refused_connections_retry_then_abort_with_the_reason(fast: Appliance, rpc: RpcClient) -> None:
+async def test_refused_connections_keep_the_job_pending_until_the_printer_takes_it(
+    fast: Appliance, rpc: RpcClient
+) -> None:
     fast.settings.queue.max_attempts = 3
     sim(fast).update(offline=True)  # the raster port refuses; SNMP still answers
     job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "refused"}})
-    aborted = await wait_job(rpc, job["id"], ("aborted",))
-    assert aborted["reasons"] == ["printer-offline"] and aborted["attempts"] == 3
+    deadline = asyncio.get_running_loop().time() + 10
+    while (waiting := await rpc.call("job.get", {"job_id": job["id"]}))["reasons"] != ["printer-offline"]:
+        assert asyncio.get_running_loop().time() < deadline, waiting
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(1.5)  # many times the retry backoff (0.05 → 0.2 s) and max_attempts
+    waiting = await rpc.call("job.get", {"job_id": job["id"]})
+    assert waiting["state"] == "pending" and waiting["reasons"] == ["printer-offline"] and waiting["attempts"] == 0
+    timeline = await rpc.call("job.timeline", {"job_id": job["id"]})
+    assert [s["event"] for s in timeline].count("waiting") == 1  # said once, not on every try
+    assert "refused" in timeline[-1]["detail"]["error"].lower() and timeline[-1]["detail"]["sent"] is False
+    assert not printed(fast)
+
+    sim(fast).update(offline=False)  # plugged back in: it prints by itself, once
+    done = await wait_job(rpc, job["id"], ("completed",))
+    assert done["reasons"] == [] and done["attempts"] == 1
+    await asyncio.sleep(0.3)
+    assert len(printed(fast)) == 1
+
+
+async def test_printer_gone_while_printing_stops_the_job_then_its_label_counts(fast: Appliance, rpc: RpcClient) -> None:
+    sim(fast).update(speed=20)  # a label of a few cm takes a couple of seconds
+    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "unplugged mid-label"}})
+    await wait_job(rpc, job["id"], ("processing",))
+    sim(fast).update(snmp_silent=True, offline=True)  # network cable out: no status, no connections
+    stopped = await wait_job(rpc, job["id"], ("stopped",), timeout=15)
+    assert stopped["reasons"] == ["printer-offline"]  # not "processing" until print_timeout_s
+    sim(fast).update(snmp_silent=False, offline=False)  # back: the printer had finished the label meanwhile
+    done = await wait_job(rpc, job["id"], ("completed",), timeout=15)
+    assert done["attempts"] == 1
+    await asyncio.sleep(0.3)
+    assert len(printed(fast)) == 1
     events = [s["event"] for s in await rpc.call("job.timeline", {"job_id": job["id"]})]
-    assert events.count("send-failed") == 3 and events[-1] == "failed"
+    assert events.count("sent") == 1 and "printer-error" in events and "resumed" in events
