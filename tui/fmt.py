@@ -24,7 +24,8 @@ REASON_ADVICE = {
     "media-jam": "Open the cover and clear the jammed tape.",
     "printer-offline": "Check the printer's power and connection; the job waits for it.",
     "overheating": "Wait: printing resumes when the head has cooled down.",
-    "interrupted": "The appliance restarted mid-job: reprint it if the label did not come out.",
+    "interrupted": "The appliance restarted mid-job and the printer has no page counter to tell whether "
+                   "the label came out: check, and reprint it if not.",
 }
 
 

@@ -60,7 +60,7 @@ class JobQueue:
     # --- life cycle --------------------------------------------------------------------------
 
     async def start(self, *, safe_mode: bool) -> list[int]:
-        interrupted = await jobs.recover(self.db)
+        interrupted = await jobs.recover(self.db, self.printers.keys())
         paused = await printer_store.paused(self.db)
         for runtime in self.printers.values():
             runtime.paused = paused.get(runtime.id, False)

@@ -79,6 +79,7 @@ class Worker:
         self._unreachable = 0  # connection failures in a row (nothing sent)
         self._unreachable_at = 0.0  # monotonic time of the last one
         self._retry_at: float | None = None  # not before this, unless the printer answers a probe first
+        self._left_over_followed = False
 
     # --- control ---------------------------------------------------------------------------
 
@@ -122,10 +123,41 @@ class Worker:
             await asyncio.wait_for(self._wake.wait(), seconds)
         self.heartbeat = time.monotonic()
 
+    async def _follow_left_over(self) -> None:
+        """Follow the jobs the last run left at the printer (see jobs.recover) until their labels are out.
+
+        After a crash or power cut their raster may have come out, be coming out, or be lost with the
+        printer's power: the page counter read before sending, against the one now, tells which.
+        """
+        for row in await jobs.started_on(self.db, self.runtime.id):
+            pages_before = await jobs.page_count_before(self.db, row["id"])
+            steps = [jobs.step("following", row["state"], page_count=pages_before,
+                               why="the appliance restarted while this job was at the printer; the page counter "
+                                   "tells whether it came out, or it is sent again")]
+            self.current_job = row["id"]
+            self.in_flight = True
+            try:
+                with self.runtime.monitor.busy():
+                    await self._send_and_follow(row, row["raster"], pages_before, row["attempts"], steps, None,
+                                                sent=True)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # as in _run: a bug aborts the job with a reason, the worker goes on
+                log.exception("queue.worker_error", job_id=row["id"], printer=self.runtime.name)
+                await self._finish(row["id"], "aborted", ["internal-error"],
+                                   [jobs.step("failed", "aborted", error=type(exc).__name__)])
+            finally:
+                self.in_flight = False
+                self.current_job = None
+
     async def _run(self) -> None:
         while not self._draining:
             if self.paused:
                 await self._idle(5.0)
+                continue
+            if not self._left_over_followed:
+                await self._follow_left_over()
+                self._left_over_followed = True
                 continue
             row = await jobs.next_pending(self.db, self.runtime.id)
             if row is None:
@@ -280,15 +312,27 @@ class Worker:
         self._unreachable, self._retry_at = 0, None
         return True
 
-    async def _send_and_follow(self, processing: Any, raster: bytes, pages_before: int | None, attempts: int,
-                               steps: list[jobs.Step], transport: Transport) -> None:
+    async def _send_and_follow(self, processing: Any, raster: bytes | None, pages_before: int | None, attempts: int,
+                               steps: list[jobs.Step], transport: Transport | None, *, sent: bool = False) -> None:
+        """Send (unless `sent`: the bytes are at the printer already) and follow; send again while they get lost."""
         job_id = processing["id"]
+        # a job followed again after a restart may still be stopped, waiting for a person
+        stopped_for = None
+        if processing["state"] == "stopped":
+            stopped_for = (jobs.to_wire(processing)["reasons"] or ["stopped"])[0]
         while True:
-            attempts += 1
-            sent = await self._send(job_id, raster, attempts, steps, transport)
             if not sent:
-                return
-            outcome = await self._follow(processing, pages_before, steps)
+                attempts += 1
+                if raster is None:
+                    await self._finish(job_id, "aborted", ["document-unprintable"], [*steps, jobs.step(
+                        "failed", "aborted", error="the job's raster is gone (pruned)")])
+                    return
+                if not await self._send(job_id, raster, attempts, steps, transport or self.runtime.transport()):
+                    return
+                transport = None  # used: a later send opens its own
+            sent = False
+            outcome = await self._follow(processing, pages_before, steps, stopped_for)
+            stopped_for = None
             if outcome != "lost":
                 return
             if attempts >= self.settings.max_attempts:
@@ -342,14 +386,19 @@ class Worker:
     def _expected_seconds(self, row: Any) -> float:
         return float(row["length_mm"] * row["copies"] / PRINT_SPEED_MM_S + 5.0)
 
-    async def _follow(self, row: Any, pages_before: int | None, steps: list[jobs.Step]) -> str:
-        """Watch the printer until the labels are out. Returns "done", "lost" (resend) or "gone"."""
+    async def _follow(self, row: Any, pages_before: int | None, steps: list[jobs.Step],
+                      stopped_for: str | None = None) -> str:
+        """Watch the printer until the labels are out. Returns "done", "lost" (resend) or "gone".
+
+        `stopped_for`: the job is `stopped` for this reason already (followed again after a restart).
+        """
         job_id = row["id"]
         monitor = self.runtime.monitor
         expected = row["copies"]
         sent_at = time.monotonic()
         deadline = sent_at + self.settings.print_timeout_s
-        stopped_for: str | None = None
+        if stopped_for is not None:
+            deadline = float("inf")  # a person has to act; the printer keeps the job meanwhile
         saw_printing = False
         probing = monitor.prober is not None and monitor.probe_while_busy
 

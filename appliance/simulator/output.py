@@ -5,6 +5,10 @@ tape-coloured, as wide as the tape, as long as the label with its feed margins, 
 printed area where the head puts it. High-resolution labels are scaled to the standard
 resolution so the picture keeps the label's proportions. Names sort in print order:
 `000001-20250102T030405.678901Z.png`.
+
+The page counter is kept beside them in `page-counter`, as a real printer keeps it in
+NVRAM: a virtual printer started again on the same directory goes on counting, so the
+appliance can tell after a restart whether a label came out.
 """
 
 from __future__ import annotations
@@ -71,3 +75,22 @@ def write_label(out_dir: Path, number: int, at: datetime, label: Image) -> Path:
     label.save(tmp, format="PNG")
     tmp.replace(path)
     return path
+
+
+COUNTER_FILE = "page-counter"
+
+
+def read_counter(out_dir: Path) -> int:
+    """The page counter kept in `out_dir`, 0 when there is none (or it is unreadable)."""
+    try:
+        text = (out_dir / COUNTER_FILE).read_text().strip()
+    except OSError:
+        return 0
+    return int(text) if text.isdigit() else 0
+
+
+def write_counter(out_dir: Path, count: int) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir / (COUNTER_FILE + ".tmp")
+    tmp.write_text(f"{count}\n")
+    tmp.replace(out_dir / COUNTER_FILE)

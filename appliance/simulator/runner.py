@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 
 from appliance.printer.media import Media
+from appliance.simulator import output
 from appliance.simulator.control import ControlServer
 from appliance.simulator.engine import PrintEngine
 from appliance.simulator.snmp_agent import SnmpAgent
@@ -42,6 +43,8 @@ class Simulator:
     ) -> None:
         """`speed` in mm/s; None or 0 prints instantly. Port 0 picks a free port."""
         self.printer = VirtualPrinter(model, tape, speed_mm_s=speed, tape_remaining_mm=tape_remaining_mm, serial=serial)
+        if out_dir is not None:
+            self.printer.page_counter = output.read_counter(out_dir)  # kept like a printer's NVRAM
         self.engine = PrintEngine(self.printer, out_dir)
         self.out_dir = out_dir
         self._listen = listen

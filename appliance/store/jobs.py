@@ -198,26 +198,67 @@ async def counts(db: Database) -> dict[str, dict[str, int]]:
     return found
 
 
-async def recover(db: Database) -> list[int]:
-    """At start-up: a job that may have reached the printer is `aborted/interrupted`; others wait again.
+async def recover(db: Database, printer_ids: Iterable[str]) -> list[int]:
+    """At start-up: decide what becomes of the jobs the last run left unfinished.
 
-    `processing`, and `stopped` after sending began, may or may not have printed: a person
-    decides, with a reprint. A job stopped before anything was sent goes back to `pending`.
+    A job at the printer (`processing`, or `stopped` after sending began) on a configured printer
+    whose page counter was read before sending stays as it is: its worker follows it again, and
+    the counter tells whether the label came out (`completed`) or it is sent again. Without a
+    counter (or with its printer gone from the configuration) nobody can tell: it becomes
+    `aborted/interrupted`, for a person to check and reprint. A job stopped before anything was
+    sent goes back to `pending`. Returns the ids of the interrupted jobs.
     """
+    known = set(printer_ids)
     async with db.transaction() as conn:
         cursor = await conn.execute(
-            "SELECT id FROM jobs WHERE state = 'processing' OR (state = 'stopped' AND started_at IS NOT NULL)")
-        interrupted = [row["id"] for row in await cursor.fetchall()]
+            "SELECT id, printer_id FROM jobs"
+            " WHERE state = 'processing' OR (state = 'stopped' AND started_at IS NOT NULL)")
+        started = [(row["id"], row["printer_id"]) for row in await cursor.fetchall()]
         await cursor.close()
+        interrupted = [job_id for job_id, printer_id in started
+                       if printer_id not in known or await _page_count_before(conn, job_id) is None]
         stamp = now_text()
         for job_id in interrupted:
             await conn.execute("UPDATE jobs SET state='aborted', reasons='[\"interrupted\"]', updated_at=?,"
                                " completed_at=? WHERE id=?", (stamp, stamp, job_id))
         await conn.executemany(
             "INSERT INTO job_events (job_id, at, event, state, detail) VALUES (?, ?, 'interrupted', 'aborted', ?)",
-            [(job_id, stamp, json.dumps({"why": "the appliance stopped while this job was at the printer; "
-                                                "check the printer and reprint if it did not come out"}))
+            [(job_id, stamp, json.dumps({"why": "the appliance stopped while this job was at the printer, and the "
+                                                "printer has no page counter to tell whether it came out; check "
+                                                "the printer and reprint it if it did not"}))
              for job_id in interrupted])
-        await conn.execute("UPDATE jobs SET state='pending', reasons='[]', updated_at=? WHERE state='stopped'",
-                           (stamp,))
+        await conn.execute("UPDATE jobs SET state='pending', reasons='[]', updated_at=? WHERE state='stopped'"
+                           " AND started_at IS NULL", (stamp,))
     return interrupted
+
+
+_PAGE_COUNT_BEFORE = ("SELECT detail FROM job_events WHERE job_id = ? AND event = 'processing'"
+                      " ORDER BY id DESC LIMIT 1")
+
+
+def _count_in(row: Any) -> int | None:
+    count = json.loads(row["detail"]).get("page_count") if row is not None and row["detail"] else None
+    return count if isinstance(count, int) else None
+
+
+async def _page_count_before(conn: Any, job_id: int) -> int | None:
+    cursor = await conn.execute(_PAGE_COUNT_BEFORE, (job_id,))
+    row = await cursor.fetchone()
+    await cursor.close()
+    return _count_in(row)
+
+
+async def page_count_before(db: Database, job_id: int) -> int | None:
+    """The printer's page counter as read just before the job's last send (its `processing` step)."""
+    return _count_in(await db.fetchone(_PAGE_COUNT_BEFORE, (job_id,)))
+
+
+async def started_on(db: Database, printer_id: str) -> list[sqlite3.Row]:
+    """The printer's jobs at the printer when the last run ended (see :func:`recover`), with their raster."""
+    return await db.fetchall(
+        "SELECT jobs.*, job_artifacts.raster AS raster FROM jobs"
+        " LEFT JOIN job_artifacts ON job_artifacts.job_id = jobs.id"
+        " WHERE jobs.printer_id = ? AND (jobs.state = 'processing' OR (jobs.state = 'stopped'"
+        " AND jobs.started_at IS NOT NULL)) ORDER BY jobs.id",
+        (printer_id,),
+    )

@@ -112,12 +112,52 @@ def test_after_a_restart_a_new_job_waits_for_the_label_still_printing(state_dir:
             second = asyncio.run(_submit(socket, "next"))
             asyncio.run(_wait_state(socket, second, "completed", timeout=60))
             labels_when_completed = len(list(out.glob("*.png")))
+            first_job, first_events = asyncio.run(_job_and_events(socket, first))
         finally:
             stop_server(server)
     finally:
         simulator.send_signal(signal.SIGTERM)
         simulator.communicate(timeout=20)
     assert labels_when_completed == 2  # the first label, then the second job's own
+    # the killed server's job was followed again, and its label counted for it: not "interrupted"
+    assert first_job["state"] == "completed" and first_job["attempts"] == 1, first_job
+    assert "following" in first_events and "resending" not in first_events
+
+
+def test_power_cut_to_box_and_printer_sends_the_lost_label_again(state_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "labels"
+    simulator, raster, snmp = start_simulator(out, "--speed", "8")
+    try:
+        cfg = config(tmp_path / "appliance.toml", raster, snmp)
+        server, _ = start_server(state_dir, "--config", str(cfg))
+        socket = state_dir / "rpc.sock"
+        job_id = asyncio.run(_submit(socket, "lost with the power"))
+        asyncio.run(_wait_state(socket, job_id, "processing"))
+        time.sleep(0.3)  # the raster is at the printer, which is printing it
+        stop_server(server, signal.SIGKILL)  # the power goes: the appliance and the printer with it
+        simulator.kill()
+        simulator.communicate(timeout=20)
+        assert not list(out.glob("*.png"))  # the label never came out
+        # the printer comes back at the same address, its page counter kept (like NVRAM)
+        simulator, _, _ = start_simulator(out, "--speed", "400", "--listen", f"127.0.0.1:{raster}",
+                                          "--snmp", f"127.0.0.1:{snmp}")
+        server, _ = start_server(state_dir, "--config", str(cfg))
+        try:
+            asyncio.run(_wait_state(socket, job_id, "completed", timeout=60))
+            job, events = asyncio.run(_job_and_events(socket, job_id))
+        finally:
+            stop_server(server)
+    finally:
+        simulator.send_signal(signal.SIGTERM)
+        simulator.communicate(timeout=20)
+    assert len(list(out.glob("*.png"))) == 1  # sent again, printed once
+    assert job["attempts"] == 2 and "following" in events and "resending" in events, (job, events)
+
+
+async def _job_and_events(socket: Path, job_id: int) -> tuple[dict[str, object], list[str]]:
+    async with RpcClient(socket_path=str(socket)) as rpc:
+        job = await rpc.call("job.get", {"job_id": job_id})
+        return job, [step["event"] for step in await rpc.call("job.timeline", {"job_id": job_id})]
 
 
 async def _submit(socket: Path, text: str) -> int:

@@ -126,3 +126,17 @@ async def test_cover_open_and_no_cassette_refuse_jobs(sim: Simulator) -> None:
     status = parse_status(sim.printer.status_block())
     assert status.errors == ("no-media",) and status.media_width_mm == 0
     assert sim.printer.printed == [] and sim.printer.jobs_refused == 2
+
+
+async def test_page_counter_survives_a_restart_like_nvram(sim: Simulator) -> None:
+    await send(sim, job("ONE"))
+    await send(sim, job("TWO"))
+    await sim.wait_idle(5)
+    assert sim.printer.page_counter == 2
+    async with Simulator(out_dir=sim.out_dir, speed=None) as again:  # switched off and on again
+        assert again.printer.page_counter == 2
+        await send(again, job("THREE"))
+        await again.wait_idle(5)
+        assert again.printer.page_counter == 3
+    async with Simulator(out_dir=sim.out_dir.parent / "elsewhere", speed=None) as other:
+        assert other.printer.page_counter == 0  # another printer
