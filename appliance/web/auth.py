@@ -14,6 +14,7 @@ once a minute per token, because an SD card wears with every write.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import ipaddress
 import math
@@ -25,7 +26,7 @@ from typing import Any
 from aiohttp import web
 
 from rpc.errors import RATE_LIMITED, UNAUTHORIZED
-from rpc.wirejson import dumps
+from rpc.wirejson import dumps, loads
 
 from .. import logs
 from ..config import AuthSettings
@@ -58,6 +59,8 @@ class Grant:
 
 
 GRANT_KEY: web.RequestKey[Grant] = web.RequestKey("grant", Grant)
+BatchCharge = Callable[[bytes], "dict[str, Any] | None"]
+BATCH_CHARGE_KEY: web.RequestKey[BatchCharge] = web.RequestKey("batch_charge", object)  # type: ignore[arg-type]
 
 
 def presented_token(request: web.Request) -> str | None:
@@ -159,10 +162,28 @@ def rate_limited_error(retry_after: float) -> dict[str, Any]:
     return {"code": RATE_LIMITED, "message": "Rate limited", "data": {"retry_after_s": round(retry_after, 3)}}
 
 
+def batch_size(data: str | bytes) -> int:
+    """How many calls a JSON-RPC body holds (1 for a single call, or for what is not JSON at all)."""
+    head = data.lstrip()[:1]
+    if head not in (b"[", "["):
+        return 1
+    try:
+        payload = loads(data)
+    except ValueError:
+        return 1
+    return len(payload) if isinstance(payload, list) else 1
+
+
 def rate_limited(retry_after: float) -> web.Response:
-    body = dumps({"jsonrpc": "2.0", "error": rate_limited_error(retry_after), "id": None})
-    return web.Response(status=429, text=body, content_type=JSON,
-                        headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
+    return refused_for_rate(rate_limited_error(retry_after))
+
+
+def refused_for_rate(error: dict[str, Any]) -> web.Response:
+    """HTTP 429 carrying the −32005 `error`; Retry-After when waiting can help."""
+    body = dumps({"jsonrpc": "2.0", "error": error, "id": None})
+    retry_after = error.get("data", {}).get("retry_after_s")
+    headers = {} if retry_after is None else {"Retry-After": str(max(1, math.ceil(retry_after)))}
+    return web.Response(status=429, text=body, content_type=JSON, headers=headers)
 
 
 def too_many_connections(limit: int) -> web.Response:
@@ -200,14 +221,26 @@ class AccessGuard:
                 self._loopback[peer] = known
         return known
 
-    def take(self, peer: str, grant: Grant | None) -> float:
-        """One unit from the address's bucket and the token's; the seconds to wait, or 0.0."""
-        wait = self.rates.take("a:" + peer)
+    def take(self, peer: str, grant: Grant | None, units: int = 1) -> float:
+        """`units` from the address's bucket and the token's; the seconds to wait, 0.0, or inf (never)."""
+        wait = self.rates.take("a:" + peer, units=units)
         if not wait and grant is not None and grant.name is not None:
-            wait = self.rates.take("t:" + grant.name)
+            wait = self.rates.take("t:" + grant.name, units=units)
         if wait:
             self.throttled_log("rate.limited", peer, token_name=grant.name if grant else None)
         return wait
+
+    def charge_batch(self, peer: str, grant: Grant | None, data: str | bytes) -> dict[str, Any] | None:
+        """A batch costs one unit per call: the request paid one; take the rest, or the error to answer."""
+        size = batch_size(data)
+        if size <= 1:
+            return None
+        if size > self.rates.burst:  # could never pass, however long the caller waited
+            return {"code": RATE_LIMITED, "message": "Rate limited",
+                    "data": {"field": "batch", "reason": f"{size} calls in one batch; over TCP a batch may "
+                             f"hold at most {int(self.rates.burst)} (auth.rate_burst): send smaller batches"}}
+        wait = self.take(peer, grant, size - 1)
+        return rate_limited_error(wait) if wait else None
 
     async def authenticate(self, request: web.Request, peer: str) -> Grant | None:
         if self.trust_loopback and self.is_loopback(peer):
@@ -254,6 +287,7 @@ class AccessGuard:
                         return rate_limited(wait)
                 request[CALLER_KEY] = Caller("tcp", peer, grant.scope, grant.name)
                 request[GRANT_KEY] = grant
+                request[BATCH_CHARGE_KEY] = functools.partial(self.charge_batch, peer, grant)
                 return await handler(request)
             finally:
                 self.connections.release(peer)

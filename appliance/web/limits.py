@@ -31,23 +31,28 @@ class RateLimiter:
     def __len__(self) -> int:
         return len(self._buckets)
 
-    def take(self, key: str, now: float | None = None) -> float:
-        """Take one token for `key`: 0.0 when allowed, else the seconds to wait before retrying."""
+    def take(self, key: str, now: float | None = None, units: int = 1) -> float:
+        """Take `units` tokens for `key`: 0.0 when allowed, else the seconds to wait before retrying.
+
+        More units than the burst can never be taken at once: that is ``inf``.
+        """
+        if units > self.burst:
+            return float("inf")
         now = time.monotonic() if now is None else now
         bucket = self._buckets.get(key)
         if bucket is None:
             self._calls += 1
             if self._calls % self.PRUNE_EVERY == 0:
                 self._prune(now)
-            self._buckets[key] = Bucket(self.burst - 1.0, now)
+            self._buckets[key] = Bucket(self.burst - units, now)
             return 0.0
         tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
         bucket.stamp = now
-        if tokens >= 1.0:
-            bucket.tokens = tokens - 1.0
+        if tokens >= units:
+            bucket.tokens = tokens - units
             return 0.0
         bucket.tokens = tokens
-        return (1.0 - tokens) / self.rate if self.rate > 0 else 60.0
+        return (units - tokens) / self.rate if self.rate > 0 else 60.0
 
     def _prune(self, now: float) -> None:
         full_after = self.burst / self.rate if self.rate > 0 else float("inf")

@@ -8,6 +8,7 @@ from rpc.dispatcher import CallContext, Dispatcher
 from rpc.errors import INVALID_REQUEST
 from rpc.wirejson import dumps
 
+from .auth import BATCH_CHARGE_KEY, refused_for_rate
 from .caller import caller_of
 from .middleware import REQUEST_ID_KEY
 
@@ -50,6 +51,9 @@ async def handle_rpc(request: web.Request) -> web.Response:
     body = await read_body(request, limit)
     if body is None:
         return too_large(limit)
+    charge = request.get(BATCH_CHARGE_KEY)  # over TCP a batch pays one rate unit per call
+    if charge is not None and (refusal := charge(body)) is not None:
+        return refused_for_rate(refusal)
     caller = caller_of(request)
     ctx = CallContext(
         request_id=request[REQUEST_ID_KEY],

@@ -147,8 +147,10 @@ class WsSession:
         logs.bind_context(request_id=request_id)
         if self.caller.transport == "tcp":
             wait = self.hub.guard.take(self.caller.peer, self.grant)
-            if wait:
-                answer = limited_answer(data, wait)
+            refusal = rate_limited_error(wait) if wait else self.hub.guard.charge_batch(
+                self.caller.peer, self.grant, data)  # a batch pays one unit per call
+            if refusal is not None:
+                answer = limited_answer(data, refusal)
                 return answer is None or await self.send(answer)
         ctx = CallContext(request_id=request_id, scope=self.caller.scope, transport="ws", peer=self.caller.peer,
                           token_name=self.caller.token_name, session=self)
@@ -217,14 +219,14 @@ class WsSession:
                  duration_s=round(time.monotonic() - self.started, 3))
 
 
-def limited_answer(data: str | bytes, wait: float) -> str | None:
-    """−32005 for every request (not notification) in a message, keeping their ids."""
+def limited_answer(data: str | bytes, error: dict[str, Any]) -> str | None:
+    """The −32005 `error` for every request (not notification) in a message, keeping their ids."""
     try:
         payload: Any = loads(data)
     except ValueError:
         payload = None
     members = payload if isinstance(payload, list) else [payload]
-    errors = [{"jsonrpc": "2.0", "error": rate_limited_error(wait),
+    errors = [{"jsonrpc": "2.0", "error": error,
                "id": m.get("id") if isinstance(m, dict) else None}
               for m in members if not (isinstance(m, dict) and "id" not in m)]
     if not errors:

@@ -26,6 +26,14 @@ def test_token_bucket_refills_at_its_rate() -> None:
     assert bucket.take("other", now=100.11) == 0.0  # keys are independent
 
 
+def test_a_bucket_gives_several_units_at_once_or_says_when() -> None:
+    bucket = RateLimiter(rate=10.0, burst=5)
+    assert bucket.take("k", now=0.0, units=3) == 0.0
+    assert abs(bucket.take("k", now=0.0, units=3) - 0.1) < 1e-9  # 2 left: one more comes in 1/rate
+    assert bucket.take("k", now=0.1, units=3) == 0.0
+    assert bucket.take("k", now=9.0, units=6) == float("inf")  # more than the burst: never at once
+
+
 def test_idle_buckets_are_pruned() -> None:
     bucket = RateLimiter(rate=100.0, burst=2)
     for n in range(RateLimiter.PRUNE_EVERY - 1):
@@ -106,3 +114,38 @@ async def test_concurrent_connections_per_address_are_capped(state_dir: Path) ->
             status, _, _ = await post_rpc(app.listeners.url, PING, bearer(token), session)
             assert status == 200
             await second.close()
+
+
+def batch(method: str, n: int, params: dict[str, object] | None = None) -> list[dict[str, object]]:
+    return [{"jsonrpc": "2.0", "method": method, "id": i, **({"params": params} if params else {})} for i in range(n)]
+
+
+async def test_a_batch_pays_one_unit_per_call_over_http_and_websocket(state_dir: Path) -> None:
+    async with running(state_dir, rate_per_s=0.5, rate_burst=5) as app:
+        token = await make_token(app, "batcher")
+        url = app.listeners.url
+        async with aiohttp.ClientSession() as session:
+            status, answer, headers = await post_rpc(url, batch("printer.status", 6), bearer(token), session)
+            assert status == 429 and "Retry-After" not in headers  # more than the burst: never as one batch
+            assert answer["error"]["data"]["field"] == "batch" and "at most 5" in answer["error"]["data"]["reason"]
+            status, answer, _ = await post_rpc(url, batch("printer.status", 3), bearer(token), session)
+            assert status == 200 and len(answer) == 3  # 1 unit went on the refused request; 4 - 3 = 1 left
+            submit = batch("print.submit", 3, {"template": "text", "fields": {"text": "not now"}})
+            status, answer, headers = await post_rpc(url, submit, bearer(token), session)
+            assert status == 429 and answer["error"]["code"] == -32005 and headers["Retry-After"] == "4"
+        async with unix_session(app) as local:  # nothing of the refused batch ran
+            async with local.post("http://localhost/rpc", json=batch("job.list", 1)[0]) as response:
+                assert (await response.json())["result"]["jobs"] == []
+            async with local.post("http://localhost/rpc", json=batch("printer.status", 20)) as response:
+                assert len(await response.json()) == 20  # the unix socket is never limited
+
+    async with running(state_dir, rate_per_s=0.5, rate_burst=5) as app:
+        token = await make_token(app, "ws-batcher")
+        async with aiohttp.ClientSession() as session:
+            ws = await session.ws_connect(app.listeners.url + "/ws", headers=bearer(token))
+            await ws.send_json(batch("printer.status", 4))
+            assert all("result" in a for a in await ws.receive_json(timeout=5))
+            await ws.send_json(batch("printer.status", 3))
+            refused = await ws.receive_json(timeout=5)
+            assert [a["id"] for a in refused] == [0, 1, 2] and all(a["error"]["code"] == -32005 for a in refused)
+            await ws.close()
