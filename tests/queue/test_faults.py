@@ -6,6 +6,7 @@ import asyncio
 
 from appliance.app import Appliance
 from rpc.client import RpcClient
+from rpc.errors import RpcError
 from tests.fast_fixtures import printed, settle, wait_job
 
 
@@ -126,3 +127,15 @@ async def test_printer_gone_while_printing_stops_the_job_then_its_label_counts(f
     assert len(printed(fast)) == 1
     events = [s["event"] for s in await rpc.call("job.timeline", {"job_id": job["id"]})]
     assert events.count("sent") == 1 and "printer-error" in events and "resumed" in events
+
+
+async def test_no_cassette_is_named_as_such_when_media_is_configured(fast: Appliance, rpc: RpcClient) -> None:
+    assert fast.printers[0].monitor.configured_media is not None
+    sim(fast).update(tape=None)
+    await settle(fast)
+    try:
+        await rpc.call("print.submit", {"template": "text", "fields": {"text": "no tape"}})
+    except RpcError as exc:
+        assert exc.code == -32003 and "reports no tape cassette loaded" in exc.message, exc.message
+    else:
+        raise AssertionError("accepted a job with no cassette in the printer")
