@@ -11,7 +11,7 @@ from rpc.dispatcher import Dispatcher
 
 from .health import READINESS_KEY, handle_healthz, handle_readiness
 from .middleware import request_context
-from .rpc_http import DISPATCHER_KEY, MAX_BODY_KEY, handle_rpc
+from .rpc_http import DISPATCHER_KEY, MAX_BODY_KEY, handle_rpc, wrong_method
 
 
 def build(
@@ -29,6 +29,7 @@ def build(
     app[READINESS_KEY] = readiness
     app.add_routes([
         web.post("/rpc", handle_rpc),
+        web.route("*", "/rpc", wrong_method),
         web.get("/healthz", handle_healthz),
         web.get("/readiness", handle_readiness),
         *extra_routes,

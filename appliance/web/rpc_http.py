@@ -29,6 +29,18 @@ def too_large(limit: int) -> web.Response:
     return web.Response(status=413, text=body, content_type=JSON)
 
 
+async def wrong_method(request: web.Request) -> web.Response:
+    """GET /rpc (a browser, a misconfigured client): a JSON-RPC answer saying how to call, not a bare 405."""
+    body = dumps({
+        "jsonrpc": "2.0",
+        "error": {"code": INVALID_REQUEST, "message": "Invalid Request",
+                  "data": {"field": "method", "reason": f"HTTP {request.method} /rpc: send JSON-RPC 2.0 with POST "
+                           "(Content-Type: application/json), or use GET /ws for a WebSocket"}},
+        "id": None,
+    })
+    return web.Response(status=405, text=body, content_type=JSON, headers={"Allow": "POST"})
+
+
 async def read_body(request: web.Request, limit: int) -> bytes | None:
     """The body, or None when it is larger than `limit` (read no further than that)."""
     if request.content_length is not None and request.content_length > limit:

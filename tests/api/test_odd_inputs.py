@@ -100,3 +100,17 @@ async def test_a_key_stored_before_the_request_digest_existed_compares_template_
     assert (await rpc.call("print.submit", {**first, "fields": {"text": "other"}}))["id"] == job["id"]
     err = await refused(rpc, "print.submit", {**first, "copies": 2})
     assert (err.code, err.data["field"]) == (-32003, "idempotency_key")
+
+
+async def test_get_on_rpc_is_a_json_rpc_error_saying_to_post(fast: Appliance) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession(connector=aiohttp.UnixConnector(path=str(fast.settings.socket_path))) as session:
+        for method in ("GET", "PUT"):
+            async with session.request(method, "http://localhost/rpc") as response:
+                assert response.status == 405 and response.headers["Allow"] == "POST"
+                answer = await response.json()
+            assert answer["error"]["code"] == -32600 and "POST" in answer["error"]["data"]["reason"]
+        info = {"jsonrpc": "2.0", "method": "server.info", "id": 1}
+        async with session.post("http://localhost/rpc", json=info) as ok:
+            assert "result" in await ok.json()  # POST still reaches the dispatcher
