@@ -144,11 +144,13 @@ METHODS: tuple[Method, ...] = (
     _m("job.release", "Release a held job.", params={"job_id": JOB_ID}, required=("job_id",), result=JOB, admin=True),
     _m(
         "job.reprint",
-        "Replay a job as a new job: the stored raster byte for byte, or rendered again.",
+        "Replay a job as a new job: the stored raster byte for byte, or rendered again; the same "
+        "idempotency_key returns the same new job.",
         params={
             "job_id": JOB_ID,
             "rerender": {"type": "boolean"},
             "copies": {"type": "integer", "minimum": 1, "maximum": 100},
+            "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 128},
         },
         required=("job_id",),
         result=JOB,

@@ -41,10 +41,10 @@ def handlers(appliance: Appliance) -> dict[str, Any]:
     async def job_release(ctx: CallContext, job_id: int) -> dict[str, Any]:
         return await queue.release(job_id)
 
-    async def job_reprint(ctx: CallContext, job_id: int, rerender: bool = False,
-                          copies: int | None = None) -> dict[str, Any]:
+    async def job_reprint(ctx: CallContext, job_id: int, rerender: bool = False, copies: int | None = None,
+                          idempotency_key: str | None = None) -> dict[str, Any]:
         appliance.check_accepting()
-        return await queue.reprint(job_id, rerender, copies)
+        return await queue.reprint(job_id, rerender, copies, idempotency_key)
 
     async def queue_status(ctx: CallContext) -> dict[str, Any]:
         return await queue.status()

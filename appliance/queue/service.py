@@ -218,14 +218,26 @@ class JobQueue:
             runtime.worker.wake()
         return job
 
-    async def reprint(self, job_id: int, rerender: bool, copies: int | None) -> dict[str, Any]:
-        """A new job with origin_job_id: the stored raster byte for byte, or rendered again."""
+    async def reprint(self, job_id: int, rerender: bool, copies: int | None,
+                      idempotency_key: str | None = None) -> dict[str, Any]:
+        """A new job with origin_job_id: the stored raster byte for byte, or rendered again.
+
+        With `idempotency_key`, a retried reprint (a script that lost the answer) returns the job the
+        first one made instead of printing the label again, as print.submit does.
+        """
         original = await self.job_row(job_id)
+        count = copies or original["copies"]
+        digest = None
+        if idempotency_key is not None:
+            digest = request_digest("job.reprint", {"job_id": job_id, "rerender": rerender}, count,
+                                    original["printer_id"], False)
+            existing = await jobs.by_idempotency_key(self.db, idempotency_key)
+            if existing is not None:
+                return await self._same_request(existing, original["template"], count, digest)
         runtime = self.printers.get(original["printer_id"])
         if runtime is None:
             raise NotAllowed("the printer of that job is no longer configured",
                              {"field": "job_id", "reason": "printer gone"})
-        count = copies or original["copies"]
         step_detail: dict[str, Any] = {"origin_job_id": job_id, "rerender": rerender}
         if rerender:
             rendered = self.render(runtime, original["template"], json.loads(original["fields"]), None)
@@ -245,8 +257,10 @@ class JobQueue:
         new = jobs.NewJob(
             printer_id=runtime.id, state="pending", template=original["template"], template_version=template_version,
             fields=fields, copies=count, media=media_id, length_mm=round(length, 2), raster=raster, preview=page,
-            origin_job_id=job_id)
-        row = await jobs.insert(self.db, new, [jobs.step("queued", "pending", **step_detail)])
+            origin_job_id=job_id, idempotency_key=idempotency_key, request_digest=digest)
+        row, inserted = await self._insert(new, [jobs.step("queued", "pending", **step_detail)])
+        if not inserted:  # a concurrent twin with the same key got there first
+            return await self._same_request(row, original["template"], count, digest)
         return await self._accepted(runtime, row)
 
     # --- changing jobs and printers ----------------------------------------------------------

@@ -145,3 +145,24 @@ async def test_retention_prunes_rows_and_artifacts(fast: Appliance, rpc: RpcClie
     assert info.value.code == -32003 and info.value.data["field"] == "rerender"
     again = await rpc.call("job.reprint", {"job_id": ids[-1], "rerender": True})
     await wait_job(rpc, again["id"], ("completed",))
+
+
+async def test_reprint_with_an_idempotency_key_prints_once_however_often_it_is_sent(
+    fast: Appliance, rpc: RpcClient
+) -> None:
+    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "again"}, "idempotency_key": "sub-1"})
+    await wait_job(rpc, job["id"], ("completed",))
+    asked = {"job_id": job["id"], "idempotency_key": "reprint-1"}
+    answers = await asyncio.gather(*(rpc.call("job.reprint", asked) for _ in range(3)))  # a script retrying
+    assert len({a["id"] for a in answers}) == 1 and sum(bool(a.get("duplicate")) for a in answers) == 2
+    await wait_job(rpc, answers[0]["id"], ("completed",))
+    later = await rpc.call("job.reprint", asked)
+    assert later["id"] == answers[0]["id"] and later["duplicate"] is True
+    submit_key = {"job_id": job["id"], "idempotency_key": "sub-1"}
+    for different in ({**asked, "copies": 2}, {**asked, "rerender": True}, submit_key):
+        with pytest.raises(RpcError) as refused:
+            await rpc.call("job.reprint", different)
+        assert refused.value.code == -32003 and refused.value.data["field"] == "idempotency_key"
+    await asyncio.sleep(0.2)
+    assert len(printed(fast)) == 2  # the original and one reprint
+    assert (await rpc.call("job.list", {}))["jobs"][0]["id"] == answers[0]["id"]
