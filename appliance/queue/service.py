@@ -271,7 +271,8 @@ class JobQueue:
         moved = await jobs.transition(self.db, job_id, allowed_from=allowed, to=to, reasons=reasons,
                                       steps=[jobs.step(event, to)], completed=to == "canceled")
         if moved is None:
-            raise NotAllowed(f"job {job_id} is {row['state']}; {event} needs it {' or '.join(allowed)}",
+            states = ", ".join(allowed[:-1]) + (" or " if len(allowed) > 1 else "") + allowed[-1]
+            raise NotAllowed(f"job {job_id} is {row['state']}: only a {states} job can be {event}",
                              {"field": "job_id", "reason": f"job is {row['state']}", "state": row["state"]})
         runtime = self.printers.get(moved["printer_id"])
         if runtime is not None and runtime.worker is not None:

@@ -50,6 +50,7 @@ async def test_hold_release_cancel_and_their_refusals(fast: Appliance, rpc: RpcC
     with pytest.raises(RpcError) as info:
         await rpc.call("job.hold", {"job_id": job["id"]})
     assert info.value.code == -32003 and info.value.data["state"] == "held"
+    assert info.value.message == f"job {job['id']} is held: only a pending job can be held"
     released = await rpc.call("job.release", {"job_id": job["id"]})
     assert released["state"] == "pending"
     canceled = await rpc.call("job.cancel", {"job_id": job["id"]})
@@ -57,6 +58,7 @@ async def test_hold_release_cancel_and_their_refusals(fast: Appliance, rpc: RpcC
     with pytest.raises(RpcError) as info:
         await rpc.call("job.cancel", {"job_id": job["id"]})
     assert info.value.code == -32003
+    assert info.value.message.endswith("is canceled: only a pending, held or stopped job can be canceled")
     with pytest.raises(RpcError) as info:
         await rpc.call("job.get", {"job_id": 999})
     assert info.value.code == -32002

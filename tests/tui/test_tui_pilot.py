@@ -138,6 +138,12 @@ async def test_hold_release_cancel_from_jobs_screen(appliance: Appliance) -> Non
         await pilot.press("y")
         await until(pilot, lambda: table_rows(app, "#jobs")[0][1] == "⊘ canceled", what="canceled")
         assert app.store.jobs[job["id"]]["state"] == "canceled"
+        # a canceled job cannot be canceled, held or released again: those keys are greyed out and do nothing
+        assert [app.screen.check_action(a, ()) for a in ("cancel_job", "hold", "release", "reprint")] == [
+            None, None, None, True]
+        await pilot.press("x")
+        await pilot.pause(0.2)
+        assert type(app.screen).__name__ == "JobsScreen"
 
 
 async def test_server_error_becomes_a_notification(appliance: Appliance) -> None:

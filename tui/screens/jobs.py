@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, DataTable, Label, Select, Static
@@ -80,11 +81,29 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(yes)
 
 
+# the job states each action is for (the server says the same with -32003); elsewhere it is greyed out
+ACTION_STATES = {"cancel_job": ("pending", "held", "stopped"), "hold": ("pending",), "release": ("held",)}
+
+
 class JobActions:
     """Reprint / cancel / hold / release for the job a screen points at."""
 
     def current_job_id(self) -> int | None:
         raise NotImplementedError
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Cancel, hold and release only where the job's state allows them: greyed out otherwise."""
+        states = ACTION_STATES.get(action)
+        if states is None:
+            return True
+        try:
+            job_id = self.current_job_id()
+        except NoMatches:  # not mounted yet
+            return True
+        if job_id is None:
+            return None
+        state = self._job(job_id).get("state")
+        return True if state is None or state in states else None
 
     def _job(self, job_id: int) -> dict[str, Any]:
         return self.app.store.jobs.get(job_id) or {"id": job_id}  # type: ignore[attr-defined]
@@ -145,6 +164,7 @@ class JobActions:
         store.apply("notify_job_updated", job)
         self.app.last_topic = "jobs"  # type: ignore[attr-defined]
         self.app.revision += 1  # type: ignore[attr-defined]
+        self.refresh_bindings()  # type: ignore[attr-defined]
 
 
 class JobsScreen(JobActions, BaseScreen):
@@ -219,6 +239,10 @@ class JobsScreen(JobActions, BaseScreen):
         back = " · b: back" if page > 1 else ""
         what = self.state_filter or "all states"
         self.query_one("#page-info", Static).update(f"  page {page}, {len(self.rows)} jobs ({what}){more}{back}")
+        self.refresh_bindings()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.refresh_bindings()  # cancel, hold and release follow the job under the cursor
 
     def data_changed(self, topic: str | None) -> None:
         if topic not in ("jobs", "snapshot"):
@@ -330,6 +354,7 @@ class JobDetailScreen(JobActions, BaseScreen):
 
     def show(self, job: dict[str, Any], timeline: list[dict[str, Any]]) -> None:
         self.job = job
+        self.refresh_bindings()
         store = self.appliance.store
         text = Text()
         text.append(f"Job #{job['id']}  ", style="bold")
