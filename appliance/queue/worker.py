@@ -222,6 +222,10 @@ class Worker:
         if snapshot.age_s is None or snapshot.age_s > 2 * monitor.interval:
             snapshot = await monitor.probe_now()
         reason = blocker(snapshot, width, length)
+        if reason not in (None, "printer-offline") and (snapshot.age_s or 0.0) > monitor.busy_interval:
+            # about to stop the job for a person to act: make sure they have not done so since the last look
+            snapshot = await monitor.probe_now()
+            reason = blocker(snapshot, width, length)
         if reason is None and snapshot.state == "printing":
             # Not ours: nothing of ours is in flight. It is the label of a job a restart interrupted,
             # or the rest of a canceled job the printer finishes after a fault. Sending now would let

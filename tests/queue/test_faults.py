@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from appliance.app import Appliance
 from rpc.client import RpcClient
 from rpc.errors import RpcError
 from tests.fast_fixtures import printed, settle, wait_job
+from tests.support import make_settings, running
 
 
 def sim(app: Appliance):  # type: ignore[no-untyped-def]
@@ -139,3 +141,17 @@ async def test_no_cassette_is_named_as_such_when_media_is_configured(fast: Appli
         assert exc.code == -32003 and "reports no tape cassette loaded" in exc.message, exc.message
     else:
         raise AssertionError("accepted a job with no cassette in the printer")
+
+
+async def test_a_cover_closed_since_the_last_poll_does_not_stop_the_next_job(state_dir: Path) -> None:
+    settings = make_settings(state_dir, simulator={"poll_interval_s": 60.0, "busy_poll_interval_s": 0.05})
+    async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        sim(app).update(cover_open=True)
+        await settle(app)
+        assert app.printers[0].monitor.snapshot.reasons == ("cover-open",)
+        await asyncio.sleep(0.2)
+        sim(app).update(cover_open=False)  # closed; the next poll is a minute away
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "cover closed"}})
+        await wait_job(rpc, job["id"], ("completed",), timeout=10)
+        events = [s["event"] for s in await rpc.call("job.timeline", {"job_id": job["id"]})]
+        assert "printer-error" not in events
