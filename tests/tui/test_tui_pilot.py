@@ -7,7 +7,7 @@ from pathlib import Path
 
 from appliance.app import Appliance
 from rpc.client import RpcClient
-from tests.support import make_settings
+from tests.support import make_settings, running
 from tests.tui.helpers import SIZE, connected, make_app, notifications, print_form, table_rows, text_of, until
 from tui.widgets import Banner, LabelPreview
 
@@ -232,3 +232,18 @@ async def test_over_tcp_with_a_token(appliance: Appliance) -> None:
         await connected(pilot)
         assert f"● connected {appliance.listeners.url}" in text_of(app, "#status-bar")
         await until(pilot, lambda: "✓ ready" in text_of(app, "#printers"), what="printer over TCP")
+
+
+async def test_probe_age_stays_true_while_nothing_changes(state_dir: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tui.screens import dashboard
+
+    monkeypatch.setattr(dashboard, "REFRESH_AFTER_S", 1.0, raising=False)
+    settings = make_settings(state_dir, simulator={"poll_interval_s": 0.3})
+    async with running(settings) as appliance:
+        app = make_app(appliance)
+        async with app.run_test(size=SIZE) as pilot:
+            await connected(pilot)
+            printer_id = next(iter(app.store.printers))
+            await pilot.pause(3.0)  # the server probed ten times; nothing changed, so nothing was announced
+            assert app.store.age_of(printer_id) < 2.0
+            assert "probed" in text_of(app, "#printers") and " 3s ago" not in text_of(app, "#printers")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -10,10 +11,15 @@ from textual.binding import BindingType
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from rpc.errors import RpcError
+
 from .. import fmt
 from .base import BaseScreen
 
 JOB_COLUMNS = ("Job", "State", "Template", "Printer", "Time", "Copies")
+# The server announces a printer's status when it changes, not on every probe: a status older
+# than this is asked for again, so "probed … ago" stays true while nothing changes.
+REFRESH_AFTER_S = 20.0
 
 
 def job_row(store: Any, job: dict[str, Any]) -> tuple[str, ...]:
@@ -25,6 +31,7 @@ def job_row(store: Any, job: dict[str, Any]) -> tuple[str, ...]:
 class DashboardScreen(BaseScreen):
     PAGE = "Dashboard"
     BINDINGS: ClassVar[list[BindingType]] = [("enter", "open_job", "Job detail")]
+    _refreshed_at = 0.0
 
     def body(self) -> Iterable[Widget]:
         yield Static("Waiting for the appliance…", id="printers")
@@ -45,8 +52,27 @@ class DashboardScreen(BaseScreen):
         self.render_all()
 
     def _tick(self) -> None:
-        if self.appliance.store.printers:
-            self.render_printers()
+        store = self.appliance.store
+        if not store.printers:
+            return
+        self.render_printers()
+        now = time.monotonic()
+        stale = [pid for pid in store.printers if (store.age_of(pid) or 0.0) > REFRESH_AFTER_S]
+        if stale and now - self._refreshed_at > REFRESH_AFTER_S / 2:
+            self._refreshed_at = now
+            self.run_worker(self._refresh(stale), group="status-refresh", exclusive=True, exit_on_error=False)
+
+    async def _refresh(self, printer_ids: list[str]) -> None:
+        """Ask for the status of printers whose last announcement is old; quiet when it cannot (the banner says why)."""
+        store = self.appliance.store
+        for printer_id in printer_ids:
+            try:
+                status = await self.appliance.call("printer.status", {"printer_id": printer_id}, timeout=5)
+            except RpcError:
+                return
+            if isinstance(status, dict) and status.get("printer_id") == printer_id:
+                store.apply("notify_printer_status", status)
+        self.render_printers()
 
     def data_changed(self, topic: str | None) -> None:
         if topic in ("printers", "catalogue"):
