@@ -48,6 +48,7 @@ async def _main(args: argparse.Namespace, settings: Settings, interactive: bool)
     from .app import Appliance
 
     appliance = Appliance(settings)
+    farewell = ""  # said after the appliance has stopped, not while it is stopping
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -69,8 +70,8 @@ async def _main(args: argparse.Namespace, settings: Settings, interactive: bool)
                 tui.terminate()
                 await tui.wait()
             stopper.cancel()
-            print(where)
-            print(f"Jobs printed in this demo: {jobs}. Run `./run demo` again to reopen the TUI.")
+            farewell = (f"The demo has stopped the appliance. Jobs printed: {jobs}, as PNGs in {printed}/\n"
+                        "Run `./run demo` again to start it and reopen the TUI.")
         else:
             print(where, flush=True)
             print("Try:  .venv/bin/appliance call print.submit template=text fields.text='Bin 42' "
@@ -80,6 +81,8 @@ async def _main(args: argparse.Namespace, settings: Settings, interactive: bool)
             await stop.wait()
     finally:
         await appliance.stop()
+    if farewell:
+        print(farewell)
     return 0
 
 

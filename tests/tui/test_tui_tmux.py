@@ -90,3 +90,26 @@ def test_tui_exits_when_the_terminal_goes_away(state_dir: Path) -> None:
         raise AssertionError("the TUI kept running after its terminal went away")
     finally:
         subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True, timeout=10)
+
+
+def test_the_demo_in_a_terminal_prints_its_labels_opens_the_tui_and_stops_with_q(state_dir: Path) -> None:
+    """What `./run demo` does for a newcomer: welcome labels as PNGs, the TUI live, q stops everything."""
+    env = cli_env()
+    name = f"la-demo-{os.getpid()}"
+    status = state_dir.parent / "demo.status"
+    command = (f"{sys.executable} -m appliance.demo --state-dir {state_dir} --listen 127.0.0.1:0; "
+               f"echo $? > {status}; echo EXITED; sleep 30")
+    subprocess.run(["tmux", "-L", name, "new-session", "-d", "-s", "tui", "-x", "80", "-y", "24",
+                    "-e", "TERM=xterm-256color", command], env=env, check=True, timeout=10)
+    try:
+        wait_pane(name, "● connected", timeout=30)
+        wait_pane(name, "✓ completed")
+        tmux(name, "send-keys", "-t", "tui", "q")
+        screen = wait_pane(name, "EXITED", timeout=30)
+        assert status.read_text().strip() == "0"
+        assert "The demo has stopped the appliance" in screen and "is running" not in screen
+        assert "Traceback" not in screen
+        assert len(list((state_dir / "printed").glob("*.png"))) == 2
+        assert not (state_dir / "rpc.sock").exists()  # the server really stopped
+    finally:
+        subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True, timeout=10)
