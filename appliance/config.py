@@ -253,7 +253,8 @@ def _env_value(raw: str, tp: Any, key: str) -> Any:
     return raw
 
 
-def _apply_env(data: dict[str, Any], env: typing.Mapping[str, str]) -> None:
+def _apply_env(data: dict[str, Any], env: typing.Mapping[str, str], sources: dict[str, str]) -> None:
+    """Put APPLIANCE_* values into `data`; `sources` learns which variable set which key."""
     for name, raw in env.items():
         if not name.startswith("APPLIANCE_") or name in ("APPLIANCE_CONFIG", "APPLIANCE_SOCKET", "APPLIANCE_TOKEN",
                                                            "APPLIANCE_URL"):
@@ -261,6 +262,7 @@ def _apply_env(data: dict[str, Any], env: typing.Mapping[str, str]) -> None:
         rest = name[len("APPLIANCE_"):].lower()
         if rest == "state_dir":
             data.setdefault("server", {})["state_dir"] = raw
+            sources["server.state_dir"] = name
             continue
         for section_field in dataclasses.fields(Settings):
             section = section_field.name
@@ -270,6 +272,7 @@ def _apply_env(data: dict[str, Any], env: typing.Mapping[str, str]) -> None:
             hints = typing.get_type_hints(typing.get_type_hints(Settings)[section])
             if key not in hints:
                 raise ConfigError(f"{section}.{key}", raw, f"unknown setting (from environment variable {name})")
+            sources[f"{section}.{key}"] = name
             data.setdefault(section, {})[key] = _env_value(raw, hints[key], f"{section}.{key}")
             break
         else:
@@ -364,17 +367,27 @@ def load(
             raise ConfigError("--config", str(file), f"not valid TOML ({exc})") from None
         except OSError as exc:
             raise ConfigError("--config", str(file), f"cannot be read ({exc.strerror})") from None
-    _apply_env(data, env)
-    for section, values in (overrides or {}).items():
-        data.setdefault(section, {}).update({k: v for k, v in values.items() if v is not None})
-    settings = _build(Settings, data, "")
-    if not isinstance(settings, Settings):  # pragma: no cover - _build returns cls
-        raise TypeError
-    settings.source = str(file) if file else "defaults"
-    if not settings.server.state_dir:
-        settings.server.state_dir = str(default_state_dir(env))
-    settings.server.state_dir = str(Path(settings.server.state_dir).expanduser().absolute())
-    _validate(settings)
+    sources: dict[str, str] = {}  # "section.key" -> the environment variable that set it
+    try:
+        _apply_env(data, env, sources)
+        for section, values in (overrides or {}).items():
+            given = {k: v for k, v in values.items() if v is not None}
+            data.setdefault(section, {}).update(given)
+            for key in given:  # a command-line flag wins over the environment
+                sources.pop(f"{section}.{key}", None)
+        settings = _build(Settings, data, "")
+        if not isinstance(settings, Settings):  # pragma: no cover - _build returns cls
+            raise TypeError
+        settings.source = str(file) if file else "defaults"
+        if not settings.server.state_dir:
+            settings.server.state_dir = str(default_state_dir(env))
+        settings.server.state_dir = str(Path(settings.server.state_dir).expanduser().absolute())
+        _validate(settings)
+    except ConfigError as exc:
+        name = sources.get(exc.key)
+        if name is None or name in exc.expected:
+            raise
+        raise ConfigError(exc.key, exc.value, f"{exc.expected} (set by environment variable {name})") from None
     return settings
 
 

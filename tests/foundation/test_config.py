@@ -87,6 +87,21 @@ def test_bad_environment_value_names_the_key() -> None:
     with pytest.raises(ConfigError) as info:
         load(None, env={"APPLIANCE_QUEUE_MAX_ATTEMPTS": "many"})
     assert info.value.key == "queue.max_attempts"
+    assert "(set by environment variable APPLIANCE_QUEUE_MAX_ATTEMPTS)" in str(info.value)
+
+
+def test_a_bad_value_from_the_environment_says_which_variable_set_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:  # caught by validation, after the value was read
+        load(None, env={"APPLIANCE_SERVER_LISTEN": "nope", "APPLIANCE_STATE_DIR": str(tmp_path)})
+    assert info.value.key == "server.listen" and "APPLIANCE_SERVER_LISTEN" in str(info.value)
+    with pytest.raises(ConfigError) as info:  # a flag overrides the variable: the flag is to blame
+        load(None, env={"APPLIANCE_SERVER_LISTEN": "127.0.0.1:1"}, overrides={"server": {"listen": "bad"}})
+    assert "environment" not in str(info.value)
+    config = tmp_path / "a.toml"
+    config.write_text('[server]\nlisten = "bad"\n')
+    with pytest.raises(ConfigError) as info:  # from the file: no variable is named
+        load(config, env={})
+    assert "environment" not in str(info.value)
 
 
 def test_missing_file(tmp_path: Path) -> None:
