@@ -177,7 +177,7 @@ class VirtualPrinter:
     def update(self, **changes: Any) -> dict[str, Any]:
         """Validate and apply knob changes all at once; ValueError("field: reason") if any is bad.
 
-        Knobs: cover_open, tape ("12mm" or None), tape_remaining_mm, offline, drop_after_bytes,
+        Knobs: cover_open, tape ("12mm"; None or "none" for no cassette), tape_remaining_mm, offline, drop_after_bytes,
         speed (mm/s; 0, None or "instant" for instant), snmp_silent, snmp_delay_ms.
         """
         new: dict[str, Any] = {}
@@ -185,6 +185,8 @@ class VirtualPrinter:
             if name in ("cover_open", "offline", "snmp_silent"):
                 new[name] = _flag(name, value)
             elif name == "tape":
+                if isinstance(value, str) and value.strip().lower() == "none":
+                    value = None  # as `appliance simulate --tape none` says it
                 if value is not None and not isinstance(value, str):
                     raise ValueError("tape: must be a width like '12mm', or null for no cassette")
                 try:

@@ -45,6 +45,8 @@ async def test_set_changes_the_printer(sim: Simulator) -> None:
     assert parse_status(sim.printer.status_block()).reasons == ["media-needed"]
     reply = await _call(sim, "sim.set", {"tape": "24mm", "tape_remaining_mm": 100, "drop_after_bytes": 10})
     assert reply["result"]["tape"] == "24mm" and reply["result"]["tape_remaining_mm"] == 100
+    reply = await _call(sim, "sim.set", {"tape": "none"})  # as `appliance simulate --tape none` writes it
+    assert reply["result"]["tape"] is None
 
 
 @pytest.mark.parametrize(
