@@ -142,10 +142,8 @@ class Worker:
                                                 sent=True)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # as in _run: a bug aborts the job with a reason, the worker goes on
-                log.exception("queue.worker_error", job_id=row["id"], printer=self.runtime.name)
-                await self._finish(row["id"], "aborted", ["internal-error"],
-                                   [jobs.step("failed", "aborted", error=type(exc).__name__)])
+            except Exception as exc:
+                await self._failed(row["id"], exc)
             finally:
                 self.in_flight = False
                 self.current_job = None
@@ -168,13 +166,27 @@ class Worker:
                 await self._process(row)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # a bug must not kill the worker; the job is aborted with a reason
-                log.exception("queue.worker_error", job_id=row["id"], printer=self.runtime.name)
-                await self._finish(row["id"], "aborted", ["internal-error"],
-                                   [jobs.step("failed", "aborted", error=type(exc).__name__)])
+            except Exception as exc:
+                await self._failed(row["id"], exc)
             finally:
                 self.current_job = None
                 self.heartbeat = time.monotonic()
+
+    async def _failed(self, job_id: int, exc: Exception) -> None:
+        """A bug (or a database that stays locked) must not kill the worker: the job is aborted with a reason.
+
+        If even that cannot be written, the job stays as it is (a pending one is tried again, one at
+        the printer is followed again at the next start) and the worker goes on after a pause.
+        """
+        log.error("queue.worker_error", job_id=job_id, printer=self.runtime.name, error=type(exc).__name__,
+                  exc_info=exc)
+        try:
+            await self._finish(job_id, "aborted", ["internal-error"],
+                               [jobs.step("failed", "aborted", error=type(exc).__name__)])
+        except Exception as again:
+            log.error("queue.worker_error_unrecorded", job_id=job_id, printer=self.runtime.name,
+                      error=type(again).__name__)
+            await self._pause(1.0)
 
     async def _publish(self, row: Any) -> None:
         if row is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from appliance.app import Appliance
 from rpc.client import RpcClient
 from rpc.errors import RpcError
@@ -155,3 +157,36 @@ async def test_a_cover_closed_since_the_last_poll_does_not_stop_the_next_job(sta
         await wait_job(rpc, job["id"], ("completed",), timeout=10)
         events = [s["event"] for s in await rpc.call("job.timeline", {"job_id": job["id"]})]
         assert "printer-error" not in events
+
+
+async def test_a_failure_that_cannot_even_be_recorded_does_not_kill_the_worker(
+    fast: Appliance, rpc: RpcClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from appliance.queue import worker as worker_module
+
+    worker = fast.printers[0].worker
+    real_process, real_transition = worker._process, worker_module.jobs.transition
+    failures = {"process": 1, "abort": 1}
+
+    async def broken_process(row):  # type: ignore[no-untyped-def]
+        if failures["process"]:
+            failures["process"] -= 1
+            raise RuntimeError("a bug")
+        return await real_process(row)
+
+    async def locked_abort(db, job_id, **kw):  # type: ignore[no-untyped-def]
+        if kw.get("to") == "aborted" and failures["abort"]:
+            failures["abort"] -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return await real_transition(db, job_id, **kw)
+
+    monkeypatch.setattr(worker, "_process", broken_process)
+    monkeypatch.setattr(worker_module.jobs, "transition", locked_abort)
+    first = await rpc.call("print.submit", {"template": "text", "fields": {"text": "hit by the bug"}})
+    second = await rpc.call("print.submit", {"template": "text", "fields": {"text": "next"}})
+    done = await wait_job(rpc, first["id"], ("completed",), timeout=15)  # left pending, tried again
+    assert done["attempts"] == 1 and failures == {"process": 0, "abort": 0}
+    await wait_job(rpc, second["id"], ("completed",))
+    assert worker.alive
