@@ -427,7 +427,7 @@ class Worker:
             self.heartbeat = time.monotonic()
             count = snapshot.page_count
             if pages_before is not None and count is not None and count < pages_before:
-                # The counter went back: the printer was reset or replaced (the virtual one starts at 0).
+                # The counter went back: the printer was reset, or another one answers at its address.
                 # Count from here; if nothing comes out, the job is sent again once the printer is idle.
                 steps.append(jobs.step("counter-reset", "processing", was=pages_before, now=count))
                 pages_before = count
@@ -437,7 +437,9 @@ class Worker:
                 await self._finish(job_id, "completed", [], [*steps, jobs.step("completed", "completed",
                                                                                 labels=count - pages_before)])
                 return "done"
-            if (monitor.prober is None or pages_before is None or count is None) and self._unconfirmed_done(
+            # Without a counter to read, done is judged by time. With one read before sending but none yet
+            # now (the printer has not answered since a restart), nothing is known: wait for it.
+            if (monitor.prober is None or pages_before is None) and self._unconfirmed_done(
                 snapshot, saw_printing, sent_at, row
             ):
                 await self._finish(job_id, "completed", [], [*steps, jobs.step(

@@ -138,11 +138,14 @@ def test_power_cut_to_box_and_printer_sends_the_lost_label_again(state_dir: Path
         simulator.kill()
         simulator.communicate(timeout=20)
         assert not list(out.glob("*.png"))  # the label never came out
-        # the printer comes back at the same address, its page counter kept (like NVRAM)
-        simulator, _, _ = start_simulator(out, "--speed", "400", "--listen", f"127.0.0.1:{raster}",
-                                          "--snmp", f"127.0.0.1:{snmp}")
-        server, _ = start_server(state_dir, "--config", str(cfg))
+        server, _ = start_server(state_dir, "--config", str(cfg))  # the appliance is back first
         try:
+            asyncio.run(_wait_state(socket, job_id, "stopped", timeout=30))  # not "completed": nothing is known
+            waiting, _ = asyncio.run(_job_and_events(socket, job_id))
+            assert waiting["reasons"] == ["printer-offline"], waiting
+            # the printer comes back at the same address, its page counter kept (like NVRAM)
+            simulator, _, _ = start_simulator(out, "--speed", "400", "--listen", f"127.0.0.1:{raster}",
+                                              "--snmp", f"127.0.0.1:{snmp}")
             asyncio.run(_wait_state(socket, job_id, "completed", timeout=60))
             job, events = asyncio.run(_job_and_events(socket, job_id))
         finally:
