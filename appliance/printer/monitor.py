@@ -102,6 +102,9 @@ def _initial(configured: Media | None, probing: bool) -> StatusSnapshot:
     )
 
 
+FAILED_RECHECK_S = 1.0  # after a failed probe, the next one comes this soon (until the printer is offline)
+
+
 class StatusMonitor:
     def __init__(
         self,
@@ -155,13 +158,21 @@ class StatusMonitor:
         finally:
             self._busy -= 1
 
+    @property
+    def next_wait(self) -> float:
+        """Seconds to the next probe: soon after a failure, so an unplugged printer is called offline
+        after a few seconds rather than `offline_after` whole intervals; the usual pace otherwise."""
+        if 0 < self.snapshot.failures < self.offline_after:
+            return min(self.effective_interval, FAILED_RECHECK_S)
+        return self.effective_interval
+
     async def _loop(self) -> None:
         while True:
             if not self._busy:
                 await self.probe_now()
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.effective_interval)
+                await asyncio.wait_for(self._wake.wait(), self.next_wait)
 
     async def probe_now(self) -> StatusSnapshot:
         """Probe once (bounded by the prober's own timeout) and update the cache."""

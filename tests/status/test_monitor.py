@@ -109,3 +109,23 @@ async def test_a_status_change_while_stopping_writes_nothing(state_dir) -> None:
             assert set(app._tasks) == before
         finally:
             app.stopping = False  # let the fixture's stop() run in full
+
+
+async def test_an_unplugged_printer_is_called_offline_within_seconds_not_intervals(state_dir) -> None:  # type: ignore[no-untyped-def]
+    from tests.support import make_settings, running
+
+    settings = make_settings(state_dir, simulator={"poll_interval_s": 30.0})
+    async with running(settings) as app:
+        monitor = app.printers[0].monitor
+        await monitor.probe_now()
+        assert monitor.snapshot.state == "idle"
+        app.simulator.printer.update(snmp_silent=True, offline=True)  # unplugged
+        silent_at = time.monotonic()
+        monitor._wake.set()  # the next poll comes due now (instead of waiting up to 30 s in the test)
+        while monitor.snapshot.state != "offline":
+            assert time.monotonic() - silent_at < 8.0, monitor.snapshot  # 3 intervals would be 60 s
+            await asyncio.sleep(0.05)
+        took = time.monotonic() - silent_at
+        print(f"offline after {took:.1f} s (3 failed probes of 1 s each, 1 s apart)")
+        app.simulator.printer.update(snmp_silent=False, offline=False)
+        assert monitor.next_wait == 30.0  # offline: back to the usual pace, no hammering
