@@ -426,11 +426,9 @@ class Worker:
         while True:
             self.heartbeat = time.monotonic()
             count = snapshot.page_count
-            if pages_before is not None and count is not None and count < pages_before:
-                # The counter went back: the printer was reset, or another one answers at its address.
-                # Count from here; if nothing comes out, the job is sent again once the printer is idle.
-                steps.append(jobs.step("counter-reset", "processing", was=pages_before, now=count))
-                pages_before = count
+            # A counter that went back (printer reset, or another printer at its address) is not counted
+            # from anew: a re-baseline here was lost on the resend and printed twice (review, 2026-11-24).
+            # Such a job waits until print_timeout_s and is aborted timed-out: at most once.
             if pages_before is not None and count is not None and count >= pages_before + expected:
                 if stopped_for is not None:
                     steps.append(jobs.step("resumed", "processing"))
