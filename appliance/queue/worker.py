@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .. import logs
@@ -134,19 +134,12 @@ class Worker:
             steps = [jobs.step("following", row["state"], page_count=pages_before,
                                why="the appliance restarted while this job was at the printer; the page counter "
                                    "tells whether it came out, or it is sent again")]
-            self.current_job = row["id"]
-            self.in_flight = True
-            try:
-                with self.runtime.monitor.busy():
-                    await self._send_and_follow(row, row["raster"], pages_before, row["attempts"], steps, None,
-                                                sent=True)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                await self._failed(row["id"], exc)
-            finally:
-                self.in_flight = False
-                self.current_job = None
+            await self._guarded(row["id"], self._follow_again(row, pages_before, steps))
+
+    async def _follow_again(self, row: Any, pages_before: int | None, steps: list[jobs.Step]) -> None:
+        self.in_flight = True
+        with self.runtime.monitor.busy():
+            await self._send_and_follow(row, row["raster"], pages_before, row["attempts"], steps, None, sent=True)
 
     async def _run(self) -> None:
         while not self._draining:
@@ -161,16 +154,21 @@ class Worker:
             if row is None:
                 await self._idle(5.0)
                 continue
-            self.current_job = row["id"]
-            try:
-                await self._process(row)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                await self._failed(row["id"], exc)
-            finally:
-                self.current_job = None
-                self.heartbeat = time.monotonic()
+            await self._guarded(row["id"], self._process(row))
+
+    async def _guarded(self, job_id: int, work: Awaitable[None]) -> None:
+        """Run one job's work as the current job; a failure aborts that job (see _failed), not the worker."""
+        self.current_job = job_id
+        try:
+            await work
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            await self._failed(job_id, exc)
+        finally:
+            self.in_flight = False
+            self.current_job = None
+            self.heartbeat = time.monotonic()
 
     async def _failed(self, job_id: int, exc: Exception) -> None:
         """A bug (or a database that stays locked) must not kill the worker: the job is aborted with a reason.
