@@ -76,6 +76,9 @@ def classify(exc: BaseException, where: str) -> TransportError:
     if isinstance(exc, TimeoutError):
         return TransportError(f"{where}: timed out", retryable=True, reason="timed-out")
     if isinstance(exc, socket.gaierror):
+        if exc.errno == socket.EAI_AGAIN:  # no answer from the resolver (a box booting after a power cut)
+            return TransportError(f"{where}: cannot resolve host yet ({exc.strerror})", retryable=True,
+                                  reason="printer-offline")  # fmt: skip
         return TransportError(f"{where}: cannot resolve host ({exc.strerror})", retryable=False,
                               reason="host-not-found")  # fmt: skip
     if isinstance(exc, PermissionError):
@@ -124,7 +127,12 @@ class TcpTransport:
         try:
             return await asyncio.wait_for(asyncio.open_connection(self.host, self.port), self.connect_timeout)
         except (OSError, TimeoutError) as exc:
-            raise unreached(classify(exc, f"connecting to {self.where}")) from exc
+            error = classify(exc, f"connecting to {self.where}")
+            if error.reason == "host-not-found" and self.host.lower().rstrip(".").endswith(".local"):
+                # an mDNS name (BRWxxxx.local) is answered by the printer itself: unknown while it is off
+                error = TransportError(f"{error.message}; a .local name resolves only while the printer is on",
+                                       retryable=True, reason="printer-offline")
+            raise unreached(error) from exc
 
     async def connect(self) -> None:
         if self._stream is None:

@@ -20,6 +20,7 @@ from appliance.printer.transport import (
     TcpTransport,
     TransportError,
     UsbTransport,
+    classify,
     open_transport,
 )
 
@@ -113,6 +114,20 @@ async def test_tcp_bad_host_is_not_retryable() -> None:
     with pytest.raises(TransportError) as info:
         await transport.send(b"x")
     assert (info.value.retryable, info.value.reason) == (False, "host-not-found")
+
+
+async def test_tcp_mdns_name_of_a_printer_that_is_off_is_waited_for() -> None:
+    # BRWxxxx.local is answered by the printer itself: unknown while it is off, not a wrong setting
+    transport = TcpTransport("BRW000000000000.local", 9100, connect_timeout=3)
+    with pytest.raises(TransportError) as info:
+        await transport.connect()
+    assert (info.value.retryable, info.value.reached, info.value.reason) == (True, False, "printer-offline")
+
+
+def test_a_resolver_not_answering_yet_is_retryable() -> None:
+    # EAI_AGAIN: the DNS server is not reachable yet, as on a box booting after a power cut
+    error = classify(socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"), "connecting")
+    assert (error.retryable, error.reason) == (True, "printer-offline") and "yet" in error.message
 
 
 async def test_tcp_status_only_when_the_model_answers(serve) -> None:  # type: ignore[no-untyped-def]
