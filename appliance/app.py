@@ -274,8 +274,10 @@ class Appliance:
         log.info("appliance.safe_mode_left")
         for printer in self.printers:
             printer.monitor.start()
-            if printer.worker is not None and not printer.paused:
-                printer.worker.resume()
+            if printer.worker is not None:
+                printer.worker.allow_contact()  # follows the jobs left at the printer, even when paused
+                if not printer.paused:
+                    printer.worker.resume()
 
     def _access_guard(self) -> Any:
         from .web.auth import AccessGuard

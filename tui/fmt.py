@@ -24,6 +24,9 @@ REASON_ADVICE = {
     "media-jam": "Open the cover and clear the jammed tape.",
     "printer-offline": "Check the printer's power and connection; the job waits for it.",
     "overheating": "Wait: printing resumes when the head has cooled down.",
+    "printer-busy": "Another program holds the printer's USB device (a CUPS queue?); the job waits until it is free.",
+    "safe-mode": "The appliance restarted in safe mode while this label was at the printer: resume the printer and "
+                 "its page counter tells whether the label came out; cancel the job if you checked by hand.",
     "interrupted": "The appliance restarted mid-job and the printer has no page counter to tell whether "
                    "the label came out: check, and reprint it if not.",
 }

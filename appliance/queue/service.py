@@ -65,7 +65,8 @@ class JobQueue:
         for runtime in self.printers.values():
             runtime.paused = paused.get(runtime.id, False)
             runtime.worker = Worker(runtime, self.db, publish_job=self.publish_job,
-                                    publish_queue=self.publish_queue, paused=runtime.paused or safe_mode)
+                                    publish_queue=self.publish_queue, paused=runtime.paused or safe_mode,
+                                    contact=not safe_mode)
             runtime.worker.start()
         if interrupted:
             log.warning("queue.interrupted_jobs", jobs=interrupted)

@@ -11,7 +11,11 @@ came out. A tape running out, a cover opening or the printer going offline *duri
 job stops it without sending it again: the printer keeps the job and finishes it after the
 cassette is replaced, and the page counter tells afterwards whether it did. Faults while
 sending are retried with capped exponential backoff up to `max_attempts`; errors that
-cannot heal abort at once.
+cannot heal abort at once. Connections that cannot be opened are never attempts.
+
+Jobs the last run left at the printer (see `jobs.recover`) are followed first, even on a
+paused printer (a pause holds jobs not yet sent); in safe mode, where the printer is not
+contacted, they are shown `stopped/safe-mode` until `printer.resume`.
 """
 
 from __future__ import annotations
@@ -60,15 +64,21 @@ def blocker(snapshot: StatusSnapshot, media_width: float, die_cut_length: int | 
     return None
 
 
+def waiting_reason(exc: TransportError) -> str:
+    """Why a job waits for a printer it cannot reach: busy (another program holds the USB device) or offline."""
+    return "printer-busy" if exc.reason == "printer-busy" else "printer-offline"
+
+
 class Worker:
     def __init__(self, runtime: PrinterRuntime, db: Database, *, publish_job: Publish,
-                 publish_queue: Callable[[], None], paused: bool = False) -> None:
+                 publish_queue: Callable[[], None], paused: bool = False, contact: bool = True) -> None:
         self.runtime = runtime
         self.db = db
         self.publish_job = publish_job
         self.publish_queue = publish_queue
         self.settings = runtime.queue_settings
-        self.paused = paused
+        self.paused = paused  # no new job is sent (a person paused the printer, or safe mode)
+        self.contact = contact  # False in safe mode: the printer is not contacted at all
         self.current_job: int | None = None
         self.in_flight = False  # bytes are on their way to (or at) the printer for current_job
         self.heartbeat = time.monotonic()
@@ -80,6 +90,7 @@ class Worker:
         self._unreachable_at = 0.0  # monotonic time of the last one
         self._retry_at: float | None = None  # not before this, unless the printer answers a probe first
         self._left_over_followed = False
+        self._left_over_held = False
 
     # --- control ---------------------------------------------------------------------------
 
@@ -94,6 +105,11 @@ class Worker:
 
     def resume(self) -> None:
         self.paused = False
+        self.wake()
+
+    def allow_contact(self) -> None:
+        """Safe mode is over: the printer may be contacted, and the jobs left at it are followed."""
+        self.contact = True
         self.wake()
 
     @property
@@ -143,18 +159,47 @@ class Worker:
 
     async def _run(self) -> None:
         while not self._draining:
-            if self.paused:
-                await self._idle(5.0)
-                continue
-            if not self._left_over_followed:
-                await self._follow_left_over()
-                self._left_over_followed = True
-                continue
-            row = await jobs.next_pending(self.db, self.runtime.id)
-            if row is None:
-                await self._idle(5.0)
-                continue
-            await self._guarded(row["id"], self._process(row))
+            try:
+                await self._turn()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database failed between jobs: look again after a pause
+                log.error("queue.worker_error", printer=self.runtime.name, error=type(exc).__name__, exc_info=exc)
+                await self._pause(1.0)
+
+    async def _turn(self) -> None:
+        """One look at the work: the jobs left at the printer first (even when paused: they were sent
+        already), then the next pending job unless paused."""
+        if not self.contact:
+            if not self._left_over_held:
+                await self._hold_left_over()
+                self._left_over_held = True
+            await self._idle(5.0)
+            return
+        if not self._left_over_followed:
+            await self._follow_left_over()
+            self._left_over_followed = True
+            return
+        if self.paused:
+            await self._idle(5.0)
+            return
+        row = await jobs.next_pending(self.db, self.runtime.id)
+        if row is None:
+            await self._idle(5.0)
+            return
+        await self._guarded(row["id"], self._process(row))
+
+    async def _hold_left_over(self) -> None:
+        """In safe mode nobody may look at the printer: a job left `processing` there says so and can be canceled."""
+        for row in await jobs.started_on(self.db, self.runtime.id):
+            if row["state"] != "processing":
+                continue  # stopped already, with its reason
+            held = await jobs.transition(
+                self.db, row["id"], allowed_from=("processing",), to="stopped", reasons=["safe-mode"],
+                steps=[jobs.step("stopped", "stopped", reason="safe-mode", sent=True,
+                                 why="the appliance restarted in safe mode while this job was at the printer; "
+                                     "after printer.resume the page counter tells whether it came out")])
+            await self._publish(held)
 
     async def _guarded(self, job_id: int, work: Awaitable[None]) -> None:
         """Run one job's work as the current job; a failure aborts that job (see _failed), not the worker."""
@@ -319,7 +364,7 @@ class Worker:
             self._retry_at = self._unreachable_at + wait
             if self._unreachable == 1:
                 log.warning("queue.printer_unreachable", printer=self.runtime.name, error=str(exc), job_id=row["id"])
-            await self._mark_waiting(row, "printer-offline", error=str(exc), sent=False)
+            await self._mark_waiting(row, waiting_reason(exc), error=str(exc), sent=False)
             return False
         if self._unreachable:
             log.info("queue.printer_reachable", printer=self.runtime.name, after=self._unreachable)
@@ -361,29 +406,83 @@ class Worker:
                     transport: Transport) -> bool:
         """Send the job, retrying with backoff; the first try uses `transport` (already connected)."""
         while True:
+            failure: TransportError | None = None
             try:
                 await transport.send(raster)
             except TransportError as exc:
-                steps.append(jobs.step("send-failed", "processing", reason=exc.reason, error=str(exc),
-                                       attempt=attempts, retryable=exc.retryable))
-                log.warning("queue.send_failed", job_id=job_id, error=str(exc), attempt=attempts,
-                            retryable=exc.retryable)
-                if not exc.retryable or attempts >= self.settings.max_attempts:
-                    await self._finish(job_id, "aborted", [exc.reason], [*steps, jobs.step("failed", "aborted")],
-                                       attempts=attempts)
-                    return False
-                await self._save_attempts(job_id, attempts)
-                await self._pause(backoff(attempts, self.settings.retry_base_s, self.settings.retry_max_s))
-                current = await jobs.get(self.db, job_id)
-                if current is None or current["state"] != "processing":
-                    return False
-                attempts += 1
-                transport = self.runtime.transport()
-                continue
+                failure = exc
             finally:
                 await transport.close()
-            steps.append(jobs.step("sent", "processing", bytes=len(raster), attempt=attempts))
-            return True
+            if failure is None:
+                steps.append(jobs.step("sent", "processing", bytes=len(raster), attempt=attempts))
+                return True
+            if failure.retryable and not failure.reached:  # nothing of this try got there: not an attempt
+                reconnected = await self._wait_reachable(job_id, failure, steps)
+                if reconnected is None:
+                    return False
+                transport = reconnected
+                continue
+            steps.append(jobs.step("send-failed", "processing", reason=failure.reason, error=str(failure),
+                                   attempt=attempts, retryable=failure.retryable))
+            log.warning("queue.send_failed", job_id=job_id, error=str(failure), attempt=attempts,
+                        retryable=failure.retryable)
+            if not failure.retryable or attempts >= self.settings.max_attempts:
+                await self._finish(job_id, "aborted", [failure.reason], [*steps, jobs.step("failed", "aborted")],
+                                   attempts=attempts)
+                return False
+            await self._save_attempts(job_id, attempts)
+            await self._pause(backoff(attempts, self.settings.retry_base_s, self.settings.retry_max_s))
+            current = await jobs.get(self.db, job_id)
+            if current is None or current["state"] != "processing":
+                return False
+            attempts += 1
+            transport = self.runtime.transport()
+
+    async def _wait_reachable(self, job_id: int, exc: TransportError, steps: list[jobs.Step]) -> Transport | None:
+        """A job to send again finds the printer unreachable: it is `stopped` (printer-offline) until a
+        connection opens, which is then returned; None when the job was canceled or the worker stops.
+
+        Tries are not attempts (nothing was sent), so the job is never aborted for an unplugged printer.
+        """
+        reason = waiting_reason(exc)
+        stopped = await jobs.transition(
+            self.db, job_id, allowed_from=("processing",), to="stopped", reasons=[reason],
+            steps=[*steps, jobs.step("printer-error", "stopped", reason=reason, error=str(exc), sent=False)])
+        steps.clear()
+        if stopped is None:
+            return None
+        await self._publish(stopped)
+        log.info("queue.job_stopped", job_id=job_id, reason=reason, sent=False)
+        monitor = self.runtime.monitor
+        self.in_flight = False  # nothing is on its way: a stop need not wait for this job
+        tries = 0
+        while not self._draining:
+            tries += 1
+            self.heartbeat = time.monotonic()
+            # a status answer (the printer is back) cuts the wait short
+            await monitor.wait_change(backoff(tries, self.settings.retry_base_s, self.settings.retry_max_s))
+            current = await jobs.get(self.db, job_id)
+            if current is None or current["state"] != "stopped":
+                return None  # canceled meanwhile
+            transport = self.runtime.transport()
+            try:
+                await transport.connect()
+            except TransportError as again:
+                await transport.close()
+                if again.retryable and not again.reached:
+                    continue
+                await self._finish(job_id, "aborted", [again.reason], [jobs.step(
+                    "failed", "aborted", reason=again.reason, error=str(again), sent=False)])
+                return None
+            resumed = await jobs.transition(self.db, job_id, allowed_from=("stopped",), to="processing",
+                                            steps=[jobs.step("resumed", "processing")])
+            if resumed is None:
+                await transport.close()
+                return None
+            await self._publish(resumed)
+            self.in_flight = True
+            return transport
+        return None
 
     async def _pause(self, seconds: float) -> None:
         """Sleep without looking dead to the readiness check (a beat at least every 5 s)."""
@@ -458,7 +557,7 @@ class Worker:
                 await self._publish(changed)
                 log.info("queue.job_stopped", job_id=job_id, reason=reason, sent=True)
                 deadline = float("inf")  # a person has to act; the printer keeps the job meanwhile
-            elif reason is None and stopped_for is not None and snapshot.state != "offline":
+            elif reason is None and stopped_for is not None and self._answered(snapshot):
                 stopped_for = None
                 changed = await jobs.transition(self.db, job_id, allowed_from=("stopped",), to="processing",
                                                 steps=[jobs.step("resumed", "processing")])
@@ -480,6 +579,13 @@ class Worker:
             await asyncio.sleep(delay)
             delay = min(delay * 2, monitor.busy_interval)
             snapshot = await look()
+
+    def _answered(self, snapshot: StatusSnapshot) -> bool:
+        """The printer's last probe answered: its lack of reasons means something (after a restart the
+        snapshot is "unknown" with none, and a failed probe keeps the last answer's)."""
+        if self.runtime.monitor.prober is None:
+            return True
+        return snapshot.failures == 0 and snapshot.captured_monotonic is not None and snapshot.state != "offline"
 
     def _unconfirmed_done(self, snapshot: StatusSnapshot, saw_printing: bool, sent_at: float, row: Any) -> bool:
         if snapshot.state in ("stopped", "offline"):

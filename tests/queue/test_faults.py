@@ -117,6 +117,35 @@ async def test_refused_connections_keep_the_job_pending_until_the_printer_takes_
     assert len(printed(fast)) == 1
 
 
+async def test_a_resend_that_finds_the_printer_unplugged_waits_for_it_without_using_attempts(
+    fast: Appliance, rpc: RpcClient
+) -> None:
+    fast.settings.queue.max_attempts = 3
+    printer = sim(fast)
+
+    def unplug_as_the_connection_drops(changed) -> None:  # type: ignore[no-untyped-def]
+        if changed.last_error and "connection dropped" in changed.last_error and not changed.offline:
+            changed.update(offline=True)  # the raster port refuses from now on; SNMP still answers
+
+    remove = printer.add_listener(unplug_as_the_connection_drops)
+    printer.update(drop_after_bytes=200)  # the label is lost: after a few seconds idle it is sent again
+    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "unplugged on resend"}})
+    stopped = await wait_job(rpc, job["id"], ("stopped",), timeout=20)
+    assert stopped["reasons"] == ["printer-offline"]
+    await asyncio.sleep(1.5)  # many times the retry backoff (0.05 → 0.2 s) and max_attempts
+    waiting = await rpc.call("job.get", {"job_id": job["id"]})
+    # the dropped send was attempt 1 and its resend attempt 2; refused connects add none (max_attempts is 3)
+    assert waiting["state"] == "stopped" and waiting["attempts"] == 2, waiting
+    remove()
+    printer.update(offline=False)  # plugged back in: sent again by itself, printed once
+    done = await wait_job(rpc, job["id"], ("completed",))
+    assert done["attempts"] == 2
+    await asyncio.sleep(0.3)
+    assert len(printed(fast)) == 1
+    events = [s["event"] for s in await rpc.call("job.timeline", {"job_id": job["id"]})]
+    assert events.count("printer-error") == 1 and "resumed" in events and events.count("sent") == 2, events
+
+
 async def test_printer_gone_while_printing_stops_the_job_then_its_label_counts(fast: Appliance, rpc: RpcClient) -> None:
     sim(fast).update(speed=20)  # a label of a few cm takes a couple of seconds
     job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "unplugged mid-label"}})

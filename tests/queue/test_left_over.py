@@ -1,0 +1,160 @@
+"""Jobs the last run left at the printer: followed even while the printer is paused, shown and
+cancelable in safe mode, never called resumed before the printer answers, and a database that
+fails meanwhile does not stop the worker."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+import pytest
+
+from appliance.config import load
+from appliance.store import jobs
+from appliance.store import printers as printer_store
+from appliance.store.db import Database
+from rpc.client import RpcClient
+from tests.fast_fixtures import wait_job
+from tests.support import make_settings, running
+
+
+async def _leave_at_printer(state_dir: Path, state: str = "processing", reason: str | None = None,
+                            page_count: int = 0) -> int:
+    """A job as a killed server leaves it: sent (`processing`, or `stopped` for `reason`), with the page
+    counter read before sending. With the default 0 the counter now (1, after one real label) says it came out."""
+    db = Database(state_dir / "appliance.db")
+    await db.open()
+    try:
+        printer_id = (await db.fetchone("SELECT id FROM printers"))["id"]
+        row = await jobs.insert(db, jobs.NewJob(printer_id, "pending", "text", 1, {"text": "left over"}, 1, "12mm",
+                                                20.0, b"\x1b@", b""), [])
+        steps = [jobs.step("processing", "processing", attempt=1, page_count=page_count)]
+        await jobs.transition(db, row["id"], allowed_from=("pending",), to="processing", started=True, attempts=1,
+                              steps=steps)
+        if state == "stopped":
+            await jobs.transition(db, row["id"], allowed_from=("processing",), to="stopped", reasons=[reason],
+                                  steps=[jobs.step("printer-error", "stopped", reason=reason, sent=True)])
+        return int(row["id"])
+    finally:
+        await db.close()
+
+
+async def _one_label(state_dir: Path) -> None:
+    """A first run that prints one label: the virtual printer's page counter is 1 afterwards."""
+    async with running(make_settings(state_dir)) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "first"}})
+        await wait_job(rpc, job["id"], ("completed",))
+
+
+async def _set_paused(state_dir: Path) -> None:
+    db = Database(state_dir / "appliance.db")
+    await db.open()
+    try:
+        printer_id = (await db.fetchone("SELECT id FROM printers"))["id"]
+        await printer_store.set_paused(db, printer_id, True)
+    finally:
+        await db.close()
+
+
+async def _events(rpc: RpcClient, job_id: int) -> list[str]:
+    return [step["event"] for step in await rpc.call("job.timeline", {"job_id": job_id})]
+
+
+async def test_a_paused_printer_still_follows_the_job_left_at_it(state_dir: Path) -> None:
+    await _one_label(state_dir)
+    left = await _leave_at_printer(state_dir)
+    await _set_paused(state_dir)
+    async with running(make_settings(state_dir)) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        waiting = await rpc.call("print.submit", {"template": "text", "fields": {"text": "waits for resume"}})
+        done = await wait_job(rpc, left, ("completed",))  # paused holds new jobs, not the one already sent
+        assert done["attempts"] == 1 and "following" in await _events(rpc, left)
+        await asyncio.sleep(0.3)
+        assert (await rpc.call("job.get", {"job_id": waiting["id"]}))["state"] == "pending"
+        await rpc.call("printer.resume")
+        await wait_job(rpc, waiting["id"], ("completed",))
+    assert len(list((state_dir / "printed").glob("*.png"))) == 2  # the first run's and the waiting job's
+
+
+async def test_safe_mode_shows_the_job_left_at_the_printer_and_lets_a_person_cancel_it(state_dir: Path) -> None:
+    await _one_label(state_dir)
+    kept = await _leave_at_printer(state_dir)
+    dropped = await _leave_at_printer(state_dir)
+    (state_dir / "starting.marker").write_text("2026-12-04T08:00:00Z")  # the last start died before ready
+    async with running(make_settings(state_dir)) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        assert app.safe_mode
+        held = await wait_job(rpc, kept, ("stopped",))
+        assert held["reasons"] == ["safe-mode"]
+        canceled = await rpc.call("job.cancel", {"job_id": dropped})
+        assert canceled["state"] == "canceled" and "printer-may-still-print" in canceled["reasons"]
+        assert app.printers[0].monitor.probes == 0  # nobody looked at the printer
+
+        await rpc.call("printer.resume")  # out of safe mode: the page counter decides
+        done = await wait_job(rpc, kept, ("completed",))
+        assert done["attempts"] == 1 and (await rpc.call("job.get", {"job_id": dropped}))["state"] == "canceled"
+    assert len(list((state_dir / "printed").glob("*.png"))) == 1  # nothing sent again
+
+
+def _free_port(kind: int) -> int:
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_a_job_stopped_for_an_offline_printer_stays_stopped_while_it_is_still_off(
+    state_dir: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "appliance.toml"
+    config.write_text(f"""
+[[printers]]
+name = "off"
+model = "PT-P750W"
+uri = "tcp://127.0.0.1:{_free_port(socket.SOCK_STREAM)}"
+media = "12mm"
+poll_interval_s = 0.2
+busy_poll_interval_s = 0.05
+[printers.snmp]
+port = {_free_port(socket.SOCK_DGRAM)}
+timeout = 0.2
+""")
+    settings = load(config, env={}, overrides={"server": {"state_dir": str(state_dir), "listen": "127.0.0.1:0"}})
+    async with running(settings):
+        pass  # registers the printer
+    job_id = await _leave_at_printer(state_dir, "stopped", "printer-offline", page_count=5)
+    async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        monitor = app.printers[0].monitor
+        deadline = asyncio.get_running_loop().time() + 15
+        while monitor.snapshot.state != "offline":  # several failed probes, the worker's among them
+            assert asyncio.get_running_loop().time() < deadline, monitor.snapshot
+            await monitor.wait_change(1.0)
+        await asyncio.sleep(0.3)
+        job = await rpc.call("job.get", {"job_id": job_id})
+        assert job["state"] == "stopped" and job["reasons"] == ["printer-offline"], job
+        assert "resumed" not in await _events(rpc, job_id)  # not "cleared" by a printer that never answered
+
+
+async def test_a_database_failure_between_jobs_does_not_stop_the_worker(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from appliance.queue import worker as worker_module
+
+    await _one_label(state_dir)
+    left = await _leave_at_printer(state_dir)
+    real_started_on, real_next_pending = worker_module.jobs.started_on, worker_module.jobs.next_pending
+    failures = {"started_on": 1, "next_pending": 1}
+
+    async def locked(name: str, real, *args):  # type: ignore[no-untyped-def]
+        if failures[name]:
+            failures[name] -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return await real(*args)
+
+    monkeypatch.setattr(worker_module.jobs, "started_on", lambda *a: locked("started_on", real_started_on, *a))
+    monkeypatch.setattr(worker_module.jobs, "next_pending", lambda *a: locked("next_pending", real_next_pending, *a))
+    async with running(make_settings(state_dir)) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        await wait_job(rpc, left, ("completed",), timeout=15)  # looked for again after the failure
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "after the failures"}})
+        await wait_job(rpc, job["id"], ("completed",), timeout=15)
+        assert failures == {"started_on": 0, "next_pending": 0} and app.printers[0].worker.alive
