@@ -27,6 +27,8 @@ REASON_ADVICE = {
     "printer-busy": "Another program holds the printer's USB device (a CUPS queue?); the job waits until it is free.",
     "safe-mode": "The appliance restarted in safe mode while this label was at the printer: resume the printer and "
                  "its page counter tells whether the label came out; cancel the job if you checked by hand.",
+    "printer-replaced": "Another printer answers at this address than the one this label was sent to: check that "
+                        "one, and reprint the job if the label did not come out.",
     "interrupted": "The appliance restarted mid-job and the printer has no page counter to tell whether "
                    "the label came out: check, and reprint it if not.",
 }

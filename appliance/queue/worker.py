@@ -64,6 +64,11 @@ def blocker(snapshot: StatusSnapshot, media_width: float, die_cut_length: int | 
     return None
 
 
+def _serial(snapshot: StatusSnapshot) -> str | None:
+    serial = snapshot.info.get("serial")
+    return serial if isinstance(serial, str) and serial else None
+
+
 def waiting_reason(exc: TransportError) -> str:
     """Why a job waits for a printer it cannot reach: busy (another program holds the USB device) or offline."""
     return "printer-busy" if exc.reason == "printer-busy" else "printer-offline"
@@ -147,15 +152,18 @@ class Worker:
         """
         for row in await jobs.started_on(self.db, self.runtime.id):
             pages_before = await jobs.page_count_before(self.db, row["id"])
+            serial = await jobs.serial_before(self.db, row["id"])
             steps = [jobs.step("following", row["state"], page_count=pages_before,
                                why="the appliance restarted while this job was at the printer; the page counter "
                                    "tells whether it came out, or it is sent again")]
-            await self._guarded(row["id"], self._follow_again(row, pages_before, steps))
+            await self._guarded(row["id"], self._follow_again(row, pages_before, serial, steps))
 
-    async def _follow_again(self, row: Any, pages_before: int | None, steps: list[jobs.Step]) -> None:
+    async def _follow_again(self, row: Any, pages_before: int | None, serial: str | None,
+                            steps: list[jobs.Step]) -> None:
         self.in_flight = True
         with self.runtime.monitor.busy():
-            await self._send_and_follow(row, row["raster"], pages_before, row["attempts"], steps, None, sent=True)
+            await self._send_and_follow(row, row["raster"], pages_before, row["attempts"], steps, None, sent=True,
+                                        serial=serial)
 
     async def _run(self) -> None:
         while not self._draining:
@@ -333,17 +341,20 @@ class Worker:
                 if not await self._connect(row, transport):
                     return
                 pages_before = monitor.snapshot.page_count
+                serial = _serial(monitor.snapshot)  # whose page counter that is (see _follow)
                 attempts = row["attempts"]
                 processing = await jobs.transition(
                     self.db, job_id, allowed_from=("pending",), to="processing", started=True, attempts=attempts + 1,
-                    steps=[jobs.step("processing", "processing", attempt=attempts + 1, page_count=pages_before)])
+                    steps=[jobs.step("processing", "processing", attempt=attempts + 1, page_count=pages_before,
+                                     **({"serial": serial} if serial else {}))])
                 if processing is None:
                     return
                 await self._publish(processing)
                 steps: list[jobs.Step] = []
                 self.in_flight = True
                 try:
-                    await self._send_and_follow(processing, raster, pages_before, attempts, steps, transport)
+                    await self._send_and_follow(processing, raster, pages_before, attempts, steps, transport,
+                                                serial=serial)
                 finally:
                     self.in_flight = False
         finally:
@@ -372,8 +383,11 @@ class Worker:
         return True
 
     async def _send_and_follow(self, processing: Any, raster: bytes | None, pages_before: int | None, attempts: int,
-                               steps: list[jobs.Step], transport: Transport | None, *, sent: bool = False) -> None:
-        """Send (unless `sent`: the bytes are at the printer already) and follow; send again while they get lost."""
+                               steps: list[jobs.Step], transport: Transport | None, *, sent: bool = False,
+                               serial: str | None = None) -> None:
+        """Send (unless `sent`: the bytes are at the printer already) and follow; send again while they get lost.
+
+        `serial`: the printer's serial number when the page counter `pages_before` was read, if known."""
         job_id = processing["id"]
         # a job followed again after a restart may still be stopped, waiting for a person
         stopped_for = None
@@ -390,7 +404,7 @@ class Worker:
                     return
                 transport = None  # used: a later send opens its own
             sent = False
-            outcome = await self._follow(processing, pages_before, steps, stopped_for)
+            outcome = await self._follow(processing, pages_before, steps, stopped_for, serial)
             stopped_for = None
             if outcome != "lost":
                 return
@@ -500,10 +514,12 @@ class Worker:
         return float(row["length_mm"] * row["copies"] / PRINT_SPEED_MM_S + 5.0)
 
     async def _follow(self, row: Any, pages_before: int | None, steps: list[jobs.Step],
-                      stopped_for: str | None = None) -> str:
+                      stopped_for: str | None = None, serial: str | None = None) -> str:
         """Watch the printer until the labels are out. Returns "done", "lost" (resend) or "gone".
 
         `stopped_for`: the job is `stopped` for this reason already (followed again after a restart).
+        `serial`: the printer's serial when `pages_before` was read; another printer answering at the
+        address (swapped while the appliance was off, say) has a counter that tells nothing of this job.
         """
         job_id = row["id"]
         monitor = self.runtime.monitor
@@ -522,6 +538,13 @@ class Worker:
         delay = FIRST_RECHECK_S
         while True:
             self.heartbeat = time.monotonic()
+            now_serial = _serial(snapshot)
+            if serial and now_serial and now_serial != serial and self._answered(snapshot):
+                await self._finish(job_id, "aborted", ["printer-replaced"], [*steps, jobs.step(
+                    "failed", "aborted", reason="printer-replaced", sent_to=serial, now=now_serial,
+                    why="another printer answers at this address: its page counter cannot tell whether this "
+                        "label came out, and sending it again could print it twice")])
+                return "gone"
             count = snapshot.page_count
             # A counter that went back (printer reset, or another printer at its address) is not counted
             # from anew: a re-baseline here was lost on the resend and printed twice (review, 2026-11-24).

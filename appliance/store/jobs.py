@@ -253,6 +253,13 @@ async def page_count_before(db: Database, job_id: int) -> int | None:
     return _count_in(await db.fetchone(_PAGE_COUNT_BEFORE, (job_id,)))
 
 
+async def serial_before(db: Database, job_id: int) -> str | None:
+    """The serial number of the printer the job was last sent to, when its SNMP agent told it."""
+    row = await db.fetchone(_PAGE_COUNT_BEFORE, (job_id,))
+    serial = json.loads(row["detail"]).get("serial") if row is not None and row["detail"] else None
+    return serial if isinstance(serial, str) else None
+
+
 async def started_on(db: Database, printer_id: str) -> list[sqlite3.Row]:
     """The printer's jobs at the printer when the last run ended (see :func:`recover`), with their raster."""
     return await db.fetchall(

@@ -20,7 +20,7 @@ from tests.support import make_settings, running
 
 
 async def _leave_at_printer(state_dir: Path, state: str = "processing", reason: str | None = None,
-                            page_count: int = 0) -> int:
+                            page_count: int = 0, serial: str | None = None) -> int:
     """A job as a killed server leaves it: sent (`processing`, or `stopped` for `reason`), with the page
     counter read before sending. With the default 0 the counter now (1, after one real label) says it came out."""
     db = Database(state_dir / "appliance.db")
@@ -29,7 +29,8 @@ async def _leave_at_printer(state_dir: Path, state: str = "processing", reason: 
         printer_id = (await db.fetchone("SELECT id FROM printers"))["id"]
         row = await jobs.insert(db, jobs.NewJob(printer_id, "pending", "text", 1, {"text": "left over"}, 1, "12mm",
                                                 20.0, b"\x1b@", b""), [])
-        steps = [jobs.step("processing", "processing", attempt=1, page_count=page_count)]
+        steps = [jobs.step("processing", "processing", attempt=1, page_count=page_count,
+                           **({"serial": serial} if serial else {}))]
         await jobs.transition(db, row["id"], allowed_from=("pending",), to="processing", started=True, attempts=1,
                               steps=steps)
         if state == "stopped":
@@ -93,6 +94,26 @@ async def test_safe_mode_shows_the_job_left_at_the_printer_and_lets_a_person_can
         done = await wait_job(rpc, kept, ("completed",))
         assert done["attempts"] == 1 and (await rpc.call("job.get", {"job_id": dropped}))["state"] == "canceled"
     assert len(list((state_dir / "printed").glob("*.png"))) == 1  # nothing sent again
+
+
+@pytest.mark.parametrize("sent_to", ["E7Z000001", "E7Z999999"])
+async def test_a_job_left_at_a_printer_that_was_replaced_is_not_judged_by_the_new_ones_counter(
+    state_dir: Path, sent_to: str
+) -> None:
+    await _one_label(state_dir)  # the embedded virtual printer's serial is E7Z000001; its counter is 1 now
+    async with running(make_settings(state_dir)) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        first = (await rpc.call("job.list", {}))["jobs"][0]
+        processing = next(s for s in await rpc.call("job.timeline", {"job_id": first["id"]})
+                          if s["event"] == "processing")
+        assert processing["detail"]["serial"] == "E7Z000001"  # each send records whose counter it read
+    left = await _leave_at_printer(state_dir, serial=sent_to)
+    async with running(make_settings(state_dir)) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        job = await wait_job(rpc, left, ("completed", "aborted"))
+        if sent_to == "E7Z000001":  # the same printer: its counter moved past the one read before, so it came out
+            assert job["state"] == "completed", job
+        else:  # another printer's counter says nothing of this label: a person checks, nothing is sent again
+            assert job["state"] == "aborted" and job["reasons"] == ["printer-replaced"], job
+    assert len(list((state_dir / "printed").glob("*.png"))) == 1
 
 
 def _free_port(kind: int) -> int:
