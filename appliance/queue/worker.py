@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .. import logs
-from ..printer.monitor import StatusSnapshot
+from ..printer.monitor import FAILED_RECHECK_S, StatusSnapshot
 from ..printer.transport import Transport, TransportError
 from ..store import jobs
 from ..store.db import Database
@@ -467,20 +467,20 @@ class Worker:
             return None
         await self._publish(stopped)
         log.info("queue.job_stopped", job_id=job_id, reason=reason, sent=False)
-        monitor = self.runtime.monitor
         self.in_flight = False  # nothing is on its way: a stop need not wait for this job
         tries = 0
         while not self._draining:
             tries += 1
-            self.heartbeat = time.monotonic()
-            # a status answer (the printer is back) cuts the wait short
-            await monitor.wait_change(backoff(tries, self.settings.retry_base_s, self.settings.retry_max_s))
+            await self._await_printer(backoff(tries, self.settings.retry_base_s, self.settings.retry_max_s))
             current = await jobs.get(self.db, job_id)
             if current is None or current["state"] != "stopped":
                 return None  # canceled meanwhile
             transport = self.runtime.transport()
+            self.heartbeat = time.monotonic()
             try:
                 await transport.connect()
+                resumed = await jobs.transition(self.db, job_id, allowed_from=("stopped",), to="processing",
+                                                steps=[jobs.step("resumed", "processing")])
             except TransportError as again:
                 await transport.close()
                 if again.retryable and not again.reached:
@@ -488,8 +488,9 @@ class Worker:
                 await self._finish(job_id, "aborted", [again.reason], [jobs.step(
                     "failed", "aborted", reason=again.reason, error=str(again), sent=False)])
                 return None
-            resumed = await jobs.transition(self.db, job_id, allowed_from=("stopped",), to="processing",
-                                            steps=[jobs.step("resumed", "processing")])
+            except BaseException:  # canceled (stop) or the database failed: leave no connection open
+                await transport.close()
+                raise
             if resumed is None:
                 await transport.close()
                 return None
@@ -497,6 +498,31 @@ class Worker:
             self.in_flight = True
             return transport
         return None
+
+    async def _await_printer(self, seconds: float) -> None:
+        """Wait up to `seconds`, less if the printer starts answering status probes again.
+
+        While this worker holds the printer busy the monitor stands aside, so the worker probes here
+        itself: soon after a failure until the printer counts as offline, then at the monitor's idle
+        pace. This keeps the printer's status (and its identity, asked again after a failure) current.
+        A printer that answers probes but refuses the connection waits the whole time, not in a loop.
+        """
+        monitor = self.runtime.monitor
+        probing = monitor.prober is not None and monitor.probe_while_busy
+        answering = self._answered(monitor.snapshot)
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0 and not self._draining:
+            self.heartbeat = time.monotonic()
+            if not probing:
+                await self._pause(left)
+                return
+            snapshot = await monitor.probe_now()
+            now_answering = self._answered(snapshot)
+            if now_answering and not answering:
+                return
+            answering = now_answering
+            offline = snapshot.failures >= monitor.offline_after
+            await self._pause(min(deadline - time.monotonic(), monitor.interval if offline else FAILED_RECHECK_S))
 
     async def _pause(self, seconds: float) -> None:
         """Sleep without looking dead to the readiness check (a beat at least every 5 s)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -144,6 +145,38 @@ async def test_a_resend_that_finds_the_printer_unplugged_waits_for_it_without_us
     assert len(printed(fast)) == 1
     events = [s["event"] for s in await rpc.call("job.timeline", {"job_id": job["id"]})]
     assert events.count("printer-error") == 1 and "resumed" in events and events.count("sent") == 2, events
+
+
+async def test_a_resend_waiting_for_an_unplugged_printer_watches_it_and_goes_on_once_it_answers(
+    fast: Appliance, rpc: RpcClient
+) -> None:
+    printer = sim(fast)
+
+    def refuse_as_the_connection_drops(changed) -> None:  # type: ignore[no-untyped-def]
+        if changed.last_error and "connection dropped" in changed.last_error and not changed.offline:
+            changed.update(offline=True)  # the raster port refuses from now on; SNMP still answers
+
+    remove = printer.add_listener(refuse_as_the_connection_drops)
+    printer.update(drop_after_bytes=200)  # the label is lost, and its resend finds the port closed
+    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "unplugged, back soon"}})
+    stopped = await wait_job(rpc, job["id"], ("stopped",), timeout=20)
+    assert stopped["attempts"] == 2  # stopped by the resend's refused connection, not while followed
+    fast.settings.queue.retry_base_s = fast.settings.queue.retry_max_s = 60.0  # the next tries wait a minute
+    printer.update(snmp_silent=True)  # and now the power cord is out too: no status either
+    runtime = fast.printers[0]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 15
+    while runtime.monitor.snapshot.state != "offline":  # the worker probes while it holds the printer
+        assert loop.time() < deadline, runtime.monitor.snapshot
+        assert time.monotonic() - runtime.worker.heartbeat < 5.5  # alive to the readiness check
+        await asyncio.sleep(0.2)
+    remove()
+    printer.update(offline=False, snmp_silent=False, drop_after_bytes=None)  # plugged back in
+    started = loop.time()
+    done = await wait_job(rpc, job["id"], ("completed",), timeout=15)  # not after the minute's wait
+    assert loop.time() - started < 15 and done["attempts"] == 2
+    await asyncio.sleep(0.3)
+    assert len(printed(fast)) == 1
 
 
 async def test_printer_gone_while_printing_stops_the_job_then_its_label_counts(fast: Appliance, rpc: RpcClient) -> None:
