@@ -138,8 +138,8 @@ class Worker:
     # --- the loop --------------------------------------------------------------------------
 
     async def _idle(self, seconds: float) -> None:
+        """Wait for a wake (set since the start of this turn) or `seconds`."""
         self.heartbeat = time.monotonic()
-        self._wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
         self.heartbeat = time.monotonic()
@@ -178,6 +178,9 @@ class Worker:
     async def _turn(self) -> None:
         """One look at the work: the jobs left at the printer first (even when paused: they were sent
         already), then the next pending job unless paused."""
+        # Cleared before looking, not before idling: a job submitted while the database is asked for
+        # one (a wake in between) must cut the idle short, not wait the whole 5 s.
+        self._wake.clear()
         if not self.contact:
             if not self._left_over_held:
                 await self._hold_left_over()
