@@ -474,7 +474,7 @@ class Worker:
         tries = 0
         while not self._draining:
             tries += 1
-            await self._await_printer(backoff(tries, self.settings.retry_base_s, self.settings.retry_max_s))
+            await self._await_printer(backoff(tries, self.settings.retry_base_s, self.settings.retry_max_s), job_id)
             current = await jobs.get(self.db, job_id)
             if current is None or current["state"] != "stopped":
                 return None  # canceled meanwhile
@@ -502,30 +502,52 @@ class Worker:
             return transport
         return None
 
-    async def _await_printer(self, seconds: float) -> None:
-        """Wait up to `seconds`, less if the printer starts answering status probes again.
+    async def _await_printer(self, seconds: float, job_id: int) -> None:
+        """Wait up to `seconds`; less if the printer starts answering status probes again, or if the
+        job is no longer stopped (a cancel wakes the worker), so the next job need not wait.
 
         While this worker holds the printer busy the monitor stands aside, so the worker probes here
-        itself: soon after a failure until the printer counts as offline, then at the monitor's idle
-        pace. This keeps the printer's status (and its identity, asked again after a failure) current.
-        A printer that answers probes but refuses the connection waits the whole time, not in a loop.
+        itself, at the monitor's pace (`next_wait`: soon after a failure until the printer counts as
+        offline, the idle interval otherwise). That keeps the printer's status current, and its
+        identity, which is asked again after a failure. A printer that answers probes but refuses the
+        connection waits the whole time: no loop of connects.
         """
         monitor = self.runtime.monitor
         probing = monitor.prober is not None and monitor.probe_while_busy
         answering = self._answered(monitor.snapshot)
         deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0 and not self._draining:
+        next_probe = time.monotonic()
+        while deadline - time.monotonic() > 0 and not self._draining:
             self.heartbeat = time.monotonic()
-            if not probing:
-                await self._pause(left)
-                return
-            snapshot = await monitor.probe_now()
-            now_answering = self._answered(snapshot)
-            if now_answering and not answering:
-                return
-            answering = now_answering
-            offline = snapshot.failures >= monitor.offline_after
-            await self._pause(min(deadline - time.monotonic(), monitor.interval if offline else FAILED_RECHECK_S))
+            if probing and time.monotonic() >= next_probe:
+                snapshot = await monitor.probe_now()
+                now_answering = self._answered(snapshot)
+                if now_answering and not answering:
+                    return
+                answering = now_answering
+                failing = 0 < snapshot.failures < monitor.offline_after
+                next_probe = time.monotonic() + (min(monitor.interval, FAILED_RECHECK_S) if failing
+                                                 else monitor.interval)
+            until = min(deadline, next_probe) if probing else deadline
+            if await self._woken(until - time.monotonic()):
+                current = await jobs.get(self.db, job_id)
+                if current is None or current["state"] != "stopped":
+                    return
+
+    async def _woken(self, seconds: float) -> bool:
+        """Sleep like _pause, but end at a wake (a cancel, a resume, a new job): True then, and the wake
+        is used up (the caller looks at what changed)."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            self.heartbeat = time.monotonic()
+            try:
+                await asyncio.wait_for(self._wake.wait(), min(left, 5.0))
+            except TimeoutError:
+                continue
+            self._wake.clear()
+            return True
+        self.heartbeat = time.monotonic()
+        return False
 
     async def _pause(self, seconds: float) -> None:
         """Sleep without looking dead to the readiness check (a beat at least every 5 s)."""

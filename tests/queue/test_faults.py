@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -118,27 +119,36 @@ async def test_refused_connections_keep_the_job_pending_until_the_printer_takes_
     assert len(printed(fast)) == 1
 
 
+async def _stopped_by_a_refused_resend(fast: Appliance, rpc: RpcClient, text: str) -> tuple[dict, Callable[[], None]]:
+    """A job whose label is lost (the connection drops after 200 bytes) and whose resend then finds the
+    raster port closed (SNMP still answers): it waits `stopped/printer-offline` in the worker's resend
+    wait. Returns the job and the function that removes the port-closing listener."""
+    printer = sim(fast)
+
+    def refuse_as_the_connection_drops(changed) -> None:  # type: ignore[no-untyped-def]
+        if changed.last_error and "connection dropped" in changed.last_error and not changed.offline:
+            changed.update(offline=True)
+
+    remove = printer.add_listener(refuse_as_the_connection_drops)
+    printer.update(drop_after_bytes=200)  # after a few seconds idle with the counter unmoved, it is sent again
+    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": text}})
+    stopped = await wait_job(rpc, job["id"], ("stopped",), timeout=20)
+    # stopped by the resend's refused connection (attempt 2), not while the first send was followed
+    assert stopped["reasons"] == ["printer-offline"] and stopped["attempts"] == 2, stopped
+    return stopped, remove
+
+
 async def test_a_resend_that_finds_the_printer_unplugged_waits_for_it_without_using_attempts(
     fast: Appliance, rpc: RpcClient
 ) -> None:
     fast.settings.queue.max_attempts = 3
-    printer = sim(fast)
-
-    def unplug_as_the_connection_drops(changed) -> None:  # type: ignore[no-untyped-def]
-        if changed.last_error and "connection dropped" in changed.last_error and not changed.offline:
-            changed.update(offline=True)  # the raster port refuses from now on; SNMP still answers
-
-    remove = printer.add_listener(unplug_as_the_connection_drops)
-    printer.update(drop_after_bytes=200)  # the label is lost: after a few seconds idle it is sent again
-    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "unplugged on resend"}})
-    stopped = await wait_job(rpc, job["id"], ("stopped",), timeout=20)
-    assert stopped["reasons"] == ["printer-offline"]
+    job, remove = await _stopped_by_a_refused_resend(fast, rpc, "unplugged on resend")
     await asyncio.sleep(1.5)  # many times the retry backoff (0.05 → 0.2 s) and max_attempts
     waiting = await rpc.call("job.get", {"job_id": job["id"]})
     # the dropped send was attempt 1 and its resend attempt 2; refused connects add none (max_attempts is 3)
     assert waiting["state"] == "stopped" and waiting["attempts"] == 2, waiting
     remove()
-    printer.update(offline=False)  # plugged back in: sent again by itself, printed once
+    sim(fast).update(offline=False)  # plugged back in: sent again by itself, printed once
     done = await wait_job(rpc, job["id"], ("completed",))
     assert done["attempts"] == 2
     await asyncio.sleep(0.3)
@@ -150,19 +160,9 @@ async def test_a_resend_that_finds_the_printer_unplugged_waits_for_it_without_us
 async def test_a_resend_waiting_for_an_unplugged_printer_watches_it_and_goes_on_once_it_answers(
     fast: Appliance, rpc: RpcClient
 ) -> None:
-    printer = sim(fast)
-
-    def refuse_as_the_connection_drops(changed) -> None:  # type: ignore[no-untyped-def]
-        if changed.last_error and "connection dropped" in changed.last_error and not changed.offline:
-            changed.update(offline=True)  # the raster port refuses from now on; SNMP still answers
-
-    remove = printer.add_listener(refuse_as_the_connection_drops)
-    printer.update(drop_after_bytes=200)  # the label is lost, and its resend finds the port closed
-    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "unplugged, back soon"}})
-    stopped = await wait_job(rpc, job["id"], ("stopped",), timeout=20)
-    assert stopped["attempts"] == 2  # stopped by the resend's refused connection, not while followed
+    job, remove = await _stopped_by_a_refused_resend(fast, rpc, "unplugged, back soon")
     fast.settings.queue.retry_base_s = fast.settings.queue.retry_max_s = 60.0  # the next tries wait a minute
-    printer.update(snmp_silent=True)  # and now the power cord is out too: no status either
+    sim(fast).update(snmp_silent=True)  # and now the power cord is out too: no status either
     runtime = fast.printers[0]
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 15
@@ -171,12 +171,39 @@ async def test_a_resend_waiting_for_an_unplugged_printer_watches_it_and_goes_on_
         assert time.monotonic() - runtime.worker.heartbeat < 5.5  # alive to the readiness check
         await asyncio.sleep(0.2)
     remove()
-    printer.update(offline=False, snmp_silent=False, drop_after_bytes=None)  # plugged back in
-    started = loop.time()
+    sim(fast).update(offline=False, snmp_silent=False, drop_after_bytes=None)  # plugged back in
     done = await wait_job(rpc, job["id"], ("completed",), timeout=15)  # not after the minute's wait
-    assert loop.time() - started < 15 and done["attempts"] == 2
+    assert done["attempts"] == 2
     await asyncio.sleep(0.3)
     assert len(printed(fast)) == 1
+
+
+async def test_canceling_a_job_that_waits_for_its_printer_lets_the_next_job_go_at_once(
+    fast: Appliance, rpc: RpcClient
+) -> None:
+    job, remove = await _stopped_by_a_refused_resend(fast, rpc, "given up on")
+    fast.settings.queue.retry_base_s = fast.settings.queue.retry_max_s = 60.0
+    await asyncio.sleep(0.5)  # into a minute's wait
+    remove()
+    sim(fast).update(offline=False, drop_after_bytes=None)
+    await rpc.call("job.cancel", {"job_id": job["id"]})
+    after = await rpc.call("print.submit", {"template": "text", "fields": {"text": "next"}})
+    await wait_job(rpc, after["id"], ("completed",), timeout=15)  # not after the rest of the minute
+    assert (await rpc.call("job.get", {"job_id": job["id"]}))["state"] == "canceled"
+
+
+async def test_a_printer_that_answers_but_refuses_connections_is_probed_at_the_idle_pace(
+    fast: Appliance, rpc: RpcClient
+) -> None:
+    await _stopped_by_a_refused_resend(fast, rpc, "port closed")
+    fast.settings.queue.retry_base_s = fast.settings.queue.retry_max_s = 60.0
+    monitor = fast.printers[0].monitor
+    monitor.interval = 3.0
+    await asyncio.sleep(1.0)  # the wait now under way probes at most once per interval
+    before = monitor.probes
+    await asyncio.sleep(4.0)
+    assert monitor.probes - before <= 2, monitor.probes - before  # not once a second
+    assert monitor.snapshot.failures == 0  # it answers all along
 
 
 async def test_printer_gone_while_printing_stops_the_job_then_its_label_counts(fast: Appliance, rpc: RpcClient) -> None:
