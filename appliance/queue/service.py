@@ -272,9 +272,7 @@ class JobQueue:
         moved = await jobs.transition(self.db, job_id, allowed_from=allowed, to=to, reasons=reasons,
                                       steps=[jobs.step(event, to)], completed=to == "canceled")
         if moved is None:
-            states = ", ".join(allowed[:-1]) + (" or " if len(allowed) > 1 else "") + allowed[-1]
-            raise NotAllowed(f"job {job_id} is {row['state']}: only a {states} job can be {event}",
-                             {"field": "job_id", "reason": f"job is {row['state']}", "state": row["state"]})
+            raise _not_allowed(job_id, row["state"], allowed, event)
         runtime = self.printers.get(moved["printer_id"])
         if runtime is not None and runtime.worker is not None:
             runtime.worker.wake()
@@ -283,11 +281,19 @@ class JobQueue:
         return await self.describe(moved)
 
     async def cancel(self, job_id: int) -> dict[str, Any]:
-        row = await self.job_row(job_id)
-        reasons: tuple[str, ...] = ("canceled-by-user",)
-        if row["state"] == "stopped" and row["started_at"] is not None:
-            reasons += ("printer-may-still-print",)  # the printer keeps a job it had started
-        return await self._move(job_id, ("pending", "held", "stopped"), "canceled", "canceled", reasons)
+        cancelable = ("pending", "held", "stopped")
+        for _ in range(3):
+            row = await self.job_row(job_id)
+            reasons: tuple[str, ...] = ("canceled-by-user",)
+            if row["state"] == "stopped" and row["started_at"] is not None:
+                reasons += ("printer-may-still-print",)  # the printer keeps a job it had started
+            if row["state"] not in cancelable:
+                break
+            try:  # only from the state the reasons were judged on: the worker may move the job meanwhile
+                return await self._move(job_id, (row["state"],), "canceled", "canceled", reasons)
+            except NotAllowed:
+                continue  # it did: judge again
+        raise _not_allowed(job_id, row["state"], cancelable, "canceled")
 
     async def hold(self, job_id: int) -> dict[str, Any]:
         return await self._move(job_id, ("pending",), "held", "held")
@@ -344,3 +350,9 @@ class JobQueue:
         rows = rows[:limit]
         return {"jobs": [jobs.to_wire(r) for r in rows],
                 "next_cursor": str(rows[-1]["id"]) if more and rows else None}
+
+
+def _not_allowed(job_id: int, state: str, allowed: tuple[str, ...], event: str) -> NotAllowed:
+    states = ", ".join(allowed[:-1]) + (" or " if len(allowed) > 1 else "") + allowed[-1]
+    return NotAllowed(f"job {job_id} is {state}: only a {states} job can be {event}",
+                      {"field": "job_id", "reason": f"job is {state}", "state": state})

@@ -15,6 +15,7 @@ from appliance.store import jobs
 from appliance.store import printers as printer_store
 from appliance.store.db import Database
 from rpc.client import RpcClient
+from rpc.errors import RpcError
 from tests.fast_fixtures import wait_job
 from tests.support import make_settings, running
 
@@ -86,6 +87,7 @@ async def test_safe_mode_shows_the_job_left_at_the_printer_and_lets_a_person_can
         assert app.safe_mode
         held = await wait_job(rpc, kept, ("stopped",))
         assert held["reasons"] == ["safe-mode"]
+        await wait_job(rpc, dropped, ("stopped",))
         canceled = await rpc.call("job.cancel", {"job_id": dropped})
         assert canceled["state"] == "canceled" and "printer-may-still-print" in canceled["reasons"]
         assert app.printers[0].monitor.probes == 0  # nobody looked at the printer
@@ -114,6 +116,49 @@ async def test_a_job_left_at_a_printer_that_was_replaced_is_not_judged_by_the_ne
         else:  # another printer's counter says nothing of this label: a person checks, nothing is sent again
             assert job["state"] == "aborted" and job["reasons"] == ["printer-replaced"], job
     assert len(list((state_dir / "printed").glob("*.png"))) == 1
+
+
+async def test_a_cancel_judges_the_job_in_the_state_it_changes_it_from(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker can move a job between job.cancel's look and its change. The answer must fit the state
+    the look saw: `processing` cannot be canceled, and a cancel from `stopped` at the printer says the
+    printer may still print it (it used to succeed without that reason)."""
+    await _one_label(state_dir)
+    job_id = await _leave_at_printer(state_dir)
+    (state_dir / "starting.marker").write_text("2026-12-04T08:00:00Z")  # safe mode: the worker holds it
+    from appliance.queue import worker as worker_module
+
+    looked = asyncio.Event()
+    real_started_on = worker_module.jobs.started_on
+
+    async def started_on_after_the_look(*args):  # type: ignore[no-untyped-def]
+        await looked.wait()  # the worker's hold comes after job.cancel's look, every time
+        return await real_started_on(*args)
+
+    monkeypatch.setattr(worker_module.jobs, "started_on", started_on_after_the_look)
+    async with running(make_settings(state_dir)) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        queue = app.queue
+        real_job_row = queue.job_row
+        stale: list[str] = []
+
+        async def job_row_then_the_worker_moves_it(wanted: int):  # type: ignore[no-untyped-def]
+            row = await real_job_row(wanted)
+            if not stale:
+                stale.append(row["state"])
+                looked.set()
+                await wait_job(rpc, job_id, ("stopped",))  # the worker's hold lands after the look
+            return row
+
+        queue.job_row = job_row_then_the_worker_moves_it
+        with pytest.raises(RpcError) as refused:
+            await rpc.call("job.cancel", {"job_id": job_id})
+        assert stale == ["processing"]  # the look did see the job before the worker moved it
+        assert refused.value.code == -32003 and refused.value.data["state"] == "processing"
+        assert (await rpc.call("job.get", {"job_id": job_id}))["state"] == "stopped"  # untouched
+        canceled = await rpc.call("job.cancel", {"job_id": job_id})  # asked again: judged on what it is now
+    assert canceled["state"] == "canceled"
+    assert canceled["reasons"] == ["canceled-by-user", "printer-may-still-print"], canceled
 
 
 def _free_port(kind: int) -> int:
