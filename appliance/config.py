@@ -300,6 +300,7 @@ def _validate(settings: Settings) -> None:
         except ValueError:
             raise ConfigError("simulator.speed", speed, 'expected mm per second (> 0) or "instant"') from None
     _check_model_and_media("simulator", settings.simulator.model, settings.simulator.tape, tape_key="tape")
+    _check_queue_and_history(settings)
     names: set[str] = set()
     for index, printer in enumerate(settings.printers):
         key = f"printers[{index}]"
@@ -319,6 +320,28 @@ def _validate(settings: Settings) -> None:
         if printer.poll_interval_s <= 0 or printer.busy_poll_interval_s <= 0:
             raise ConfigError(f"{key}.poll_interval_s", printer.poll_interval_s,
                               "expected a positive number of seconds")
+
+
+def _check_queue_and_history(settings: Settings) -> None:
+    """Values that would make the worker spin (no backoff), never send, or forget jobs at once (and with
+    them the idempotency keys that keep a retried script from printing twice)."""
+    queue, history = settings.queue, settings.history
+    for name in ("retry_base_s", "retry_max_s", "connect_timeout_s", "write_timeout_s", "print_timeout_s"):
+        if getattr(queue, name) <= 0:
+            raise ConfigError(f"queue.{name}", getattr(queue, name), "expected a positive number of seconds")
+    if queue.retry_max_s < queue.retry_base_s:
+        raise ConfigError("queue.retry_max_s", queue.retry_max_s,
+                          f"expected at least queue.retry_base_s ({queue.retry_base_s:g})")
+    if queue.max_attempts < 1:
+        raise ConfigError("queue.max_attempts", queue.max_attempts, "expected at least 1")
+    for name in ("keep_days", "keep_jobs"):
+        if getattr(history, name) < 1:
+            raise ConfigError(f"history.{name}", getattr(history, name),
+                              "expected at least 1 (finished jobs hold the idempotency keys and the reprints)")
+    if history.artifact_days < 0:
+        raise ConfigError("history.artifact_days", history.artifact_days, "expected 0 or more days")
+    if history.prune_interval_s <= 0:
+        raise ConfigError("history.prune_interval_s", history.prune_interval_s, "expected a positive number of seconds")
 
 
 def _check_model_and_media(key: str, model_name: str, media_id: str, *, tape_key: str) -> None:

@@ -74,6 +74,12 @@ def test_systemd_state_directory(tmp_path: Path) -> None:
         ('[[printers]]\nname="a"\nmodel="PT-P750W"\nuri="tcp://h"\nmedia="13mm"\n', "printers[0].media",
          "it takes: 3.5mm"),
         ('[simulator]\ntape="62mm"\n', "simulator.tape", "does not take"),
+        ("[queue]\nretry_base_s = 0\n", "queue.retry_base_s", "positive"),
+        ("[queue]\nretry_base_s = 10\nretry_max_s = 5\n", "queue.retry_max_s", "at least queue.retry_base_s (10)"),
+        ("[queue]\nmax_attempts = 0\n", "queue.max_attempts", "at least 1"),
+        ("[queue]\nprint_timeout_s = -1\n", "queue.print_timeout_s", "positive"),
+        ("[history]\nkeep_jobs = 0\n", "history.keep_jobs", "idempotency keys"),
+        ("[history]\nartifact_days = -1\n", "history.artifact_days", "0 or more"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, text: str, key: str, expected_part: str) -> None:
