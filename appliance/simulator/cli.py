@@ -2,6 +2,7 @@
 
     appliance simulate --model PT-P750W --tape 12mm [--listen 127.0.0.1:9100]
         [--control 127.0.0.1:PORT] [--snmp 127.0.0.1:1161] [--out DIR] [--speed MM_PER_S|instant]
+        [--tape-length MM] [--serial SERIAL]
 
 The CLI calls `run(argv) -> int`.
 """
@@ -46,6 +47,12 @@ def tape(text: str) -> str | None:
     return None if text.lower() in ("none", "") else text
 
 
+def serial(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9-]{1,32}", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a serial number (1-32 letters, digits or -)")
+    return text
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="appliance simulate", description="Run a virtual Brother label printer.")
     p.add_argument("--model", default="PT-P750W", help=f"one of: {', '.join(MODELS)} (default PT-P750W)")
@@ -56,6 +63,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="write every printed label as a PNG here")
     p.add_argument("--speed", type=speed, default=DEFAULT_SPEED_MM_S, help="print speed in mm/s, or 'instant'")
     p.add_argument("--tape-length", type=float, default=None, help="mm of tape in a cassette (default unlimited)")
+    p.add_argument("--serial", type=serial, default="E7Z000001",
+                   help="serial number its SNMP agent reports (another one = another printer at the address)")
     return p
 
 
@@ -65,7 +74,7 @@ async def main(args: argparse.Namespace) -> int:
     try:
         sim = Simulator(
             model=args.model, tape=args.tape, listen=args.listen, control=args.control, snmp=args.snmp,
-            out_dir=args.out, speed=args.speed, tape_remaining_mm=args.tape_length,
+            out_dir=args.out, speed=args.speed, tape_remaining_mm=args.tape_length, serial=args.serial,
         )  # fmt: skip
     except (UnknownModelError, MediaError) as exc:
         print(f"appliance simulate: {exc}", file=sys.stderr)

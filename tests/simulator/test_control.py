@@ -109,6 +109,21 @@ async def test_standalone_command_serves_until_sigterm(tmp_path) -> None:
     assert await asyncio.wait_for(proc.wait(), 10) == 0
 
 
+async def test_the_standalone_printer_reports_the_serial_it_is_given(tmp_path) -> None:
+    """`--serial` makes another printer at the same address (how a swapped printer is tried out)."""
+    from appliance.printer import snmp
+    from tests.support import start_simulator
+
+    snmp.load()
+    process, _raster, snmp_port = await asyncio.to_thread(start_simulator, tmp_path, "--serial", "E7Z424242")
+    try:
+        answer = await snmp.probe("127.0.0.1", port=snmp_port, fields=tuple(snmp.PROBE_OIDS))
+        assert answer.serial == "E7Z424242"
+    finally:
+        process.terminate()
+        await asyncio.to_thread(process.wait, 10)
+
+
 def test_bad_arguments_exit_with_usage_errors(capsys) -> None:
     from appliance.simulator.cli import run
 
@@ -117,3 +132,6 @@ def test_bad_arguments_exit_with_usage_errors(capsys) -> None:
     assert info.value.code == 2
     assert run(["--model", "PT-X1", "--listen", "127.0.0.1:0"]) == 2
     assert "unknown printer model" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        run(["--serial", "no spaces here"])
+    assert "is not a serial number" in capsys.readouterr().err
