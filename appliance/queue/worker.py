@@ -151,8 +151,7 @@ class Worker:
         printer's power: the page counter read before sending, against the one now, tells which.
         """
         for row in await jobs.started_on(self.db, self.runtime.id):
-            pages_before = await jobs.page_count_before(self.db, row["id"])
-            serial = await jobs.serial_before(self.db, row["id"])
+            pages_before, serial = await jobs.sent_to(self.db, row["id"])
             steps = [jobs.step("following", row["state"], page_count=pages_before,
                                why="the appliance restarted while this job was at the printer; the page counter "
                                    "tells whether it came out, or it is sent again")]

@@ -250,14 +250,15 @@ async def _page_count_before(conn: Any, job_id: int) -> int | None:
 
 async def page_count_before(db: Database, job_id: int) -> int | None:
     """The printer's page counter as read just before the job's last send (its `processing` step)."""
-    return _count_in(await db.fetchone(_PAGE_COUNT_BEFORE, (job_id,)))
+    return (await sent_to(db, job_id))[0]
 
 
-async def serial_before(db: Database, job_id: int) -> str | None:
-    """The serial number of the printer the job was last sent to, when its SNMP agent told it."""
+async def sent_to(db: Database, job_id: int) -> tuple[int | None, str | None]:
+    """(page counter, serial number) of the printer as read just before the job's last send: the
+    serial says whose counter it was, when the printer's SNMP agent told it."""
     row = await db.fetchone(_PAGE_COUNT_BEFORE, (job_id,))
     serial = json.loads(row["detail"]).get("serial") if row is not None and row["detail"] else None
-    return serial if isinstance(serial, str) else None
+    return _count_in(row), serial if isinstance(serial, str) else None
 
 
 async def started_on(db: Database, printer_id: str) -> list[sqlite3.Row]:
