@@ -137,13 +137,6 @@ class Worker:
 
     # --- the loop --------------------------------------------------------------------------
 
-    async def _idle(self, seconds: float) -> None:
-        """Wait for a wake (set since the start of this turn) or `seconds`."""
-        self.heartbeat = time.monotonic()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
-        self.heartbeat = time.monotonic()
-
     async def _follow_left_over(self) -> None:
         """Follow the jobs the last run left at the printer (see jobs.recover) until their labels are out.
 
@@ -184,18 +177,18 @@ class Worker:
             if not self._left_over_held:
                 await self._hold_left_over()
                 self._left_over_held = True
-            await self._idle(5.0)
+            await self._woken(5.0)
             return
         if not self._left_over_followed:
             await self._follow_left_over()
             self._left_over_followed = True
             return
         if self.paused:
-            await self._idle(5.0)
+            await self._woken(5.0)
             return
         row = await jobs.next_pending(self.db, self.runtime.id)
         if row is None:
-            await self._idle(5.0)
+            await self._woken(5.0)
             return
         await self._guarded(row["id"], self._process(row))
 
