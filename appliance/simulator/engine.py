@@ -160,10 +160,12 @@ class PrintEngine:
                 printer.mode = page.various_mode
             printer.set_phase(Phase.PRINTING)
             length = label_length_mm(page, media)
-            if not await self._feed(length):
+            stopped = await self._feed(length)
+            if stopped is not None:
                 printer.set_phase(Phase.IDLE)
-                printer.set_error(END_OF_MEDIA, f"tape ran out during job {number}, page {index + 1}")
-                continue  # kept at the top of the loop
+                if stopped == END_OF_MEDIA:
+                    printer.set_error(END_OF_MEDIA, f"tape ran out during job {number}, page {index + 1}")
+                continue  # kept at the top of the loop; the page is printed again once it can be
             await self._deliver(number, index, page, media, length)
             index += 1
         printer.kept = None
@@ -187,19 +189,30 @@ class PrintEngine:
             printer.set_error(WRONG_MEDIA, f"kept job {number} does not fit the new cassette: {why}")
             await printer.wait_for(lambda p: WRONG_MEDIA not in p.errors)
 
-    async def _feed(self, length_mm: float) -> bool:
-        """Move `length_mm` of tape past the head; False if the tape ran out on the way."""
+    async def _feed(self, length_mm: float) -> str | None:
+        """Move `length_mm` of tape past the head. None when it all went through; otherwise why it
+        stopped on the way: the tape ran out (END_OF_MEDIA), or the cover was opened (COVER_OPEN),
+        which stops a real printer mid-label too. Like a tape change, it keeps the job."""
         printer = self.printer
         remaining = printer.tape_remaining_mm
         runs_out = remaining is not None and remaining < length_mm
         distance = remaining if runs_out and remaining is not None else length_mm
+        stopped: str | None = END_OF_MEDIA if runs_out else None
         if printer.speed_mm_s:
-            await asyncio.sleep(distance / printer.speed_mm_s)
+            speed = printer.speed_mm_s
+            started = asyncio.get_running_loop().time()
+            try:
+                await printer.wait_for(lambda p: p.cover_open, timeout=distance / speed)
+            except TimeoutError:
+                pass
+            else:
+                distance = min(distance, (asyncio.get_running_loop().time() - started) * speed)
+                stopped = COVER_OPEN
         else:
             await asyncio.sleep(0)
         if printer.tape_remaining_mm is not None:
             printer.tape_remaining_mm = max(0.0, printer.tape_remaining_mm - distance)
-        return not runs_out
+        return stopped
 
     async def _deliver(self, number: int, index: int, page: DecodedPage, media: Media, length: float) -> None:
         printer = self.printer

@@ -56,6 +56,25 @@ async def test_tape_out_mid_job_keeps_the_job_and_finishes_it_after_a_new_casset
         assert area.tobytes() == expected.tobytes(), path.name
 
 
+async def test_opening_the_cover_mid_label_stops_it_until_the_cover_is_closed(sim: Simulator) -> None:
+    from appliance.simulator.state import Phase
+
+    printer = sim.printer
+    data = job("COVER")
+    seconds = label_length_mm(decode_job(data).pages[0], media_for(get_model("PT-P750W"), "12mm")) / 40
+    printer.update(speed=40)
+    await send(sim, data)
+    await printer.wait_for(lambda p: p.phase == Phase.PRINTING, timeout=5)
+    printer.update(cover_open=True)
+    await asyncio.sleep(seconds + 0.3)  # longer than the whole label takes
+    assert printer.printed == [] and printer.page_counter == 0  # it stopped where it was
+    assert printer.kept is not None and "cover-open" in parse_status(printer.status_block()).reasons
+    printer.update(cover_open=False)
+    await printer.wait_for(lambda p: len(p.printed) == 1 and p.kept is None, timeout=5 + seconds)
+    await sim.wait_idle(5)
+    assert printer.page_counter == 1 and printer.jobs_received == 1  # finished once, without a resend
+
+
 async def test_a_new_job_while_one_is_kept_is_refused(sim: Simulator) -> None:
     sim.printer.update(tape_remaining_mm=10)
     await send(sim, job("LONG ENOUGH TO RUN OUT"))
