@@ -583,6 +583,8 @@ class Worker:
             self.heartbeat = time.monotonic()
             now_serial = _serial(snapshot)
             if serial and now_serial and now_serial != serial and self._answered(snapshot):
+                log.warning("queue.printer_replaced", printer=self.runtime.name, job_id=job_id, sent_to=serial,
+                            now=now_serial)
                 await self._finish(job_id, "aborted", ["printer-replaced"], [*steps, jobs.step(
                     "failed", "aborted", reason="printer-replaced", sent_to=serial, now=now_serial,
                     why="another printer answers at this address: its page counter cannot tell whether this "
