@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
+from appliance import logs
 from appliance.app import Appliance
 from rpc.client import RpcClient
 from tests.support import make_settings, running
@@ -34,3 +37,13 @@ async def appliance(state_dir: Path) -> AsyncIterator[Appliance]:
 async def client(appliance: Appliance) -> AsyncIterator[RpcClient]:
     async with RpcClient(socket_path=str(appliance.settings.socket_path)) as rpc:
         yield rpc
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[io.StringIO]:
+    """Every log line of the test, as JSON at debug level, in a string; the log setup is restored after."""
+    saved = structlog.get_config()
+    stream = io.StringIO()
+    logs.configure("json", level="debug", stream=stream)
+    yield stream
+    structlog.configure(**saved)

@@ -5,28 +5,17 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
-import structlog
 
 from appliance import logs
 from tests.access.helpers import bearer, make_token, post_rpc, revoke_token, running
 from tests.ws.helpers import receive, send, subscribe
 
 
-@pytest.fixture
-def captured() -> Iterator[io.StringIO]:
-    saved = structlog.get_config()
-    stream = io.StringIO()
-    logs.configure("json", level="debug", stream=stream)
-    yield stream
-    structlog.configure(**saved)
-
-
-async def test_no_token_in_any_log_line_error_or_server_info(state_dir: Path, captured: io.StringIO) -> None:
+async def test_no_token_in_any_log_line_error_or_server_info(state_dir: Path, captured_logs: io.StringIO) -> None:
     async with running(state_dir) as app, aiohttp.ClientSession() as session:
         admin = await make_token(app, "admin")
         reader = await make_token(app, "reader", "read")
@@ -56,7 +45,7 @@ async def test_no_token_in_any_log_line_error_or_server_info(state_dir: Path, ca
             answers.append((200, await receive(ws), {}))
         with pytest.raises(aiohttp.WSServerHandshakeError):
             await session.ws_connect(url + "/ws", headers={"X-Api-Key": gone})
-    text = captured.getvalue()
+    text = captured_logs.getvalue()
     events = {json.loads(line).get("event") for line in text.splitlines() if line.startswith("{")}
     assert {"rpc.call", "auth.denied", "ws.open", "ws.closed", "appliance.ready"} <= events  # the capture works
     everything = text + json.dumps([answer for _, answer, _ in answers])

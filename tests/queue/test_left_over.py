@@ -8,13 +8,10 @@ import asyncio
 import io
 import json
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import structlog
 
-from appliance import logs
 from appliance.config import load
 from appliance.store import jobs
 from appliance.store import printers as printer_store
@@ -103,18 +100,9 @@ async def test_safe_mode_shows_the_job_left_at_the_printer_and_lets_a_person_can
     assert len(list((state_dir / "printed").glob("*.png"))) == 1  # nothing sent again
 
 
-@pytest.fixture
-def captured() -> Iterator[io.StringIO]:
-    saved = structlog.get_config()
-    stream = io.StringIO()
-    logs.configure("json", level="info", stream=stream)
-    yield stream
-    structlog.configure(**saved)
-
-
 @pytest.mark.parametrize("sent_to", ["E7Z000001", "E7Z999999"])
 async def test_a_job_left_at_a_printer_that_was_replaced_is_not_judged_by_the_new_ones_counter(
-    state_dir: Path, sent_to: str, captured: io.StringIO
+    state_dir: Path, sent_to: str, captured_logs: io.StringIO
 ) -> None:
     await _one_label(state_dir)  # the embedded virtual printer's serial is E7Z000001; its counter is 1 now
     async with running(make_settings(state_dir)) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
@@ -129,7 +117,7 @@ async def test_a_job_left_at_a_printer_that_was_replaced_is_not_judged_by_the_ne
             assert job["state"] == "completed", job
         else:  # another printer's counter says nothing of this label: a person checks, nothing is sent again
             assert job["state"] == "aborted" and job["reasons"] == ["printer-replaced"], job
-            said = [json.loads(line) for line in captured.getvalue().splitlines() if "printer_replaced" in line]
+            said = [json.loads(line) for line in captured_logs.getvalue().splitlines() if "printer_replaced" in line]
             assert [(e["job_id"], e["sent_to"], e["now"]) for e in said] == [(left, sent_to, "E7Z000001")]
     assert len(list((state_dir / "printed").glob("*.png"))) == 1
 
