@@ -268,11 +268,10 @@ class JobQueue:
 
     async def _move(self, job_id: int, allowed: tuple[str, ...], to: str, event: str,
                     reasons: tuple[str, ...] = ()) -> dict[str, Any]:
-        row = await self.job_row(job_id)
         moved = await jobs.transition(self.db, job_id, allowed_from=allowed, to=to, reasons=reasons,
                                       steps=[jobs.step(event, to)], completed=to == "canceled")
-        if moved is None:
-            raise _not_allowed(job_id, row["state"], allowed, event)
+        if moved is None:  # read only now, for the answer: no such job (NotFound), or the state it is in
+            raise _not_allowed(job_id, (await self.job_row(job_id))["state"], allowed, event)
         runtime = self.printers.get(moved["printer_id"])
         if runtime is not None and runtime.worker is not None:
             runtime.worker.wake()
