@@ -24,7 +24,8 @@ REASON_ADVICE = {
     "media-jam": "Open the cover and clear the jammed tape.",
     "printer-offline": "Check the printer's power and connection; the job waits for it.",
     "overheating": "Wait: printing resumes when the head has cooled down.",
-    "printer-busy": "Another program holds the printer's USB device (a CUPS queue?); the job waits until it is free.",
+    "printer-busy": "The printer is printing a label from elsewhere (another computer, or the rest of a canceled "
+                    "job), or another program holds its USB device (a CUPS queue?); the job waits until it is free.",
     "safe-mode": "The appliance restarted in safe mode while this label was at the printer: resume the printer and "
                  "its page counter tells whether the label came out; cancel the job if you checked by hand.",
     "printer-replaced": "Another printer answers at this address than the one this label was sent to: check that "

@@ -222,6 +222,27 @@ async def test_printer_gone_while_printing_stops_the_job_then_its_label_counts(f
     assert events.count("sent") == 1 and "printer-error" in events and "resumed" in events
 
 
+async def test_a_job_waiting_for_a_label_from_elsewhere_says_why(fast: Appliance, rpc: RpcClient) -> None:
+    from tests.simulator.helpers import job as raster_job
+    from tests.simulator.helpers import send
+
+    sim(fast).update(speed=20)  # three 30 mm labels from another computer: about 4.5 s of printing
+    await send(fast.simulator, raster_job("from P-touch Editor", copies=3))
+    await fast.printers[0].monitor.wait_change(2.0)
+    assert fast.printers[0].monitor.snapshot.state == "printing"
+    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "mine"}})
+    deadline = time.monotonic() + 3.0
+    while (current := await rpc.call("job.get", {"job_id": job["id"]}))["reasons"] != ["printer-busy"]:
+        assert current["state"] == "pending" and time.monotonic() < deadline, current  # not sent into it
+        await asyncio.sleep(0.02)
+    done = await wait_job(rpc, job["id"], ("completed",), timeout=15)
+    assert done["reasons"] == []
+    waits = [s for s in await rpc.call("job.timeline", {"job_id": job["id"]}) if s["event"] == "waiting"]
+    assert [s["detail"]["reason"] for s in waits] == ["printer-busy"]
+    await asyncio.sleep(0.3)
+    assert len(printed(fast)) == 4
+
+
 async def test_no_cassette_is_named_as_such_when_media_is_configured(fast: Appliance, rpc: RpcClient) -> None:
     assert fast.printers[0].monitor.configured_media is not None
     sim(fast).update(tape=None)
