@@ -4,8 +4,14 @@ A field ``pattern`` is matched on the event loop for every preview and submit, a
 token may send the values. ``(a+)+b`` against 30 ``a`` takes minutes and stalls the whole server,
 and Python's ``re`` has no timeout. The rule here is the usual one (star height): a repeat that
 may run many times must not contain another repeat of variable length, because then the same text
-can be split between them in exponentially many ways. Possessive repeats (``a++``) and atomic
-groups (``(?>…)``) never backtrack and are allowed anywhere; they are the fix to suggest.
+can be split between them in exponentially many ways. The same holds for alternatives that can
+match the same text inside such a repeat: ``(a|a)*`` or ``(aa|a)*``. Python's parser factors a
+common prefix out (``a(a|)``), so alternatives are compared by the character each can go on with,
+an empty one by what follows it. Looking one character ahead also refuses some harmless patterns
+(``(a|)*``); where the characters cannot be told (a class like ``\\w``, ``.``, a negated set, case-insensitive
+ranges) alternatives are taken to overlap. A false alarm costs the author an atomic group; a
+missed one stalls the server. Possessive repeats (``a++``) and atomic groups (``(?>…)``) never
+backtrack and are allowed anywhere; they are the fix to suggest.
 
 It reads the parse tree of Python's own regex compiler (``re._parser``); should a Python version
 not have it, the check is skipped (the pattern is still compiled and used).
@@ -22,6 +28,8 @@ except ImportError:  # pragma: no cover - every Python this project supports (3.
     _parser = None
 
 MANY = 10  # an outer repeat bounded at or below this cannot blow up far
+
+Ranges = list[tuple[int, int]] | None  # the characters a match may start with; None: cannot tell
 
 
 def _children(op: Any, av: Any) -> list[Any]:
@@ -53,13 +61,117 @@ def _variable_repeat_inside(items: Any) -> bool:
     return False
 
 
-def _nested(items: Any) -> bool:
+def _set_ranges(items: Any, fold: bool) -> Ranges:
+    ranges: list[tuple[int, int]] = []
     for op, av in items:
+        if op == _c.LITERAL:
+            ranges += _literal(av, fold)
+        elif op == _c.RANGE and not fold:
+            ranges.append(av)
+        else:  # a category, a negation, a range under IGNORECASE…: cannot tell
+            return None
+    return ranges
+
+
+def _literal(code: int, fold: bool) -> list[tuple[int, int]]:
+    if not fold:
+        return [(code, code)]
+    char = chr(code)
+    return [(ord(c), ord(c)) for c in {char, char.lower(), char.upper()} if len(c) == 1]
+
+
+def _first(items: Any, fold: bool) -> tuple[Ranges, bool]:
+    """The characters a match of `items` can start with, and whether it can match nothing."""
+    first: list[tuple[int, int]] = []
+    for op, av in items:
+        if op == _c.LITERAL:
+            here, empty = _literal(av, fold), False
+        elif op == _c.IN:
+            here, empty = _set_ranges(av, fold), False
+        elif op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):
+            continue  # zero width
+        elif op == _c.SUBPATTERN:
+            here, empty = _first(av[3], _flags(op, av, fold))
+        elif op == _c.ATOMIC_GROUP:
+            here, empty = _first(av, fold)
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT):
+            here, empty = _first(av[2], fold)
+            empty = empty or av[0] == 0
+        elif op == _c.BRANCH:
+            parts = [_first(alt, fold) for alt in av[1]]
+            here = None if any(r is None for r, _ in parts) else [x for r, _ in parts for x in r or []]
+            empty = any(e for _, e in parts)
+        else:  # any character, a category, a back reference…
+            here, empty = None, False
+        if here is None:
+            return None, False
+        first += here
+        if not empty:
+            return first, False
+    return first, True
+
+
+def _overlap(a: Ranges, b: Ranges) -> bool:
+    if a is None or b is None:
+        return bool(a is None or a) and bool(b is None or b)  # "anything" meets any non-empty set
+    return any(lo1 <= hi2 and lo2 <= hi1 for lo1, hi1 in a for lo2, hi2 in b)
+
+
+def _union(a: Ranges, b: Ranges) -> Ranges:
+    return None if a is None or b is None else a + b
+
+
+def _follow(items: Any, index: int, fold: bool, after: Ranges) -> Ranges:
+    """The characters that can come right after item `index` of `items` (`after`: after all of them)."""
+    rest, rest_empty = _first(items[index + 1:], fold)
+    return _union(rest, after) if rest_empty else rest
+
+
+def _flags(op: Any, av: Any, fold: bool) -> bool:
+    """Whether IGNORECASE holds inside this item."""
+    if op != _c.SUBPATTERN:
+        return fold
+    return (fold or bool(av[1] & _c.SRE_FLAG_IGNORECASE)) and not av[2] & _c.SRE_FLAG_IGNORECASE
+
+
+def _ambiguous_branch_inside(items: Any, fold: bool, after: Ranges) -> bool:
+    """True when a branch in `items` has two alternatives that can go on with the same character.
+
+    `after`: the characters that can follow `items` (None: cannot tell). An alternative that can
+    match nothing goes on with whatever follows the branch: in ``a(a|)`` repeated, as Python
+    parses ``(aa|a)*``, the empty one goes on with the next "a" just as the other starts with one.
+    """
+    for index, (op, av) in enumerate(items):
+        if op in (_c.ATOMIC_GROUP, _c.POSSESSIVE_REPEAT):
+            continue  # never backtracks
+        follow = _follow(items, index, fold, after)
+        if op == _c.BRANCH:
+            starts = []
+            for alt in av[1]:
+                ranges, empty = _first(alt, fold)
+                starts.append(_union(ranges, follow) if empty else ranges)
+            if any(_overlap(a, b) for i, a in enumerate(starts) for b in starts[i + 1:]):
+                return True
+        if op in (_c.MAX_REPEAT, _c.MIN_REPEAT):  # its body goes on with itself, or with what follows
+            follow = _union(_first(av[2], fold)[0], follow)
+        inner = _flags(op, av, fold)
+        if any(_ambiguous_branch_inside(sub, inner, follow) for sub in _children(op, av)):
+            return True
+    return False
+
+
+def _nested(items: Any, fold: bool, after: Ranges) -> bool:
+    for index, (op, av) in enumerate(items):
+        follow = _follow(items, index, fold, after)
+        if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT):
+            follow = _union(_first(av[2], fold)[0], follow)  # the body goes on with itself, or what follows
         if op in (_c.MAX_REPEAT, _c.MIN_REPEAT):
             high = av[1]
-            if (high is _c.MAXREPEAT or high > MANY) and _variable_repeat_inside(av[2]):
+            if (high is _c.MAXREPEAT or high > MANY) and (
+                _variable_repeat_inside(av[2]) or _ambiguous_branch_inside(av[2], fold, follow)
+            ):
                 return True
-        if any(_nested(sub) for sub in _children(op, av)):
+        if any(_nested(sub, _flags(op, av, fold), follow) for sub in _children(op, av)):
             return True
     return False
 
@@ -68,7 +180,9 @@ def risk(pattern: str) -> str | None:
     """Why `pattern` may take exponential time, or None. The pattern must already compile."""
     if _parser is None:
         return None
-    if _nested(_parser.parse(pattern)):
-        return ("has a repeat inside a repeat, like (a+)+, which can take minutes on a short value; "
-                "make the inner one possessive (a++) or the group atomic (?>...)")
+    parsed = _parser.parse(pattern)
+    if _nested(parsed, bool(parsed.state.flags & _c.SRE_FLAG_IGNORECASE), []):  # nothing after the end
+        return ("has a repeat inside a repeat, like (a+)+, or alternatives that can match the same text inside "
+                "a repeat, like (aa|a)*, which can take minutes on a short value; make the inner repeat "
+                "possessive (a++) or the group atomic (?>...)")
     return None

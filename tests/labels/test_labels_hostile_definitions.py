@@ -59,15 +59,19 @@ def test_a_spec_that_does_not_suit_the_value_fails_the_label_not_the_server(pt12
     assert err.field == "definition.layout[0]" and "cannot format" in err.reason
 
 
-@pytest.mark.parametrize("pattern", ["(a+)+b", r"(\w+\s?)+", "([a-z0-9]+-)*[a-z0-9]+", "(a*)*", "(a{1,5}){1,20}"])
-def test_patterns_with_nested_repeats_are_refused(pattern: str) -> None:
+@pytest.mark.parametrize("pattern", ["(a+)+b", r"(\w+\s?)+", "([a-z0-9]+-)*[a-z0-9]+", "(a*)*", "(a{1,5}){1,20}",
+                                     # alternatives that match the same text, as many times as there are "a"s
+                                     "(a|a)*b", "(aa|a)*b", "(a|aa)+b", "((aa|a)x?)*", "(?i)(ab|AB)*", "(.|a)*"])
+def test_patterns_that_can_backtrack_exponentially_are_refused(pattern: str) -> None:
     err = refused(parse_template, {"name": "t", "fields": {"v": {"pattern": pattern}},
                                    "layout": [{"type": "text", "text": "{v}"}]})
     assert err.field == "definition.fields.v.pattern" and "possessive" in err.reason
 
 
 @pytest.mark.parametrize("pattern", ["[A-Za-z0-9._/-]+", r"(\d{1,3}\.){3}\d{1,3}", "([A-Z]{2}-)+",
-                                     "([a-z0-9]++-)*[a-z0-9]+", "(?>[a-z0-9]+-)*[a-z0-9]+", r"IT-\d{6}"])
+                                     "([a-z0-9]++-)*[a-z0-9]+", "(?>[a-z0-9]+-)*[a-z0-9]+", r"IT-\d{6}",
+                                     "(foo|bar)*", "(ab|ac)*", "(ab|a)*c", "(x(-|)y)*", "(?>aa|a)*b", "(a|a){1,5}",
+                                     r"(IT|HW)-\d{6}", r"(\w|-)+", "(?i)(foo|bar)+"])
 def test_ordinary_patterns_pass(pattern: str) -> None:
     assert risk(pattern) is None
 
