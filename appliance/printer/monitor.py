@@ -20,6 +20,7 @@ from typing import Any
 from .media import Media, media_from_status
 from .models import Model
 from .status import PrinterStatus, describe
+from .transport import TransportError
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,9 @@ class StatusMonitor:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self._update(self._failed(str(exc) or type(exc).__name__))
+                busy = isinstance(exc, TransportError) and exc.reason == "printer-busy"
+                reason = "printer-busy" if busy else "printer-offline"
+                self._update(self._failed(str(exc) or type(exc).__name__, reason))
             else:
                 self._update(self._succeeded(result) if result is not None else self.snapshot)
             return self.snapshot
@@ -224,11 +227,13 @@ class StatusMonitor:
             info=result.info,
         )
 
-    def _failed(self, error: str) -> StatusSnapshot:
+    def _failed(self, error: str, reason: str) -> StatusSnapshot:
+        """`reason`: "printer-offline", or "printer-busy" when another program holds the USB device (the
+        printer is there but out of reach all the same, so its state is offline too)."""
         failures = self.snapshot.failures + 1
         if failures >= self.offline_after:
             media_source = "last-known" if self.snapshot.media is not None else "none"
-            return replace(self.snapshot, state="offline", reasons=("printer-offline",), last_error=error,
+            return replace(self.snapshot, state="offline", reasons=(reason,), last_error=error,
                            failures=failures, media_source=media_source)
         return replace(self.snapshot, last_error=error, failures=failures)
 

@@ -191,9 +191,12 @@ class TcpTransport:
 class UsbTransport:
     """The kernel usblp device (``/dev/usb/lp0``). Blocking I/O runs in a worker thread."""
 
-    def __init__(self, path: str, *, write_timeout: float = 30.0, status_timeout: float = 2.0,
-                 answers_status: bool = True) -> None:  # fmt: skip
+    def __init__(self, path: str, *, connect_timeout: float = 5.0, write_timeout: float = 30.0,
+                 status_timeout: float = 2.0, answers_status: bool = True) -> None:  # fmt: skip
+        """`connect_timeout` is taken so every transport takes the queue's timeouts; opening a device
+        node answers at once (it fails with ENOENT, ENODEV or EBUSY rather than wait)."""
         self.path = path
+        self.connect_timeout = connect_timeout
         self.write_timeout = write_timeout
         self.status_timeout = status_timeout
         self.answers_status = answers_status

@@ -38,7 +38,8 @@ log = logs.get("appliance.queue")
 # Reasons a person must fix before a job can be sent, and that stop a job being printed.
 BLOCKING = ("cover-open", "media-needed", "media-empty", "media-mismatch", "media-jam", "overheating",
             "shutdown", "system-error", "fan-failure", "wrong-power-adapter")
-FOLLOW_STOPS = (*BLOCKING, "printer-offline")  # once bytes are at the printer, offline also needs a person
+UNREACHABLE = ("printer-offline", "printer-busy")  # a job not yet sent waits for these (stays pending)
+FOLLOW_STOPS = (*BLOCKING, *UNREACHABLE)  # once bytes are at the printer, losing it also needs a person
 FIRST_RECHECK_S = 0.005  # after sending: re-probe after 5 ms, 10 ms, 20 ms, … up to the busy poll interval
 PRINT_SPEED_MM_S = 20.0  # a conservative floor of Brother's speeds, for "how long may printing take"
 
@@ -50,9 +51,9 @@ def backoff(attempt: int, base: float, cap: float) -> float:
 
 
 def blocker(snapshot: StatusSnapshot, media_width: float, die_cut_length: int | None) -> str | None:
-    """Why this job cannot be sent now ("printer-offline" means: wait, it stays pending)."""
+    """Why this job cannot be sent now (a reason in UNREACHABLE means: wait, it stays pending)."""
     if snapshot.state == "offline":
-        return "printer-offline"
+        return "printer-busy" if "printer-busy" in snapshot.reasons else "printer-offline"
     for reason in snapshot.reasons:
         if reason in BLOCKING:
             return reason
@@ -281,7 +282,7 @@ class Worker:
         if snapshot.age_s is None or snapshot.age_s > 2 * monitor.interval:
             snapshot = await monitor.probe_now()
         reason = blocker(snapshot, width, length)
-        if reason not in (None, "printer-offline") and (snapshot.age_s or 0.0) > monitor.busy_interval:
+        if reason not in (None, *UNREACHABLE) and (snapshot.age_s or 0.0) > monitor.busy_interval:
             # about to stop the job for a person to act: make sure they have not done so since the last look
             snapshot = await monitor.probe_now()
             reason = blocker(snapshot, width, length)
@@ -299,7 +300,7 @@ class Worker:
             return False
         if reason is None:
             return True
-        if reason == "printer-offline":  # stays pending; drains when the printer answers again
+        if reason in UNREACHABLE:  # stays pending; drains when the printer answers again
             await self._mark_waiting(row, reason, error=snapshot.last_error)
             await monitor.wait_change(monitor.interval)
             return False
@@ -317,7 +318,7 @@ class Worker:
             if current is None or current["state"] != "stopped":
                 return False  # canceled meanwhile
             reason = blocker(monitor.snapshot, width, length)
-            if reason is None or reason == "printer-offline":
+            if reason is None or reason in UNREACHABLE:
                 resumed = await jobs.transition(self.db, row["id"], allowed_from=("stopped",), to="pending",
                                                 steps=[jobs.step("resumed", "pending")])
                 await self._publish(resumed)

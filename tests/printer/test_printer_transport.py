@@ -211,6 +211,13 @@ async def test_usb_writes_a_plain_file_too(tmp_path: Path) -> None:
     assert target.read_bytes() == b"\x1b@hello"
 
 
+@pytest.mark.parametrize("scheme", ["tcp://127.0.0.1:9100", "usb:///dev/usb/lp0", "file:///tmp/out.prn"])
+def test_every_transport_takes_the_timeouts_the_queue_gives(scheme: str) -> None:
+    # the queue opens each printer with its connect and write timeouts, whatever its kind
+    transport = open_transport(scheme, connect_timeout=1.5, write_timeout=7.0)
+    assert getattr(transport, "write_timeout", 7.0) == 7.0
+
+
 async def test_file_transport_appends_jobs(tmp_path: Path) -> None:
     target = tmp_path / "out.prn"
     transport = open_transport(f"file://{target}")

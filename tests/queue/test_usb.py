@@ -1,0 +1,143 @@
+"""A USB printer end to end: the real server, its USB transport and status probes, on a pty.
+
+The pty in raw mode stands in for the kernel's /dev/usb/lp0; its other end is the virtual printer
+(the simulator's printer and print engine), which answers status requests and prints each job it
+receives. What cannot exist here is the kernel driver's exclusive open: while another program
+(a CUPS queue) holds the device, usblp refuses every other open with EBUSY. Only that is faked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+import tty
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from appliance.config import load
+from appliance.printer.decode import RasterDecodeError, decode_job
+from appliance.printer.transport import STATUS_REQUEST
+from appliance.simulator.engine import PrintEngine
+from appliance.simulator.state import VirtualPrinter
+from rpc.client import RpcClient
+from tests.fast_fixtures import wait_job
+from tests.support import running
+
+RESET = b"\x1b@"
+
+
+class PtyPrinter:
+    """The printer's end of the pty: status requests are answered, whole jobs go to the engine."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        self.path = os.ttyname(self._slave)
+        self.printer = VirtualPrinter("PT-P750W", "12mm", speed_mm_s=None)
+        self.engine = PrintEngine(self.printer, out_dir)
+        self.status_requests = 0
+        self._buffer = b""
+
+    def start(self) -> None:
+        os.set_blocking(self.master, False)
+        self.engine.start()
+        asyncio.get_running_loop().add_reader(self.master, self._readable)
+
+    async def stop(self) -> None:
+        asyncio.get_running_loop().remove_reader(self.master)
+        await self.engine.stop()
+        os.close(self.master)
+        os.close(self._slave)
+
+    def _readable(self) -> None:
+        try:
+            self._buffer += os.read(self.master, 65536)
+        except BlockingIOError:
+            return
+        while self._take():
+            pass
+
+    def _take(self) -> bool:
+        """Handle one status request or one whole job at the front of the buffer; False if none is there yet."""
+        start = self._buffer.find(RESET)
+        if start < 0:
+            return False
+        if self._buffer[start:].startswith(STATUS_REQUEST[-5:]) and len(self._buffer) >= start + 5:
+            self._buffer = self._buffer[start + 5:]
+            self.status_requests += 1
+            os.write(self.master, self.printer.status_block())
+            return True
+        try:
+            job = decode_job(self._buffer)
+        except RasterDecodeError:
+            return False  # not all of it yet
+        self._buffer = b""
+        self.engine.submit(job)
+        return True
+
+
+@pytest.fixture
+async def usb(tmp_path: Path) -> AsyncIterator[PtyPrinter]:
+    printer = PtyPrinter(tmp_path / "usb-printed")
+    printer.start()
+    try:
+        yield printer
+    finally:
+        await printer.stop()
+
+
+def hold_device(monkeypatch: pytest.MonkeyPatch, path: str) -> Callable[[bool], None]:
+    """Another program holding `path` open: every open of it fails with EBUSY while held."""
+    real_open = os.open
+    held = {"on": False}
+
+    def open_(name: str | bytes | os.PathLike[str], flags: int, *args: int, **kwargs: int) -> int:
+        if held["on"] and os.fspath(name) == path:
+            raise OSError(errno.EBUSY, os.strerror(errno.EBUSY), path)
+        return real_open(name, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_)
+    return lambda on: held.update(on=on)
+
+
+async def test_a_usb_printer_held_by_another_program_keeps_its_jobs_pending_busy_until_it_is_free(
+    usb: PtyPrinter, state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "appliance.toml"
+    config.write_text(f"""
+[[printers]]
+name = "desk"
+model = "PT-P750W"
+uri = "usb://{usb.path}"
+media = "12mm"
+poll_interval_s = 0.2
+busy_poll_interval_s = 0.05
+""")
+    held = hold_device(monkeypatch, usb.path)
+    settings = load(config, env={}, overrides={"server": {"state_dir": str(state_dir), "listen": "127.0.0.1:0"}})
+    async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        monitor = app.printers[0].monitor
+        await monitor.probe_now()
+        assert monitor.snapshot.failures == 0 and usb.status_requests >= 1  # it answers over USB
+        held(True)  # a CUPS queue grabs the device
+        for _ in range(monitor.offline_after):
+            await monitor.probe_now()
+        status = await rpc.call("printer.status")
+        assert status["reasons"] == ["printer-busy"], status  # not "check power and connection"
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "held"}})
+        waiting = await wait_job(rpc, job["id"], ("pending",))
+        for _ in range(100):
+            if waiting["reasons"]:
+                break
+            await asyncio.sleep(0.02)
+            waiting = await rpc.call("job.get", {"job_id": job["id"]})
+        assert waiting["state"] == "pending" and waiting["reasons"] == ["printer-busy"], waiting
+        assert usb.printer.jobs_received == 0
+        held(False)  # it lets go: the job prints by itself, once
+        done = await wait_job(rpc, job["id"], ("completed",), timeout=15)
+    assert done["attempts"] == 1
+    await usb.engine.wait_idle(5)
+    assert usb.printer.jobs_received == 1 and len(usb.printer.printed) == 1
