@@ -38,6 +38,11 @@ class PrinterRuntime:
         q = self.queue_settings
         return open_transport(self.connect_uri, connect_timeout=q.connect_timeout_s, write_timeout=q.write_timeout_s)
 
+    @property
+    def writes_to_file(self) -> bool:
+        """A file:// printer: nothing prints, so a job is done once the file has it."""
+        return self.connect_uri.startswith("file:")
+
     def current_media(self) -> Media | None:
         return self.monitor.snapshot.media
 

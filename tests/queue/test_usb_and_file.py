@@ -1,4 +1,4 @@
-"""A USB printer end to end: the real server, its USB transport and status probes, on a pty.
+"""USB and file printers end to end: the real server, its USB transport and status probes, on a pty.
 
 The pty in raw mode stands in for the kernel's /dev/usb/lp0; its other end is the virtual printer
 (the simulator's printer and print engine), which answers status requests and prints each job it
@@ -141,3 +141,25 @@ busy_poll_interval_s = 0.05
     assert done["attempts"] == 1
     await usb.engine.wait_idle(5)
     assert usb.printer.jobs_received == 1 and len(usb.printer.printed) == 1
+
+
+async def test_a_file_printer_gets_the_whole_job_and_completes_it(state_dir: Path, tmp_path: Path) -> None:
+    # file:// is for trying templates without a printer, and for decoding what would have been printed
+    out = tmp_path / "out.prn"
+    config = tmp_path / "appliance.toml"
+    config.write_text(f"""
+[[printers]]
+name = "file"
+model = "QL-820NWB"
+uri = "file://{out}"
+media = "62mm"
+""")
+    settings = load(config, env={}, overrides={"server": {"state_dir": str(state_dir), "listen": "127.0.0.1:0"}})
+    async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "to a file"}, "copies": 2})
+        done = await wait_job(rpc, job["id"], ("completed",), timeout=15)
+        last = (await rpc.call("job.timeline", {"job_id": job["id"]}))[-1]
+    assert done["attempts"] == 1
+    assert last["detail"]["written_to"] == f"file://{out}"  # done when written, not after a printer's time
+    decoded = decode_job(out.read_bytes())
+    assert len(decoded.pages) == 2
