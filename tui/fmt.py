@@ -13,6 +13,7 @@ PRINTER_SYMBOLS = {"idle": "✓", "printing": "▶", "processing": "▶", "stopp
                    "unknown": "?"}
 PRINTER_WORDS = {"idle": "ready", "printing": "printing", "processing": "printing", "stopped": "needs attention",
                  "offline": "offline", "unknown": "unknown (not probed yet)"}
+NO_STATUS = "? no status (cannot be asked)"  # a printer with no status channel: file://, or TCP with SNMP off
 CHECK_SYMBOLS = {"pass": "✓ pass", "warn": "! warn", "fail": "✗ fail"}
 
 # what a person does about a job stopped for this reason (the server's printer descriptions say more)

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from appliance.app import Appliance
+from appliance.config import load
 from rpc.client import RpcClient
 from tests.support import make_settings, running
 from tests.tui.helpers import SIZE, connected, make_app, notifications, print_form, table_rows, text_of, until
@@ -247,3 +248,25 @@ async def test_probe_age_stays_true_while_nothing_changes(state_dir: Path, monke
             await pilot.pause(3.0)  # the server probed ten times; nothing changed, so nothing was announced
             assert app.store.age_of(printer_id) < 2.0
             assert "probed" in text_of(app, "#printers") and " 3s ago" not in text_of(app, "#printers")
+
+
+async def test_a_printer_that_cannot_be_asked_says_so_rather_than_not_probed_yet(tmp_path: Path) -> None:
+    config = tmp_path / "appliance.toml"
+    config.write_text(f"""
+[[printers]]
+name = "to-file"
+model = "QL-820NWB"
+uri = "file://{tmp_path / 'out.prn'}"
+media = "62mm"
+""")
+    server = {"state_dir": str(tmp_path / "state"), "listen": "127.0.0.1:0"}
+    settings = load(config, env={}, overrides={"server": server})
+    async with running(settings) as appliance:
+        app = make_app(appliance)
+        async with app.run_test(size=SIZE) as pilot:
+            await connected(pilot)
+            await until(pilot, lambda: "to-file" in text_of(app, "#printers"), what="the printer listed")
+            printers = text_of(app, "#printers")
+            assert "no status (cannot be asked)" in printers, printers
+            assert "not probed yet" not in printers and "probed never" not in printers
+            assert "Tape: 62 mm" in printers  # from the configuration

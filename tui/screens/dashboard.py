@@ -109,10 +109,12 @@ class DashboardScreen(BaseScreen):
                 text.append(f" ({model})")
             text.append("  ")
             state = status.get("state")
-            text.append(fmt.printer_state(state), style="bold reverse" if state in ("stopped", "offline") else "bold")
+            asked = status.get("source") != "config"  # "config": no SNMP, no USB status channel (file://, SNMP off)
+            words = fmt.printer_state(state) if asked else fmt.NO_STATUS
+            text.append(words, style="bold reverse" if asked and state in ("stopped", "offline") else "bold")
             if status.get("paused"):
                 text.append("  ‖ queue paused")
-            text.append(f"  · probed {fmt.age(store.age_of(printer_id))}\n")
+            text.append(f"  · probed {fmt.age(store.age_of(printer_id))}\n" if asked else "\n")
             text.append(f"  Tape: {fmt.tape(status.get('media'))}")
             for line in status.get("descriptions") or []:
                 text.append(f"\n  ⚠ {line}", style="bold")
