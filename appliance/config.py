@@ -302,6 +302,7 @@ def _validate(settings: Settings) -> None:
     _check_model_and_media("simulator", settings.simulator.model, settings.simulator.tape, tape_key="tape")
     _check_queue_and_history(settings)
     names: set[str] = set()
+    targets: dict[tuple[str, str], str] = {}
     for index, printer in enumerate(settings.printers):
         key = f"printers[{index}]"
         for required in ("name", "model", "uri"):
@@ -310,6 +311,11 @@ def _validate(settings: Settings) -> None:
         if printer.name in names:
             raise ConfigError(f"{key}.name", printer.name, "printer names must be unique")
         names.add(printer.name)
+        twin = targets.get((printer.model, printer.uri))
+        if twin is not None:  # same id (UUIDv5 of model and uri): one would silently replace the other
+            raise ConfigError(f"{key}.uri", printer.uri, f"printer {twin!r} is already this {printer.model} at this "
+                              "address; give each printer one [[printers]] table")
+        targets[(printer.model, printer.uri)] = printer.name
         if not re.match(r"^(tcp|usb|file)://", printer.uri):
             raise ConfigError(f"{key}.uri", printer.uri, "expected tcp://HOST[:PORT], usb:///dev/usb/lp0 or file:///PATH")
         _check_model_and_media(key, printer.model, printer.media, tape_key="media")

@@ -31,6 +31,10 @@ REASON_ADVICE = {
                  "its page counter tells whether the label came out; cancel the job if you checked by hand.",
     "printer-replaced": "Another printer answers at this address than the one this label was sent to: check that "
                         "one, and reprint the job if the label did not come out.",
+    "model-mismatch": "Another model answers at the printer's address than the configuration names: set its model "
+                      "in [[printers]], restart, and reprint the job (with rerender).",
+    "printer-removed": "Its printer is no longer configured (or was replaced by another model under its name): "
+                       "reprint the job, with rerender if the model changed.",
     "interrupted": "The appliance restarted mid-job and the printer has no page counter to tell whether "
                    "the label came out: check, and reprint it if not.",
 }

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .media import Media, media_from_status
-from .models import Model
+from .models import Model, model_by_status_code
 from .status import PrinterStatus, describe
 from .transport import TransportError
 
@@ -204,6 +204,12 @@ class StatusMonitor:
             loaded = media_from_status(self.model, status.media_width_mm, status.media_type_code,
                                        status.media_length_mm)
         reasons = tuple(status.reasons)
+        info = result.info
+        reported = model_by_status_code(status.series, status.model_code)
+        if reported is not None and reported.family != self.model.family:
+            # another print head than the configured model's: every label would be refused or garbled
+            reasons = ("model-mismatch", *reasons)
+            info = {**info, "reported_model": reported.name}
         if loaded is not None:
             media, media_source = loaded, "status"
         elif "cover-open" in reasons and self.snapshot.media is not None:
@@ -213,7 +219,7 @@ class StatusMonitor:
         else:
             media, media_source = self.configured_media, "config" if self.configured_media else "none"
         return StatusSnapshot(
-            state=status.state,
+            state="stopped" if "model-mismatch" in reasons else status.state,
             reasons=reasons,
             media=media,
             media_source=media_source,
@@ -224,7 +230,7 @@ class StatusMonitor:
             failures=0,
             page_count=result.page_count,
             status=status,
-            info=result.info,
+            info=info,
         )
 
     def _failed(self, error: str, reason: str) -> StatusSnapshot:

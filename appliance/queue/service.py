@@ -61,6 +61,9 @@ class JobQueue:
 
     async def start(self, *, safe_mode: bool) -> list[int]:
         interrupted = await jobs.recover(self.db, self.printers.keys())
+        moved, removed = await jobs.rehome(self.db, {pid: rt.model.name for pid, rt in self.printers.items()})
+        if moved or removed:
+            log.warning("queue.printer_jobs_rehomed", moved=moved, removed=removed)
         paused = await printer_store.paused(self.db)
         for runtime in self.printers.values():
             runtime.paused = paused.get(runtime.id, False)
@@ -235,11 +238,11 @@ class JobQueue:
             existing = await jobs.by_idempotency_key(self.db, idempotency_key)
             if existing is not None:
                 return await self._same_request(existing, original["template"], count, digest)
+        step_detail: dict[str, Any] = {"origin_job_id": job_id, "rerender": rerender}
         runtime = self.printers.get(original["printer_id"])
         if runtime is None:
-            raise NotAllowed("the printer of that job is no longer configured",
-                             {"field": "job_id", "reason": "printer gone"})
-        step_detail: dict[str, Any] = {"origin_job_id": job_id, "rerender": rerender}
+            runtime = await self._successor(original["printer_id"], rerender)
+            step_detail["printer_replaced"] = original["printer_id"]
         if rerender:
             rendered = self.render(runtime, original["template"], json.loads(original["fields"]), None)
             raster = self._encode(runtime, rendered, count, field="job_id")
@@ -263,6 +266,19 @@ class JobQueue:
         if not inserted:  # a concurrent twin with the same key got there first
             return await self._same_request(row, original["template"], count, digest)
         return await self._accepted(runtime, row)
+
+    async def _successor(self, printer_id: str, rerender: bool) -> PrinterRuntime:
+        """The configured printer that took the name of a job's printer (a new address or model)."""
+        model, successor = await printer_store.replacement(self.db, printer_id, self.printers)
+        if successor is None:
+            raise NotAllowed("the printer of that job is no longer configured",
+                             {"field": "job_id", "reason": "printer gone"})
+        runtime = self.printers[successor]
+        if not rerender and runtime.model.name != model:
+            raise NotAllowed(f"the printer of that job was replaced by {runtime.name}, a {runtime.model.name}; "
+                             f"its stored raster is for a {model}: reprint it with rerender=true",
+                             {"field": "rerender", "reason": "printer replaced by another model"})
+        return runtime
 
     # --- changing jobs and printers ----------------------------------------------------------
 

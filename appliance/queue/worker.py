@@ -37,7 +37,7 @@ log = logs.get("appliance.queue")
 
 # Reasons a person must fix before a job can be sent, and that stop a job being printed.
 BLOCKING = ("cover-open", "media-needed", "media-empty", "media-mismatch", "media-jam", "overheating",
-            "shutdown", "system-error", "fan-failure", "wrong-power-adapter")
+            "shutdown", "system-error", "fan-failure", "wrong-power-adapter", "model-mismatch")
 UNREACHABLE = ("printer-offline", "printer-busy")  # a job not yet sent waits for these (stays pending)
 FOLLOW_STOPS = (*BLOCKING, *UNREACHABLE)  # once bytes are at the printer, losing it also needs a person
 FIRST_RECHECK_S = 0.005  # after sending: re-probe after 5 ms, 10 ms, 20 ms, … up to the busy poll interval

@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..clock import now_text
 from .db import Database
+from .printers import final_successor
 
 ACTIVE = ("pending", "held", "processing", "stopped")
 TERMINAL = ("canceled", "aborted", "completed")
@@ -230,6 +231,46 @@ async def recover(db: Database, printer_ids: Iterable[str]) -> list[int]:
         await conn.execute("UPDATE jobs SET state='pending', reasons='[]', updated_at=? WHERE state='stopped'"
                            " AND started_at IS NULL", (stamp,))
     return interrupted
+
+
+async def rehome(db: Database, configured: Mapping[str, str]) -> tuple[list[int], list[int]]:
+    """At start-up, after :func:`recover`: the pending and held jobs of printers no longer configured.
+
+    `configured` maps each configured printer's id to its model. A printer given a new address
+    under the same name is a new printer (ids are UUIDv5 of model and uri): its old one's jobs
+    move to it when the model is the same, since their raster fits its head. Otherwise nothing
+    will ever print them: they become `aborted/printer-removed` (reprint them where they belong).
+    Returns (moved, removed) job ids.
+    """
+    async with db.transaction() as conn:
+        rows = await conn.execute_fetchall("SELECT id, printer_id FROM jobs WHERE state IN ('pending', 'held')")
+        waiting = [row for row in rows if row["printer_id"] not in configured]
+        if not waiting:
+            return [], []
+        printers = {row["id"]: row for row in await conn.execute_fetchall(
+            "SELECT id, model, replaced_by FROM printers")}
+        stamp = now_text()
+        moved: list[int] = []
+        removed: list[int] = []
+        for job_id, old in ((row["id"], row["printer_id"]) for row in waiting):
+            model = printers[old]["model"] if old in printers else None
+            new = final_successor(printers, old, configured)
+            if new is not None and configured[new] == model:
+                await conn.execute("UPDATE jobs SET printer_id = ?, updated_at = ? WHERE id = ?", (new, stamp, job_id))
+                await _write_steps(conn, job_id, [(stamp, "moved", None, {
+                    "from_printer_id": old, "to_printer_id": new,
+                    "why": "the configuration gave this printer's name to a printer of the same model at another "
+                           "address"})])
+                moved.append(job_id)
+                continue
+            why = ("the configuration gave this printer's name to a printer of another model "
+                   f"({configured[new]}): reprint the job with rerender to print it there") if new is not None else \
+                "its printer is no longer in the configuration"
+            await conn.execute("UPDATE jobs SET state = 'aborted', reasons = '[\"printer-removed\"]', updated_at = ?,"
+                               " completed_at = ? WHERE id = ?", (stamp, stamp, job_id))
+            await _write_steps(conn, job_id, [(stamp, "failed", "aborted", {"reason": "printer-removed", "why": why})])
+            removed.append(job_id)
+    return moved, removed
 
 
 _PAGE_COUNT_BEFORE = ("SELECT detail FROM job_events WHERE job_id = ? AND event = 'processing'"

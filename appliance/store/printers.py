@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Container, Mapping
 from typing import Any
 
 from ..clock import now_text
@@ -10,18 +11,51 @@ from .db import Database
 
 
 async def upsert(db: Database, printers: list[dict[str, Any]]) -> None:
-    """Insert or update the configured printers in one transaction (at start-up)."""
+    """Insert or update the configured printers in one transaction (at start-up).
+
+    A printer's id is UUIDv5(model, uri), so a printer given a new address or model in the
+    configuration under the same name is a new printer. The old one keeps its row and history
+    under a retired name, with `replaced_by` naming the printer that took its name (see
+    jobs.recover for its waiting jobs).
+    """
     stamp = now_text()
     async with db.transaction() as conn:
         for p in printers:
             await conn.execute(
+                "UPDATE printers SET name = name || ' (retired ' || substr(id, 1, 8) || ')', replaced_by = ?,"
+                " updated_at = ? WHERE name = ? AND id != ?",
+                (p["id"], stamp, p["name"], p["id"]),
+            )
+            await conn.execute(
                 "INSERT INTO printers (id, name, model, uri, media, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT(id) DO UPDATE SET name=excluded.name, media=excluded.media,"
+                " ON CONFLICT(id) DO UPDATE SET name=excluded.name, media=excluded.media, replaced_by=NULL,"
                 " updated_at=excluded.updated_at"
-                " WHERE name IS NOT excluded.name OR media IS NOT excluded.media",
+                " WHERE name IS NOT excluded.name OR media IS NOT excluded.media OR replaced_by IS NOT NULL",
                 (p["id"], p["name"], p["model"], p["uri"], p["media"] or None, stamp, stamp),
             )
+
+
+def final_successor(printers: Mapping[str, Any], printer_id: str, configured: Container[str]) -> str | None:
+    """The configured printer that took this one's name, through one retirement or several.
+
+    `printers`: rows of the printers table (id, replaced_by) by id.
+    """
+    seen = {printer_id}
+    current = printers[printer_id]["replaced_by"] if printer_id in printers else None
+    while current is not None and current not in seen:
+        if current in configured:
+            return str(current)
+        seen.add(current)
+        current = printers[current]["replaced_by"] if current in printers else None
+    return None
+
+
+async def replacement(db: Database, printer_id: str, configured: Container[str]) -> tuple[str | None, str | None]:
+    """(model of printer_id, the configured printer that took its name or None)."""
+    printers = {row["id"]: row for row in await db.fetchall("SELECT id, model, replaced_by FROM printers")}
+    model = printers[printer_id]["model"] if printer_id in printers else None
+    return model, final_successor(printers, printer_id, configured)
 
 
 async def ids(db: Database) -> set[str]:

@@ -80,6 +80,8 @@ def test_systemd_state_directory(tmp_path: Path) -> None:
         ("[queue]\nprint_timeout_s = -1\n", "queue.print_timeout_s", "positive"),
         ("[history]\nkeep_jobs = 0\n", "history.keep_jobs", "idempotency keys"),
         ("[history]\nartifact_days = -1\n", "history.artifact_days", "0 or more"),
+        ('[[printers]]\nname="a"\nmodel="QL-700"\nuri="tcp://h"\n[[printers]]\nname="b"\nmodel="QL-700"\n'
+         'uri="tcp://h"\n', "printers[1].uri", "printer 'a' is already this QL-700"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, text: str, key: str, expected_part: str) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from appliance.app import Appliance
 from appliance.readiness import DB_TIMEOUT_S
+from appliance.store.migrate import migration_ids
 from rpc.client import RpcClient
 from tests.ops.helpers import entries, get_tcp, get_unix
 
@@ -33,7 +34,7 @@ async def test_pass_document_shape_over_unix_and_tcp(appliance: Appliance) -> No
             assert item["status"] == "pass" and item["time"].endswith("Z"), (name, item)
     sqlite = entries(body, "sqlite:responseTime")[0]
     assert sqlite["observedUnit"] == "ms" and sqlite["observedValue"] >= 0
-    assert entries(body, "migrations:head")[0]["observedValue"] == "0002_request_digest"
+    assert entries(body, "migrations:head")[0]["observedValue"] == migration_ids()[-1]
     assert entries(body, "templates:loaded")[0]["observedValue"] >= 4
     for per_printer in ("printers:stored", "printer:status", "queue:worker"):
         assert [e["componentId"] for e in entries(body, per_printer)] == ["virtual"]
