@@ -137,7 +137,9 @@ def status_check(appliance: Appliance, printer: Any) -> dict[str, Any]:
         return entry("warn", f"{name} has not answered a status request since the appliance started "
                      f"{waited:.0f} s ago ({snapshot.last_error or 'no answer'})", **extra)
     if snapshot.state == "offline":
-        held = "held by another program" if "printer-busy" in snapshot.reasons else "offline"
+        held = ("held by another program" if "printer-busy" in snapshot.reasons else
+                "taking jobs but not answering status requests (check [printers.snmp])"
+                if "status-unavailable" in snapshot.reasons else "offline")
         return entry("warn", f"{name} is {held}: {snapshot.last_error or 'no answer'} "
                      f"({snapshot.failures} failed probes in a row)", **extra)
     if snapshot.reasons:

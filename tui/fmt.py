@@ -31,6 +31,8 @@ REASON_ADVICE = {
                  "its page counter tells whether the label came out; cancel the job if you checked by hand.",
     "printer-replaced": "Another printer answers at this address than the one this label was sent to: check that "
                         "one, and reprint the job if the label did not come out.",
+    "status-unavailable": "The printer takes jobs but its status cannot be read: check the SNMP community and port "
+                          "in [printers.snmp], or set enabled = false there to print without status.",
     "model-mismatch": "Another model answers at the printer's address than the configuration names: set its model "
                       "in [[printers]], restart, and reprint the job (with rerender).",
     "printer-removed": "Its printer is no longer configured (or was replaced by another model under its name): "

@@ -118,6 +118,7 @@ class StatusMonitor:
         offline_after: int = 3,
         on_change: Callable[[StatusSnapshot], None] | None = None,
         probe_while_busy: bool = True,
+        reachable: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self.model = model
         self.configured_media = configured_media
@@ -127,6 +128,8 @@ class StatusMonitor:
         self.offline_after = offline_after
         self.on_change = on_change
         self.probe_while_busy = probe_while_busy  # a USB status request must not interrupt printing
+        # whether the printer takes jobs when its status probes fail (SNMP silent, raster port open)
+        self.reachable = reachable
         self.snapshot = _initial(configured_media, prober is not None)
         self.probes = 0
         self._busy = 0
@@ -186,12 +189,20 @@ class StatusMonitor:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                busy = isinstance(exc, TransportError) and exc.reason == "printer-busy"
-                reason = "printer-busy" if busy else "printer-offline"
-                self._update(self._failed(str(exc) or type(exc).__name__, reason))
+                self._update(self._failed(str(exc) or type(exc).__name__, await self._why_unreachable(exc)))
             else:
                 self._update(self._succeeded(result) if result is not None else self.snapshot)
             return self.snapshot
+
+    async def _why_unreachable(self, exc: Exception) -> str:
+        """The reason a failed probe gives once the printer counts as offline: "printer-busy" (another
+        program holds its USB device), "status-unavailable" (it takes jobs but its status cannot be
+        read: a wrong SNMP community or port, SNMP switched off) or "printer-offline"."""
+        if isinstance(exc, TransportError) and exc.reason == "printer-busy":
+            return "printer-busy"
+        if self.reachable is not None and self.snapshot.failures + 1 >= self.offline_after and await self.reachable():
+            return "status-unavailable"
+        return "printer-offline"
 
     def _succeeded(self, result: ProbeResult) -> StatusSnapshot:
         status = result.status
@@ -302,6 +313,22 @@ def snmp_prober(host: str, *, port: int, community: str, timeout: float, retries
             asked_at = time.monotonic()
         info = {**identity, "round_trip_ms": round(result.round_trip_ms, 2)}
         return ProbeResult(result.status, "snmp", result.page_count, info)
+
+    return run
+
+
+def port_open(host: str, port: int, timeout: float) -> Callable[[], Awaitable[bool]]:
+    """A check that the printer's raster port accepts a connection (closed again at once, sending nothing)."""
+
+    async def run() -> bool:
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+        except (OSError, TimeoutError):
+            return False
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+        return True
 
     return run
 

@@ -75,6 +75,8 @@ _DESCRIPTIONS = {
     "system-error": "Printer system error — switch it off and on again",
     "printer-in-use": "Printer busy with another job",
     "printer-offline": "Printer not reachable — check power and connection",
+    "status-unavailable": "The printer takes jobs but does not answer status requests — check [printers.snmp] "
+                          "(community, port), or set enabled = false to print without status",
     "model-mismatch": "Another model answers at this address than the configuration names — fix model in [[printers]]",
     "printer-busy": "Another program holds the printer's USB device (a CUPS queue?) — jobs wait until it lets go",
 }

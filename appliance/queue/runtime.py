@@ -11,7 +11,7 @@ from ..labels.geometry import Canvas
 from ..printer.identity import printer_id
 from ..printer.media import Media, media_for, media_table
 from ..printer.models import Model, get_model
-from ..printer.monitor import StatusMonitor, snmp_prober, transport_prober
+from ..printer.monitor import StatusMonitor, port_open, snmp_prober, transport_prober
 from ..printer.transport import Transport, open_transport
 
 
@@ -112,8 +112,11 @@ def build(settings: PrinterSettings, queue: QueueSettings, *, connect_uri: str |
                              version=snmp.version)
     elif parsed.scheme == "usb":
         prober = transport_prober(open_transport(target).request_status)
+    reachable = None
+    if prober is not None and parsed.scheme == "tcp":
+        reachable = port_open(parsed.hostname or "127.0.0.1", parsed.port or 9100, timeout=1.0)
     monitor = StatusMonitor(model, media, prober, interval=settings.poll_interval_s,
                             busy_interval=settings.busy_poll_interval_s, offline_after=settings.offline_after,
-                            probe_while_busy=parsed.scheme != "usb")
+                            probe_while_busy=parsed.scheme != "usb", reachable=reachable)
     return PrinterRuntime(settings.name, model, settings.uri, target, media, settings, queue, monitor,
                           virtual=virtual)

@@ -38,7 +38,7 @@ log = logs.get("appliance.queue")
 # Reasons a person must fix before a job can be sent, and that stop a job being printed.
 BLOCKING = ("cover-open", "media-needed", "media-empty", "media-mismatch", "media-jam", "overheating",
             "shutdown", "system-error", "fan-failure", "wrong-power-adapter", "model-mismatch")
-UNREACHABLE = ("printer-offline", "printer-busy")  # a job not yet sent waits for these (stays pending)
+UNREACHABLE = ("printer-offline", "printer-busy", "status-unavailable")  # a job not yet sent waits (pending)
 FOLLOW_STOPS = (*BLOCKING, *UNREACHABLE)  # once bytes are at the printer, losing it also needs a person
 FIRST_RECHECK_S = 0.005  # after sending: re-probe after 5 ms, 10 ms, 20 ms, … up to the busy poll interval
 PRINT_SPEED_MM_S = 20.0  # a conservative floor of Brother's speeds, for "how long may printing take"
@@ -53,7 +53,7 @@ def backoff(attempt: int, base: float, cap: float) -> float:
 def blocker(snapshot: StatusSnapshot, media_width: float, die_cut_length: int | None) -> str | None:
     """Why this job cannot be sent now (a reason in UNREACHABLE means: wait, it stays pending)."""
     if snapshot.state == "offline":
-        return "printer-busy" if "printer-busy" in snapshot.reasons else "printer-offline"
+        return next((r for r in snapshot.reasons if r in UNREACHABLE), "printer-offline")
     for reason in snapshot.reasons:
         if reason in BLOCKING:
             return reason

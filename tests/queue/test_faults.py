@@ -94,6 +94,30 @@ async def test_printer_offline_keeps_jobs_pending_and_drains_when_back(fast: App
     assert len(printed(fast)) == 3
 
 
+async def test_a_printer_that_takes_jobs_but_answers_no_status_is_named_as_such(
+    fast: Appliance, rpc: RpcClient
+) -> None:
+    sim(fast).update(snmp_silent=True)  # a wrong SNMP community looks like this: raster port open, no status
+    monitor = fast.printers[0].monitor
+    for _ in range(monitor.offline_after):
+        await monitor.probe_now()
+    status = await rpc.call("printer.status")
+    assert status["reasons"] == ["status-unavailable"], status  # not "check power and connection"
+    assert "[printers.snmp]" in status["descriptions"][0]
+    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "no status"}})
+    deadline = time.monotonic() + 5.0
+    while (current := await rpc.call("job.get", {"job_id": job["id"]}))["reasons"] != ["status-unavailable"]:
+        assert current["state"] == "pending" and time.monotonic() < deadline, current
+        await asyncio.sleep(0.02)
+    assert sim(fast).jobs_received == 0  # without status nothing confirms the label: it waits
+    sim(fast).update(offline=True)  # and now the printer is really gone
+    await monitor.probe_now()
+    assert monitor.snapshot.reasons == ("printer-offline",)
+    sim(fast).update(offline=False, snmp_silent=False)
+    await wait_job(rpc, job["id"], ("completed",), timeout=15)
+    assert len(printed(fast)) == 1
+
+
 async def test_refused_connections_keep_the_job_pending_until_the_printer_takes_it(
     fast: Appliance, rpc: RpcClient
 ) -> None:
