@@ -39,6 +39,7 @@ def feed_module(ctx: RenderContext, head_module: int) -> int:
 
 class QrItem(Item):
     el: QrElement
+    shrinks_to_share = True
 
     def __init__(self, el: QrElement, ctx: RenderContext, y: int, h: int) -> None:
         super().__init__(el, ctx, y, h)

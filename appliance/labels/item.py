@@ -12,12 +12,22 @@ from appliance.labels.model import Element
 class Item:
     """Knows its natural length (feed dots) for a height, and draws itself into a box."""
 
+    # On a label of fixed length that its parts overflow, a QR code (it can take smaller modules)
+    # is fitted to an equal share of the length, and text in a box of its own length shrinks its
+    # font to what is left: neither is "cut off". Everything else keeps the length it asks for.
+    shrinks_to_share = False
+
     def __init__(self, el: Element, ctx: RenderContext, y: int, h: int) -> None:
         self.el = el
         self.ctx = ctx
         self.y = y
         self.h = h
         self.omitted = False
+
+    @property
+    def elastic(self) -> bool:
+        """Takes whatever length it is given without losing content (text of automatic width)."""
+        return False
 
     def natural(self) -> int:
         """Length along the tape this element wants (feed dots)."""

@@ -163,6 +163,10 @@ def render(
             is_fill = any(m.el.w.kind == "fill" for m in slot)
             fill_want.append(max([m.natural() for m in slot if m.el.w.kind == "fill"] + [fixed[-1]])
                              if is_fill else None)
+    fixed_length = canvas.fixed_length_px is not None or template.length_mm is not None
+    wished = sum(f if want is None else want for f, want in zip(fixed, fill_want, strict=True))
+    if fixed_length and len(slots) > 1 and wished > room:
+        _fit_codes_to_a_share(slots, fixed, room // len(slots))
     natural = sum(f if want is None else want for f, want in zip(fixed, fill_want, strict=True)) + gaps
     for it in placed:
         if it.el.x.kind in ("mm", "expr"):
@@ -183,6 +187,9 @@ def render(
         total_want = sum(max(1, w) for _, w in wants)
         for i, want in wants:
             widths[i] = max(0, left * max(1, want) // total_want)
+        left = 0
+    elif left < 0 and fixed_length:
+        _squeeze_text(template, canvas, slots, widths, content_w - gaps, margin)
         left = 0
     elif left < 0:
         ctx.warn("content-clipped", "the content is longer than the label; the end is cut off")
@@ -223,6 +230,37 @@ def render(
         fields=json_values(values),
         canvas=canvas,
     )
+
+
+def _fit_codes_to_a_share(slots: list[list[Item]], fixed: list[int], share: int) -> None:
+    """Parts overflow a label of fixed length: a QR code asking for more than an equal share of it
+    takes smaller modules (its text neighbours then shrink to what is left; see _squeeze_text)."""
+    for i, slot in enumerate(slots):
+        if fixed[i] > share and any(m.shrinks_to_share for m in slot):
+            with _blame(slot[0].el.path):
+                fixed[i] = max(m.fit_natural(share) if m.shrinks_to_share and m.el.w.kind == "auto"
+                               else min(fixed[i], share) if m.elastic else fixed[i] for m in slot)
+
+
+def _squeeze_text(template: Template, canvas: Canvas, slots: list[list[Item]], widths: list[int], room: int,
+                  margin: int) -> None:
+    """Fit slots to a label of fixed length: the text-only slots share what the others leave, in
+    proportion to their wish (their font shrinks to it). When the others alone do not fit, the
+    label is too short for the template: said so, rather than blaming the text squeezed to nothing."""
+    rigid = sum(w for w, slot in zip(widths, slots, strict=True) if not all(m.elastic for m in slot))
+    if rigid > room:
+        gaps = canvas.feed_px(template.gap_mm) * (len(slots) - 1)
+        need, have = canvas.feed_mm(rigid + gaps + 2 * margin), canvas.feed_mm(room + gaps + 2 * margin)
+        if canvas.fixed_length_px is not None:
+            raise LabelError("tape", f"template {template.name!r} needs about {need:.0f} mm of printable length "
+                             f"here; the loaded {canvas.media_id} labels give {have:.0f} mm: use longer labels or "
+                             "continuous tape", "state")
+        raise LabelError("definition.length_mm", f"needs about {need:.0f} mm for this content, not {have:.0f} mm",
+                         "state")
+    wish = sum(w for w, slot in zip(widths, slots, strict=True) if all(m.elastic for m in slot))
+    for i, slot in enumerate(slots):
+        if all(m.elastic for m in slot):
+            widths[i] = (room - rigid) * widths[i] // max(1, wish)
 
 
 def _length(template: Template, canvas: Canvas, natural: int) -> int:

@@ -37,6 +37,10 @@ class TextItem(Item):
         self._natural: TextBlock | None = None
         self._natural_note: tuple[str, str] | None = None
 
+    @property
+    def elastic(self) -> bool:
+        return self.el.w.kind in ("auto", "fill")
+
     def natural(self) -> int:
         if not self.paras:
             return 0

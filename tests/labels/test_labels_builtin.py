@@ -16,6 +16,7 @@ import pytest
 from PIL import Image, ImageChops
 
 from appliance.labels import Canvas, TemplateRegistry, preview_png, pt_canvas, ql_canvas, render
+from appliance.labels.errors import LabelError
 from tests.labels.conftest import CANVASES, SAMPLES, decode, ink
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -97,6 +98,11 @@ def test_every_builtin_renders_on_every_tape(registry: TemplateRegistry, name: s
     fields = dict(SAMPLES[name])
     if name == "asset-tag":
         fields.pop("url_prefix")  # a long URL cannot fit 9 mm tape; that error is tested elsewhere
+    if name == "cable-flag" and tape == "ql29x90":  # two flags and the wrap need about 89 mm; 84 mm print
+        with pytest.raises(LabelError) as short:
+            render(registry.get(name), fields, canvas)
+        assert short.value.field == "tape" and "use longer labels" in short.value.reason
+        return
     result = render(registry.get(name), fields, canvas)
     assert result.image.size == (result.length_px, canvas.printable_px)
     assert canvas.min_length_px <= result.length_px <= canvas.max_length_px
@@ -108,3 +114,21 @@ def test_every_builtin_renders_on_every_tape(registry: TemplateRegistry, name: s
         assert ("qr-omitted" in codes) == (canvas.tape_width_mm < 9)
     if canvas.fixed_length_px:
         assert result.length_px == canvas.fixed_length_px
+
+
+@pytest.mark.parametrize("label", [(62, 696, 271), (23, 202, 202)])  # QL die-cut 62x29 and 23x23
+def test_an_asset_tag_fits_a_short_die_cut_label(registry: TemplateRegistry, label: tuple[int, int, int]) -> None:
+    # the QR code used to take the whole length and the name was refused as "does not fit in 1.4 mm"
+    width_mm, pins, length = label
+    canvas = ql_canvas(width_mm, pins, fixed_length_px=length)
+    result = render(registry.get("asset-tag"), {"name": "Laptop 12", "asset_id": "MS-0042"}, canvas)
+    assert result.length_px == length and not result.warnings
+    decoded = decode(result.image)
+    assert [text for text, _ in decoded] == ["MS-0042"], decoded  # the QR code is there, and readable
+
+
+def test_a_template_longer_than_a_die_cut_label_says_so(registry: TemplateRegistry) -> None:
+    with pytest.raises(LabelError) as short:
+        render(registry.get("cable-flag"), {"text": "ETH1"}, ql_canvas(62, 696, fixed_length_px=271))
+    assert short.value.field == "tape", short.value  # not "text 'ETH1' does not fit in 0.0 mm"
+    assert "needs about" in short.value.reason and "labels give 23 mm" in short.value.reason
