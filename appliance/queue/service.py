@@ -174,12 +174,14 @@ class JobQueue:
             template_version=rendered.result.version, fields=dict(rendered.result.fields), copies=copies,
             media=rendered.media.id, length_mm=round(rendered.result.length_mm, 2), raster=raster,
             preview=rendered.page_png, idempotency_key=idempotency_key, request_digest=digest)
+        warnings = [w.to_dict() for w in rendered.result.warnings]
         row, inserted = await self._insert(new, [jobs.step("queued", new.state, copies=copies, media=new.media,
-                                                           warnings=[w.to_dict() for w in rendered.result.warnings]
-                                                           or None)])
+                                                           warnings=warnings or None)])
         if not inserted:  # a concurrent submit with the same key stored its job first
             return await self._same_request(row, template, copies, digest)
-        return await self._accepted(runtime, row)
+        job = await self._accepted(runtime, row)
+        job["warnings"] = warnings  # what a script should know: a code left out, text shrunk or clipped
+        return job
 
     @staticmethod
     def _encode(runtime: PrinterRuntime, rendered: Rendered, copies: int, *, field: str) -> bytes:
@@ -212,6 +214,8 @@ class JobQueue:
                               "job_id": existing["id"]})
         job = await self.describe(existing)
         job["duplicate"] = True
+        queued = next(iter(await jobs.timeline(self.db, existing["id"])), None)
+        job["warnings"] = (queued["detail"].get("warnings") or []) if queued else []
         return job
 
     async def _accepted(self, runtime: PrinterRuntime, row: sqlite3.Row) -> dict[str, Any]:
@@ -248,7 +252,10 @@ class JobQueue:
             raster = self._encode(runtime, rendered, count, field="job_id")
             template_version, media_id, length = rendered.result.version, rendered.media.id, rendered.result.length_mm
             page, fields = rendered.page_png, dict(rendered.result.fields)
+            warnings = [w.to_dict() for w in rendered.result.warnings]
         else:
+            queued = next(iter(await jobs.timeline(self.db, job_id)), None)
+            warnings = (queued["detail"].get("warnings") or []) if queued else []  # the same label, the same notes
             art = await jobs.artifact(self.db, job_id)
             if art is None:
                 raise NotAllowed("that job's raster was pruned; reprint it with rerender=true",
@@ -262,10 +269,13 @@ class JobQueue:
             printer_id=runtime.id, state="pending", template=original["template"], template_version=template_version,
             fields=fields, copies=count, media=media_id, length_mm=round(length, 2), raster=raster, preview=page,
             origin_job_id=job_id, idempotency_key=idempotency_key, request_digest=digest)
-        row, inserted = await self._insert(new, [jobs.step("queued", "pending", **step_detail)])
+        row, inserted = await self._insert(new, [jobs.step("queued", "pending", **step_detail,
+                                                           warnings=warnings or None)])
         if not inserted:  # a concurrent twin with the same key got there first
             return await self._same_request(row, original["template"], count, digest)
-        return await self._accepted(runtime, row)
+        job = await self._accepted(runtime, row)
+        job["warnings"] = warnings
+        return job
 
     async def _successor(self, printer_id: str, rerender: bool) -> PrinterRuntime:
         """The configured printer that took the name of a job's printer (a new address or model)."""

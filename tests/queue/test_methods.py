@@ -168,3 +168,21 @@ async def test_reprint_with_an_idempotency_key_prints_once_however_often_it_is_s
     await asyncio.sleep(0.2)
     assert len(printed(fast)) == 2  # the original and one reprint
     assert (await rpc.call("job.list", {}))["jobs"][0]["id"] == answers[0]["id"]
+
+
+async def test_submit_and_reprint_answer_with_the_labels_warnings(fast: Appliance, rpc: RpcClient) -> None:
+    # a script learns at once that its label lost its QR code on this tape, not only from the timeline
+    definition = {"layout": [{"type": "qr", "data": "{v}", "min_tape_mm": 18}, {"type": "text", "text": "{v}"}],
+                  "fields": {"v": {}}}
+    await rpc.call("template.put", {"name": "wide-qr", "definition": definition})
+    params = {"template": "wide-qr", "fields": {"v": "A-1"}, "idempotency_key": "warn-1"}
+    job = await rpc.call("print.submit", params)
+    assert [w["code"] for w in job["warnings"]] == ["qr-omitted"], job
+    again = await rpc.call("print.submit", params)  # the answer a retrying script gets is the same
+    assert again["duplicate"] is True and again["warnings"] == job["warnings"]
+    await wait_job(rpc, job["id"], ("completed",))
+    copy = await rpc.call("job.reprint", {"job_id": job["id"]})
+    fresh = await rpc.call("job.reprint", {"job_id": job["id"], "rerender": True})
+    assert copy["warnings"] == fresh["warnings"] == job["warnings"]
+    plain = await rpc.call("print.submit", {"template": "text", "fields": {"text": "fine"}})
+    assert plain["warnings"] == []
