@@ -32,6 +32,9 @@ def modules_image(modules: str) -> Image.Image:
     return Image.frombytes("L", (len(modules), 1), bytes(0 if m == "1" else 255 for m in modules))
 
 
+SMALLEST_QR = 21  # modules across a version 1 QR code (segno picks the smallest version that holds the data)
+
+
 def feed_module(ctx: RenderContext, head_module: int) -> int:
     """Dots along the tape for a module that is `head_module` dots across."""
     return max(1, round(head_module * ctx.canvas.aspect))
@@ -43,7 +46,7 @@ class QrItem(Item):
 
     def __init__(self, el: QrElement, ctx: RenderContext, y: int, h: int) -> None:
         super().__init__(el, ctx, y, h)
-        self.field = el.data.field_path or f"definition.{el.path}.data"
+        self.field = el.data.blame(ctx.values) or f"definition.{el.path}.data"
         data = el.data.format(ctx.values)
         if not data:
             raise LabelError(self.field, "QR data is empty")
@@ -63,6 +66,10 @@ class QrItem(Item):
 
     def _fail(self, room: int) -> None:
         need = self.span * self.el.min_module_dots
+        if self.matrix.width <= SMALLEST_QR:  # no shorter data would help: the tape is too narrow
+            self.omit_or_fail("tape", f"even the smallest QR code needs {need} dots ({self.span} modules × "
+                              f"{self.el.min_module_dots} dots); this tape has {room}: use a wider tape", "state")
+            return
         self.omit_or_fail(
             self.field,
             f"QR data too long for the tape height: {self.span} modules × {self.el.min_module_dots} dots "
@@ -111,7 +118,7 @@ class BarcodeItem(Item):
 
     def __init__(self, el: BarcodeElement, ctx: RenderContext, y: int, h: int) -> None:
         super().__init__(el, ctx, y, h)
-        self.field = el.data.field_path or f"definition.{el.path}.data"
+        self.field = el.data.blame(ctx.values) or f"definition.{el.path}.data"
         data = el.data.format(ctx.values)
         if not data:
             raise LabelError(self.field, "barcode data is empty")

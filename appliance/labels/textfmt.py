@@ -33,6 +33,12 @@ class Formatted:
     def field_path(self) -> str | None:
         return f"fields.{self.names[0]}" if self.names else None
 
+    def blame(self, values: dict[str, object]) -> str | None:
+        """The field to name when the formatted text is refused: the first placeholder with a value,
+        not an empty optional one (``{url_prefix}{asset_id}`` with no prefix blames asset_id)."""
+        filled = next((name for name in self.names if values.get(name) not in (None, "")), None)
+        return f"fields.{filled}" if filled else self.field_path
+
 
 def compile_format(source: str, fields: set[str]) -> Formatted:
     """Check a template string once; ValueError with a reason when it is unusable."""

@@ -77,6 +77,18 @@ def test_qr_data_too_long_for_tape_height(registry: TemplateRegistry) -> None:
     assert "QR data too long for the tape height" in err.reason
 
 
+def test_qr_data_too_long_blames_a_field_the_caller_filled(registry: TemplateRegistry) -> None:
+    # "{url_prefix}{asset_id}" with no prefix: the prefix is empty, the id is what made it long
+    err = refused(render, registry.get("asset-tag"), {"name": "n", "asset_id": "A" * 30}, pt_canvas(9, 50))
+    assert (err.kind, err.field) == ("invalid", "fields.asset_id"), err
+
+
+def test_a_tape_too_narrow_for_any_qr_code_blames_the_tape(registry: TemplateRegistry) -> None:
+    # 9 mm heat-shrink tube prints 48 pins: not even a one-letter id fits a QR code there
+    err = refused(render, registry.get("asset-tag"), {"name": "n", "asset_id": "A"}, pt_canvas(9, 48))
+    assert (err.kind, err.field) == ("state", "tape") and "use a wider tape" in err.reason, err
+
+
 def test_qr_data_too_long_for_any_qr(pt12: Canvas) -> None:
     err = refused(render, tpl([{"type": "qr", "data": "{v}"}]), {"v": "x" * 3000}, pt12)
     assert err.field == "fields.v" and "too long for a QR code" in err.reason
