@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import sys
 from typing import Any
 
@@ -25,12 +26,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     parser.set_defaults(run=run)
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range for a JSON number")
+    return value
+
+
+def _not_a_number(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _json(text: str) -> Any:
+    """json.loads, refusing what the JSON-RPC request could not carry (NaN, Infinity, 1e309)."""
+    return json.loads(text, parse_float=_finite, parse_constant=_not_a_number)
+
+
 def parse_params(items: list[str]) -> dict[str, Any] | list[Any] | None:
     if not items:
         return None
     if len(items) == 1 and items[0].lstrip()[:1] in ("{", "["):
         try:
-            value = json.loads(items[0])
+            value = _json(items[0])
         except ValueError as exc:
             raise ValueError(f"params are not valid JSON: {exc}") from None
         return value  # type: ignore[no-any-return]
@@ -44,8 +61,8 @@ def parse_params(items: list[str]) -> dict[str, Any] | list[Any] | None:
         for parent in parents:  # fields.name=Bob → {"fields": {"name": "Bob"}}
             target = target.setdefault(parent, {})
         try:
-            target[leaf] = json.loads(raw)
-        except ValueError:
+            target[leaf] = _json(raw)
+        except ValueError:  # not JSON (or a number JSON cannot carry, like 1e309): the text as typed
             target[leaf] = raw
     return params
 

@@ -63,6 +63,18 @@ def test_url_without_scheme_works(served: tuple[str, str, Path]) -> None:
     assert '"version"' in done.stdout
 
 
+def test_a_value_json_cannot_carry_goes_as_the_text_typed(served: tuple[str, str, Path]) -> None:
+    # 1e309 and NaN parse as Python floats that JSON cannot encode: the CLI used to end in a traceback
+    url, token, _ = served
+    done = cli("call", "label.preview", "template=text", "fields.text=1e309", "fields.line2=NaN", "--url", url,
+               "--token", token)
+    assert done.returncode == 0, done.stderr
+    assert '"text": "1e309"' in done.stdout and '"line2": "NaN"' in done.stdout
+    whole = cli("call", "label.preview", '{"template": "text", "fields": {"text": 1e999}}', "--url", url,
+                "--token", token)
+    assert whole.returncode != 0 and "out of range" in whole.stderr and "Traceback" not in whole.stderr
+
+
 @pytest.mark.parametrize("bad", ["ftp://127.0.0.1:8631", "http://127.0.0.1:99999"])
 def test_bad_url_is_one_line_with_the_fix(bad: str) -> None:
     for command in (["call", "server.info"], ["check"]):
