@@ -46,10 +46,11 @@ def choose_media(runtime: PrinterRuntime, tape: str | None) -> Media:
             raise LabelError("tape", str(exc)) from None
     media = runtime.current_media()
     if media is None:
+        what = "label roll" if runtime.model.family == "ql720" else "tape cassette"
         if runtime.monitor.configured_media is not None:  # configured, but the printer says it has none
-            raise LabelError("printer_id", f"{runtime.name} reports no tape cassette loaded; load one", "state")
-        raise LabelError("printer_id", f"no tape is loaded in {runtime.name} and none is configured; "
-                         "load a cassette (or set media in its [[printers]] table)", "state")
+            raise LabelError("printer_id", f"{runtime.name} reports no {what} loaded; load one", "state")
+        raise LabelError("printer_id", f"no {what} is loaded in {runtime.name} and none is configured; "
+                         f"load one (or set media in its [[printers]] table)", "state")
     return media
 
 
