@@ -33,6 +33,7 @@ TAPE: Schema = {"type": "string", "minLength": 1, "maxLength": 32, "description"
 TIMESTAMP: Schema = {"type": "string", "format": "date-time", "description": "RFC 3339 UTC time"}
 
 OBJECT: Schema = {"type": "object"}
+HIGH_RES: Schema = {"type": "boolean", "description": "twice the resolution along the tape, where the model has it"}
 JOB: Schema = {"type": "object", "description": "a job: id, state, reasons, printer_id, template, copies, times"}
 
 
@@ -105,7 +106,8 @@ METHODS: tuple[Method, ...] = (
     _m(
         "label.preview",
         "Render a label without printing: PNG (base64), size in dots and mm, tape, warnings.",
-        params={"template": TEMPLATE_NAME, "fields": FIELDS, "printer_id": PRINTER_ID, "tape": TAPE},
+        params={"template": TEMPLATE_NAME, "fields": FIELDS, "printer_id": PRINTER_ID, "tape": TAPE,
+                "high_res": HIGH_RES},
         required=("template",),
     ),
     # printing and jobs
@@ -119,6 +121,13 @@ METHODS: tuple[Method, ...] = (
             "printer_id": PRINTER_ID,
             "hold": {"type": "boolean"},
             "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 128},
+            "cut": {"type": "string", "enum": ["full", "half", "chain", "none"],
+                    "description": "full: cut after each label (default); half: half-cut between labels, full "
+                                   "cut at the end; chain: leave the last label uncut (saves tape before the next "
+                                   "job); none: never cut"},
+            "cut_every": {"type": "integer", "minimum": 1, "maximum": 99,
+                          "description": "with cut full: cut after every N labels"},
+            "high_res": HIGH_RES,
         },
         required=("template",),
         result=JOB,

@@ -6,20 +6,23 @@ from typing import TYPE_CHECKING, Any
 
 from rpc.dispatcher import CallContext
 
+from ..queue.render import PrintOptions
 from ..store import jobs as job_store
 
 if TYPE_CHECKING:
     from ..app import Appliance
+    from ..printer.raster import Cut
 
 
 def handlers(appliance: Appliance) -> dict[str, Any]:
     queue = appliance.queue
 
     async def print_submit(ctx: CallContext, template: str, fields: dict[str, Any] | None = None, copies: int = 1,
-                           printer_id: str | None = None, hold: bool = False,
-                           idempotency_key: str | None = None) -> dict[str, Any]:
+                           printer_id: str | None = None, hold: bool = False, idempotency_key: str | None = None,
+                           cut: Cut = "full", cut_every: int = 1, high_res: bool = False) -> dict[str, Any]:
         appliance.check_accepting()
-        return await queue.submit(template, fields, copies, printer_id, hold, idempotency_key)
+        return await queue.submit(template, fields, copies, printer_id, hold, idempotency_key,
+                                  PrintOptions(cut=cut, cut_every=cut_every, high_res=high_res))
 
     async def job_list(ctx: CallContext, state: str | None = None, printer_id: str | None = None,
                        since: str | None = None, limit: int = 50, cursor: str | None = None) -> dict[str, Any]:

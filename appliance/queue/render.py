@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,14 +15,48 @@ from ..labels.registry import TemplateRegistry
 from ..labels.render import render
 from ..labels.result import RenderResult
 from ..printer.media import Media, MediaError
-from ..printer.raster import encode_job
+from ..printer.raster import Cut, encode_job
 from .runtime import PrinterRuntime, canvas_for
+
+
+@dataclass(frozen=True)
+class PrintOptions:
+    """How a job is cut and at which resolution (the printer's defaults: a full cut after each label)."""
+
+    cut: Cut = "full"
+    cut_every: int = 1
+    high_res: bool = False
+
+    def changed(self) -> dict[str, Any] | None:
+        """The options that differ from the defaults (what a job stores), or None."""
+        default = PrintOptions()
+        found = {k: v for k, v in vars(self).items() if v != getattr(default, k)}
+        return found or None
+
+    @classmethod
+    def stored(cls, text: str | None) -> PrintOptions:
+        return cls(**json.loads(text)) if text else cls()
+
+    def check(self, runtime: PrinterRuntime) -> None:
+        """Refuse what this printer cannot do, naming the option (before anything is rendered)."""
+        model = runtime.model
+        if self.cut == "half" and not model.supports_half_cut:
+            raise LabelError("cut", f"{model.name} has no half-cutter; use full, chain or none", "state")
+        if self.cut == "chain" and not model.supports_chain:
+            raise LabelError("cut", f"{model.name} does not do chain printing", "state")
+        if self.cut_every != 1 and not model.supports_cut_every:
+            raise LabelError("cut_every", f"{model.name} cuts after every label; leave cut_every at 1", "state")
+        if self.cut_every != 1 and self.cut == "none":
+            raise LabelError("cut_every", "means nothing with cut = none", "invalid")
+        if self.high_res and not model.high_res:
+            raise LabelError("high_res", f"{model.name} has no high-resolution mode", "state")
 
 
 @dataclass(frozen=True)
 class Rendered:
     result: RenderResult
     media: Media
+    options: PrintOptions = PrintOptions()
 
     @property
     def page_png(self) -> bytes:
@@ -31,7 +66,9 @@ class Rendered:
         return out.getvalue()
 
     def raster(self, runtime: PrinterRuntime, copies: int) -> bytes:
-        return encode_job(runtime.model, self.media, [self.result.image], copies=copies)
+        o = self.options
+        return encode_job(runtime.model, self.media, [self.result.image], copies=copies, cut=o.cut,
+                          cut_every=o.cut_every, high_res=o.high_res)
 
     def preview(self, scale: int = 1) -> bytes:
         return preview_png(self.result, scale=scale)
@@ -55,15 +92,18 @@ def choose_media(runtime: PrinterRuntime, tape: str | None) -> Media:
 
 
 def render_for(registry: TemplateRegistry, runtime: PrinterRuntime, template: str, fields: dict[str, Any],
-               *, tape: str | None = None) -> Rendered:
+               *, tape: str | None = None, options: PrintOptions = PrintOptions()) -> Rendered:
+    options.check(runtime)
     media = choose_media(runtime, tape)
     tpl = registry.get(template)
-    result = render(tpl, fields, canvas_for(media), font_dirs=registry.font_dirs)
-    return Rendered(result, media)
+    result = render(tpl, fields, canvas_for(media, high_res=options.high_res), font_dirs=registry.font_dirs)
+    return Rendered(result, media, options)
 
 
-def encode_stored_page(runtime: PrinterRuntime, media: Media, page_png: bytes, copies: int) -> bytes:
-    """Re-encode a stored label image for another number of copies (same pixels, same tape)."""
+def encode_stored_page(runtime: PrinterRuntime, media: Media, page_png: bytes, copies: int,
+                       options: PrintOptions = PrintOptions()) -> bytes:
+    """Re-encode a stored label image for another number of copies (same pixels, tape and options)."""
     with Image.open(io.BytesIO(page_png)) as image:
         page = image.convert("1")
-    return encode_job(runtime.model, media, [page], copies=copies)
+    return encode_job(runtime.model, media, [page], copies=copies, cut=options.cut, cut_every=options.cut_every,
+                      high_res=options.high_res)

@@ -25,17 +25,21 @@ from ..printer.raster import RasterError
 from ..store import jobs
 from ..store import printers as printer_store
 from ..store.db import Database
-from .render import Rendered, encode_stored_page, render_for
+from .render import PrintOptions, Rendered, encode_stored_page, render_for
 from .runtime import PrinterRuntime
 from .worker import Worker
 
 log = logs.get("appliance.queue")
 
 
-def request_digest(template: str, fields: dict[str, Any], copies: int, printer_id: str, hold: bool) -> str:
-    """What a print.submit asked for, as a digest: a reused idempotency_key must ask the same."""
-    text = json.dumps([template, fields, copies, printer_id, hold], sort_keys=True, ensure_ascii=False,
-                      separators=(",", ":"))
+def request_digest(template: str, fields: dict[str, Any], copies: int, printer_id: str, hold: bool,
+                   options: dict[str, Any] | None = None) -> str:
+    """What a print.submit asked for, as a digest: a reused idempotency_key must ask the same.
+    Options appear only when set, so the digests of jobs stored before they existed still match."""
+    asked: list[Any] = [template, fields, copies, printer_id, hold]
+    if options:
+        asked.append(options)
+    text = json.dumps(asked, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -125,18 +129,19 @@ class JobQueue:
 
     # --- rendering ---------------------------------------------------------------------------
 
-    def render(self, runtime: PrinterRuntime, template: str, fields: dict[str, Any], tape: str | None) -> Rendered:
+    def render(self, runtime: PrinterRuntime, template: str, fields: dict[str, Any], tape: str | None,
+               options: PrintOptions = PrintOptions()) -> Rendered:
         try:
-            return render_for(self.registry, runtime, template, fields, tape=tape)
+            return render_for(self.registry, runtime, template, fields, tape=tape, options=options)
         except LabelError as exc:
             if exc.field == "name":  # the registry's word for it; the caller's param is `template`
                 exc = LabelError("template", exc.reason, exc.kind)
             raise label_error(exc) from None
 
     def preview(self, template: str, fields: dict[str, Any], printer_id: str | None,
-                tape: str | None) -> dict[str, Any]:
+                tape: str | None, high_res: bool = False) -> dict[str, Any]:
         runtime = self.printer(printer_id)
-        rendered = self.render(runtime, template, fields, tape)
+        rendered = self.render(runtime, template, fields, tape, PrintOptions(high_res=high_res))
         result = rendered.result
         return {
             "png": base64.b64encode(rendered.preview()).decode(),
@@ -158,18 +163,19 @@ class JobQueue:
     # --- submitting --------------------------------------------------------------------------
 
     async def submit(self, template: str, fields: dict[str, Any] | None, copies: int, printer_id: str | None,
-                     hold: bool, idempotency_key: str | None) -> dict[str, Any]:
+                     hold: bool, idempotency_key: str | None,
+                     options: PrintOptions = PrintOptions()) -> dict[str, Any]:
         fields = fields or {}
         runtime = self.printer(printer_id)
         digest = None
         if idempotency_key is not None:
-            digest = request_digest(template, fields, copies, runtime.id, hold)
+            digest = request_digest(template, fields, copies, runtime.id, hold, options.changed())
             existing = await jobs.by_idempotency_key(self.db, idempotency_key)
             if existing is not None:
                 return await self._same_request(existing, template, copies, digest)
-        rendered = self.render(runtime, template, fields, None)
+        rendered = self.render(runtime, template, fields, None, options)
         raster = self._encode(runtime, rendered, copies, field="template")
-        new = jobs.NewJob(
+        new = jobs.NewJob(options=options.changed(),
             printer_id=runtime.id, state="held" if hold else "pending", template=rendered.result.template,
             template_version=rendered.result.version, fields=dict(rendered.result.fields), copies=copies,
             media=rendered.media.id, length_mm=round(rendered.result.length_mm, 2), raster=raster,
@@ -243,12 +249,13 @@ class JobQueue:
             if existing is not None:
                 return await self._same_request(existing, original["template"], count, digest)
         step_detail: dict[str, Any] = {"origin_job_id": job_id, "rerender": rerender}
+        options = PrintOptions.stored(original["options"])  # cut and resolution as the original was printed
         runtime = self.printers.get(original["printer_id"])
         if runtime is None:
             runtime = await self._successor(original["printer_id"], rerender)
             step_detail["printer_replaced"] = original["printer_id"]
         if rerender:
-            rendered = self.render(runtime, original["template"], json.loads(original["fields"]), None)
+            rendered = self.render(runtime, original["template"], json.loads(original["fields"]), None, options)
             raster = self._encode(runtime, rendered, count, field="job_id")
             template_version, media_id, length = rendered.result.version, rendered.media.id, rendered.result.length_mm
             page, fields = rendered.page_png, dict(rendered.result.fields)
@@ -262,10 +269,11 @@ class JobQueue:
                                  {"field": "rerender", "reason": "artifact pruned"})
             page = art["preview"]
             raster = art["raster"] if count == original["copies"] else encode_stored_page(
-                runtime, runtime.media_named(original["media"]), page, count)
+                runtime, runtime.media_named(original["media"]), page, count, options)
             template_version, media_id, length = original["template_version"], original["media"], original["length_mm"]
             fields = json.loads(original["fields"])
         new = jobs.NewJob(
+            options=options.changed(),
             printer_id=runtime.id, state="pending", template=original["template"], template_version=template_version,
             fields=fields, copies=count, media=media_id, length_mm=round(length, 2), raster=raster, preview=page,
             origin_job_id=job_id, idempotency_key=idempotency_key, request_digest=digest)

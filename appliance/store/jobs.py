@@ -39,6 +39,7 @@ class NewJob:
     request_digest: str | None = None
     origin_job_id: int | None = None
     reasons: tuple[str, ...] = ()
+    options: dict[str, Any] | None = None  # print options that differ from the defaults
 
 
 def step(event: str, state: str | None = None, **detail: Any) -> Step:
@@ -66,6 +67,8 @@ def to_wire(row: sqlite3.Row) -> dict[str, Any]:
     }
     if row["idempotency_key"] is not None:
         job["idempotency_key"] = row["idempotency_key"]
+    if row["options"]:
+        job["options"] = json.loads(row["options"])
     return job
 
 
@@ -81,11 +84,11 @@ async def insert(db: Database, job: NewJob, steps: list[Step]) -> sqlite3.Row:
     async with db.transaction() as conn:
         (row,) = await conn.execute_fetchall(
             "INSERT INTO jobs (printer_id, state, reasons, template, template_version, fields, copies, media,"
-            " length_mm, origin_job_id, idempotency_key, request_digest, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+            " length_mm, origin_job_id, idempotency_key, request_digest, options, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
             (job.printer_id, job.state, json.dumps(list(job.reasons)), job.template, job.template_version,
              json.dumps(job.fields, ensure_ascii=False), job.copies, job.media, job.length_mm, job.origin_job_id,
-             job.idempotency_key, job.request_digest, stamp, stamp),
+             job.idempotency_key, job.request_digest, json.dumps(job.options) if job.options else None, stamp, stamp),
         )
         await conn.execute(
             "INSERT INTO job_artifacts (job_id, raster, preview, sha256) VALUES (?, ?, ?, ?)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from appliance.store import history
 from rpc.client import RpcClient
 from rpc.errors import RpcError
 from tests.fast_fixtures import printed, wait_job
+from tests.support import make_settings, running
 
 USER_TEMPLATE = """
 title = "Shelf"
@@ -186,3 +188,48 @@ async def test_submit_and_reprint_answer_with_the_labels_warnings(fast: Applianc
     assert copy["warnings"] == fresh["warnings"] == job["warnings"]
     plain = await rpc.call("print.submit", {"template": "text", "fields": {"text": "fine"}})
     assert plain["warnings"] == []
+
+
+async def _sent_pages(app: Appliance, job_id: int) -> list:  # type: ignore[type-arg]
+    from appliance.printer.decode import decode_job
+
+    row = await app.db.fetchone("SELECT raster FROM job_artifacts WHERE job_id = ?", (job_id,))
+    return decode_job(row["raster"]).pages
+
+
+async def test_cut_and_resolution_options_reach_the_printer_and_survive_a_reprint(
+    fast: Appliance, rpc: RpcClient
+) -> None:
+    ask = {"template": "text", "fields": {"text": "bin 1"}, "copies": 2, "cut": "half", "idempotency_key": "cut-1"}
+    halved = await rpc.call("print.submit", ask)
+    assert halved["options"] == {"cut": "half"}
+    with pytest.raises(RpcError) as changed:  # the same key with another cut is another request
+        await rpc.call("print.submit", {**ask, "cut": "full"})
+    assert changed.value.code == -32003 and changed.value.data["field"] == "idempotency_key"
+    await wait_job(rpc, halved["id"], ("completed",))
+    pages = await _sent_pages(fast, halved["id"])
+    assert [(p.auto_cut, p.half_cut, p.chain) for p in pages] == [(True, True, False)] * 2
+    sharp = await rpc.call("print.submit", {"template": "text", "fields": {"text": "fine"}, "high_res": True,
+                                            "cut": "chain"})
+    assert (await _sent_pages(fast, sharp["id"]))[0].high_res
+    plain = await rpc.call("label.preview", {"template": "text", "fields": {"text": "fine"}})
+    double = await rpc.call("label.preview", {"template": "text", "fields": {"text": "fine"}, "high_res": True})
+    assert double["dpi"]["feed"] == 2 * plain["dpi"]["feed"]
+    more = await rpc.call("job.reprint", {"job_id": halved["id"], "copies": 3})  # re-encoded: still half-cut
+    assert more["options"] == {"cut": "half"}
+    assert [p.half_cut for p in await _sent_pages(fast, more["id"])] == [True] * 3
+    again = await rpc.call("job.reprint", {"job_id": sharp["id"], "rerender": True})
+    assert (await _sent_pages(fast, again["id"]))[0].high_res and again["options"] == sharp["options"]
+
+
+async def test_an_option_the_printer_lacks_is_refused_by_name(state_dir: Path) -> None:
+    settings = make_settings(state_dir, simulator={"model": "QL-820NWB", "tape": "62mm"})
+    async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        with pytest.raises(RpcError) as refused:
+            await rpc.call("print.submit", {"template": "text", "fields": {"text": "x"}, "cut": "half"})
+        assert refused.value.code == -32003 and refused.value.data["field"] == "cut"
+        assert "no half-cutter" in refused.value.message
+        with pytest.raises(RpcError) as unknown:
+            await rpc.call("print.submit", {"template": "text", "fields": {"text": "x"}, "cut": "zigzag"})
+        assert unknown.value.code == -32602 and unknown.value.data["field"] == "cut"
+        assert (await rpc.call("queue.status"))["totals"].get("pending", 0) == 0  # nothing half-made
