@@ -65,14 +65,18 @@ class QrItem(Item):
         return module
 
     def _fail(self, room: int) -> None:
+        """`room`: the head dots left for the code, across the tape or (on a label of fixed length) along it."""
         need = self.span * self.el.min_module_dots
-        if self.matrix.width <= SMALLEST_QR:  # no shorter data would help: the tape is too narrow
+        along = room < self.h  # the label's length limits it, not the tape's height
+        where = "the label's length here" if along else "the tape height"
+        if self.matrix.width <= SMALLEST_QR:  # no shorter data would help
+            fix = "use longer labels" if along else "use a wider tape"
             self.omit_or_fail("tape", f"even the smallest QR code needs {need} dots ({self.span} modules × "
-                              f"{self.el.min_module_dots} dots); this tape has {room}: use a wider tape", "state")
+                              f"{self.el.min_module_dots} dots); {where} leaves {room}: {fix}", "state")
             return
         self.omit_or_fail(
             self.field,
-            f"QR data too long for the tape height: {self.span} modules × {self.el.min_module_dots} dots "
+            f"QR data too long for {where}: {self.span} modules × {self.el.min_module_dots} dots "
             f"= {need} dots, only {room} available",
         )
 
@@ -80,6 +84,9 @@ class QrItem(Item):
         if self.module < self.el.min_module_dots:
             return 0
         return self.span * feed_module(self.ctx, self.module)
+
+    def fits(self, limit: int) -> bool:
+        return min(self.module, self._module(int(limit / self.ctx.canvas.aspect))) >= self.el.min_module_dots
 
     def fit_natural(self, limit: int) -> int:
         self.module = min(self.module, self._module(int(limit / self.ctx.canvas.aspect)))

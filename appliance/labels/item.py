@@ -33,6 +33,10 @@ class Item:
         """Length along the tape this element wants (feed dots)."""
         return 0
 
+    def fits(self, limit: int) -> bool:
+        """Whether it can be drawn (readably) in `limit` feed dots; see `shrinks_to_share`."""
+        return True
+
     def fit_natural(self, limit: int) -> int:
         """Natural length once the label is known to offer at most `limit` dots (may omit or fail)."""
         return min(self.natural(), limit)

@@ -166,7 +166,7 @@ def render(
     fixed_length = canvas.fixed_length_px is not None or template.length_mm is not None
     wished = sum(f if want is None else want for f, want in zip(fixed, fill_want, strict=True))
     if fixed_length and len(slots) > 1 and wished > room:
-        _fit_codes_to_a_share(slots, fixed, room // len(slots))
+        _fit_codes_to_a_share(slots, fixed, fill_want, room)
     natural = sum(f if want is None else want for f, want in zip(fixed, fill_want, strict=True)) + gaps
     for it in placed:
         if it.el.x.kind in ("mm", "expr"):
@@ -232,14 +232,33 @@ def render(
     )
 
 
-def _fit_codes_to_a_share(slots: list[list[Item]], fixed: list[int], share: int) -> None:
-    """Parts overflow a label of fixed length: a QR code asking for more than an equal share of it
-    takes smaller modules (its text neighbours then shrink to what is left; see _squeeze_text)."""
-    for i, slot in enumerate(slots):
-        if fixed[i] > share and any(m.shrinks_to_share for m in slot):
+def _fit_codes_to_a_share(slots: list[list[Item]], fixed: list[int], fill_want: list[int | None],
+                          room: int) -> None:
+    """Parts overflow a label of fixed length: a QR code takes smaller modules to fit its share (its
+    text neighbours then shrink to what is left; see _squeeze_text). The length is shared out like
+    water: slots wanting less than an equal share keep what they want, the others split the rest."""
+    wants = [f if want is None else want for f, want in zip(fixed, fill_want, strict=True)]
+    open_slots = set(range(len(slots)))
+    budget = room
+    while open_slots:
+        share = budget // len(open_slots)
+        modest = {i for i in open_slots if wants[i] <= share}
+        if not modest:
+            break
+        budget -= sum(wants[i] for i in modest)
+        open_slots -= modest
+    if not open_slots:
+        return
+    share = budget // len(open_slots)
+    for i in sorted(open_slots):
+        slot = slots[i]
+        codes = [m for m in slot if m.shrinks_to_share and m.el.w.kind == "auto"]
+        if codes:
+            # a code that cannot be read at its share takes what it needs of the rest, if that is there
+            limit = share if all(m.fits(share) for m in codes) else budget
             with _blame(slot[0].el.path):
-                fixed[i] = max(m.fit_natural(share) if m.shrinks_to_share and m.el.w.kind == "auto"
-                               else min(fixed[i], share) if m.elastic else fixed[i] for m in slot)
+                fixed[i] = max(m.fit_natural(limit) if m in codes else min(fixed[i], limit) if m.elastic
+                               else fixed[i] for m in slot)
 
 
 def _squeeze_text(template: Template, canvas: Canvas, slots: list[list[Item]], widths: list[int], room: int,

@@ -15,7 +15,7 @@ from ..labels.registry import TemplateRegistry
 from ..labels.render import render
 from ..labels.result import RenderResult
 from ..printer.media import Media, MediaError
-from ..printer.raster import Cut, encode_job
+from ..printer.raster import CUTS, Cut, encode_job
 from .runtime import PrinterRuntime, canvas_for
 
 
@@ -35,7 +35,15 @@ class PrintOptions:
 
     @classmethod
     def stored(cls, text: str | None) -> PrintOptions:
-        return cls(**json.loads(text)) if text else cls()
+        """The options a job was stored with; what this version does not know (a row written by a
+        newer one, or edited by hand) is left at its default rather than failing a reprint."""
+        found = json.loads(text) if text else {}
+        found = found if isinstance(found, dict) else {}
+        cut = found.get("cut")
+        every = found.get("cut_every")
+        return cls(cut=cut if cut in CUTS else "full",
+                   cut_every=every if isinstance(every, int) and 1 <= every <= 99 else 1,
+                   high_res=found.get("high_res") is True)
 
     def check(self, runtime: PrinterRuntime) -> None:
         """Refuse what this printer cannot do, naming the option (before anything is rendered)."""

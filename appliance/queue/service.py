@@ -254,6 +254,11 @@ class JobQueue:
         if runtime is None:
             runtime = await self._successor(original["printer_id"], rerender)
             step_detail["printer_replaced"] = original["printer_id"]
+        try:
+            options.check(runtime)
+        except LabelError as exc:  # the original's options, on a printer that took its printer's place
+            raise NotAllowed(f"job {job_id} was printed with {exc.field}: {runtime.name} cannot: {exc.reason}",
+                             {"field": "job_id", "reason": exc.reason}) from None
         if rerender:
             rendered = self.render(runtime, original["template"], json.loads(original["fields"]), None, options)
             raster = self._encode(runtime, rendered, count, field="job_id")

@@ -97,7 +97,8 @@ class Worker:
         self._retry_at: float | None = None  # not before this, unless the printer answers a probe first
         self._left_over_followed = False
         self._left_over_held = False
-        self._busy_for: int | None = None  # the job that last found the printer printing a label not ours
+        # (job, monotonic time) of the first look that found the printer printing a label not ours
+        self._busy_for: tuple[int, float] | None = None
 
     # --- control ---------------------------------------------------------------------------
 
@@ -286,15 +287,17 @@ class Worker:
             # about to stop the job for a person to act: make sure they have not done so since the last look
             snapshot = await monitor.probe_now()
             reason = blocker(snapshot, width, length)
-        busy_before, self._busy_for = self._busy_for, None
+        busy_since, self._busy_for = self._busy_for, None
         if reason is None and snapshot.state == "printing":
             # Not ours: nothing of ours is in flight. It is another computer's label, or the rest of a
             # canceled job the printer finishes after a fault. Sending now would let that label's page
             # count for this job, so the job would be "completed" without its label.
-            if busy_before == row["id"]:  # still at it a busy interval later: say why the job waits
+            now = time.monotonic()
+            since = busy_since[1] if busy_since is not None and busy_since[0] == row["id"] else now
+            if now - since >= 2 * monitor.busy_interval:  # still at it: say why the job waits
                 await self._mark_waiting(row, "printer-busy", why="the printer is printing a label that is not "
                                          "this job's (another computer's, or the rest of a canceled job)")
-            self._busy_for = row["id"]  # one look alone says nothing: a label of ours may be just ending
+            self._busy_for = (row["id"], since)  # a moment alone says nothing: a label of ours may be ending
             if not await monitor.wait_change(monitor.busy_interval):
                 await monitor.probe_now()  # idle polls are slow; look again at the busy pace
             return False

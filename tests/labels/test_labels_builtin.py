@@ -132,3 +132,11 @@ def test_a_template_longer_than_a_die_cut_label_says_so(registry: TemplateRegist
         render(registry.get("cable-flag"), {"text": "ETH1"}, ql_canvas(62, 696, fixed_length_px=271))
     assert short.value.field == "tape", short.value  # not "text 'ETH1' does not fit in 0.0 mm"
     assert "needs about" in short.value.reason and "labels give 23 mm" in short.value.reason
+
+
+def test_a_long_qr_code_on_a_short_label_takes_the_length_its_neighbours_leave(registry: TemplateRegistry) -> None:
+    # an equal share (half the length) is too little for this QR code; the short text leaves it enough
+    canvas = ql_canvas(23, 202, fixed_length_px=202)
+    fields = {"name": "A", "asset_id": "MS-0042", "url_prefix": "x" * 120}
+    result = render(registry.get("asset-tag"), fields, canvas)
+    assert [text for text, _ in decode(result.image)] == ["x" * 120 + "MS-0042"]

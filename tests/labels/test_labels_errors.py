@@ -89,6 +89,12 @@ def test_a_tape_too_narrow_for_any_qr_code_blames_the_tape(registry: TemplateReg
     assert (err.kind, err.field) == ("state", "tape") and "use a wider tape" in err.reason, err
 
 
+def test_qr_data_too_long_for_a_fixed_length_names_the_length(pt12: Canvas) -> None:
+    short = tpl([{"type": "qr", "data": "{v}"}, {"type": "text", "text": "label"}], length_mm=10)
+    err = refused(render, short, {"v": "x" * 60}, pt12)
+    assert err.field == "fields.v" and "too long for the label's length here" in err.reason, err
+
+
 def test_qr_data_too_long_for_any_qr(pt12: Canvas) -> None:
     err = refused(render, tpl([{"type": "qr", "data": "{v}"}]), {"v": "x" * 3000}, pt12)
     assert err.field == "fields.v" and "too long for a QR code" in err.reason

@@ -126,3 +126,17 @@ async def test_a_printer_of_another_head_than_configured_is_named_and_sent_nothi
         stopped = await wait_job(rpc, job["id"], ("stopped", "aborted", "completed"))
         assert (stopped["state"], stopped["reasons"]) == ("stopped", ["model-mismatch"])  # for a person, at once
     assert printer.printer.jobs_received == 0  # not sent, refused and resent until the attempts ran out
+
+
+async def test_a_reprint_on_a_successor_that_lacks_the_originals_cut_names_the_job(printer: Simulator,
+                                                                                    tmp_path: Path) -> None:
+    async with running(settings_for(tmp_path, printer, host="127.0.0.1")) as app, \
+            RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        halved = await rpc.call("print.submit", {"template": "text", "fields": {"text": "x"}, "cut": "half"})
+        await wait_job(rpc, halved["id"], ("completed",))
+    ql = settings_for(tmp_path, printer, host="127.0.0.1", model="QL-820NWB", media="62mm")  # same name
+    async with running(ql) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        with pytest.raises(RpcError) as refused:
+            await rpc.call("job.reprint", {"job_id": halved["id"], "rerender": True})
+    assert refused.value.code == -32003 and refused.value.data["field"] == "job_id"  # job.reprint has no "cut"
+    assert "half-cutter" in refused.value.message

@@ -233,3 +233,12 @@ async def test_an_option_the_printer_lacks_is_refused_by_name(state_dir: Path) -
             await rpc.call("print.submit", {"template": "text", "fields": {"text": "x"}, "cut": "zigzag"})
         assert unknown.value.code == -32602 and unknown.value.data["field"] == "cut"
         assert (await rpc.call("queue.status"))["totals"].get("pending", 0) == 0  # nothing half-made
+
+
+def test_stored_options_this_version_does_not_know_are_left_at_their_default() -> None:
+    # a row written by a newer version (then rolled back) or edited by hand must not fail a reprint
+    from appliance.queue.render import PrintOptions
+
+    assert PrintOptions.stored('{"cut": "half", "margin_mm": 2}') == PrintOptions(cut="half")
+    assert PrintOptions.stored('{"cut": "zigzag", "cut_every": 500, "high_res": "yes"}') == PrintOptions()
+    assert PrintOptions.stored("[1, 2]") == PrintOptions() == PrintOptions.stored(None)
