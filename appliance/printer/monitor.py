@@ -200,7 +200,9 @@ class StatusMonitor:
         read: a wrong SNMP community or port, SNMP switched off) or "printer-offline"."""
         if isinstance(exc, TransportError) and exc.reason == "printer-busy":
             return "printer-busy"
-        if self.reachable is not None and self.snapshot.failures + 1 >= self.offline_after and await self.reachable():
+        # not while a job is at the printer: an extra connection to its raster port then could upset it
+        if (self.reachable is not None and not self._busy and self.snapshot.failures + 1 >= self.offline_after
+                and await self.reachable()):
             return "status-unavailable"
         return "printer-offline"
 
