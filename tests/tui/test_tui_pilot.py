@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from textual.widgets import Select
+
 from appliance.app import Appliance
 from appliance.config import load
 from rpc.client import RpcClient
@@ -270,3 +272,31 @@ media = "62mm"
             assert "no status (cannot be asked)" in printers, printers
             assert "not probed yet" not in printers and "probed never" not in printers
             assert "Tape: 62 mm" in printers  # from the configuration
+
+
+async def test_the_cut_is_chosen_from_what_the_printer_can_make(appliance: Appliance) -> None:
+    app = make_app(appliance)
+    async with app.run_test(size=SIZE) as pilot:
+        await print_form(pilot)
+        screen = app.screen
+        cut = screen.query_one("#cut", Select)
+        await until(pilot, lambda: len(screen._cut_options) == 4, what="the PT-P750W's cuts")  # type: ignore[attr-defined]
+        assert [v for _, v in screen._cut_options] == ["full", "half", "chain", "none"]  # type: ignore[attr-defined]
+        app.screen.query_one("#field-text").focus()
+        await pilot.press(*"Half")
+        cut.value = "half"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "completed" in text_of(app, "#progress"), what="job completed")
+    async with RpcClient(socket_path=str(appliance.settings.socket_path)) as rpc:
+        job = (await rpc.call("job.list", {}))["jobs"][0]
+    assert job["options"] == {"cut": "half"} and job["fields"]["text"] == "Half"
+
+
+async def test_a_ql_is_not_offered_a_half_cut(state_dir: Path) -> None:
+    async with running(make_settings(state_dir, simulator={"model": "QL-820NWB", "tape": "62mm"})) as appliance:
+        app = make_app(appliance)
+        async with app.run_test(size=SIZE) as pilot:
+            await print_form(pilot)
+            screen = app.screen
+            await until(pilot, lambda: len(screen._cut_options) == 3, what="the QL's cuts")  # type: ignore[attr-defined]
+            assert [v for _, v in screen._cut_options] == ["full", "chain", "none"]  # type: ignore[attr-defined]

@@ -23,6 +23,9 @@ from .base import BaseScreen
 
 DEBOUNCE_S = 0.25
 DONE = ("completed", "canceled", "aborted")
+# print.submit's cut option, in words; the form offers those the printer can make
+CUTS: list[tuple[str, str]] = [("after each label", "full"), ("half-cut between labels", "half"),
+                               ("chain (last label uncut, saves tape)", "chain"), ("never", "none")]
 
 
 class PrintScreen(BaseScreen):
@@ -44,6 +47,7 @@ class PrintScreen(BaseScreen):
         self._built_for: str | None = None
         self._printer_options: list[tuple[str, str]] = []
         self._template_options: list[tuple[str, str]] = []
+        self._cut_options: list[tuple[str, str]] = []
         self.touched: set[str] = set()
         self.submitting = False
 
@@ -65,6 +69,10 @@ class PrintScreen(BaseScreen):
                 yield Label("Copies", classes="flabel")
                 yield Input("1", type="integer", validators=[Integer(1, 100)], compact=True, id="copies")
             yield Static("", classes="ferror", id="err-copies")
+            with Horizontal(classes="row"):
+                yield Label("Cut", classes="flabel")
+                yield Select(CUTS[:1], value="full", allow_blank=False, compact=True, id="cut")
+            yield Static("", classes="ferror", id="err-cut")
             with Horizontal(classes="row", id="submit-row"):
                 yield Button("Print (ctrl+s)", id="submit", variant="primary", compact=True)
                 yield Static("", id="progress")
@@ -100,11 +108,26 @@ class PrintScreen(BaseScreen):
             templates.set_options(t_options)
             names = [n for _, n in t_options]
             templates.value = current if current in names else ("text" if "text" in names else names[0])
+        self.fill_cuts()
 
     @on(Select.Changed, "#printer")
     def printer_changed(self, event: Select.Changed) -> None:
         self.printer_id = event.value if isinstance(event.value, str) else None
+        self.fill_cuts()
         self.schedule_preview()
+
+    def fill_cuts(self) -> None:
+        """The cuts the chosen printer can make (its capabilities from printer.list)."""
+        caps = (self.appliance.store.printer_info.get(self.printer_id or "") or {}).get("capabilities") or {}
+        options = [(words, value) for words, value in CUTS
+                   if value in ("full", "none") or (value == "half" and caps.get("half_cut"))
+                   or (value == "chain" and caps.get("chain"))]
+        cut = self.query_one("#cut", Select)
+        if options != self._cut_options:
+            self._cut_options = options
+            current = cut.value
+            cut.set_options(options)
+            cut.value = current if current in [v for _, v in options] else "full"
 
     @on(Select.Changed, "#template")
     async def template_changed(self, event: Select.Changed) -> None:
@@ -209,8 +232,8 @@ class PrintScreen(BaseScreen):
                 return True
             self.show_errors({name: reason})
             return True
-        if field == "copies":
-            self.show_errors({"copies": reason})
+        if field in ("copies", "cut"):
+            self.show_errors({field: reason})
             return True
         return False
 
@@ -295,6 +318,9 @@ class PrintScreen(BaseScreen):
             return
         params: dict[str, Any] = {"template": self.template["name"], "fields": self.values(), "copies": copies,
                                   "idempotency_key": self.appliance.new_idempotency_key()}
+        cut = self.query_one("#cut", Select).value
+        if isinstance(cut, str) and cut != "full":
+            params["cut"] = cut
         if self.printer_id:
             params["printer_id"] = self.printer_id
 
