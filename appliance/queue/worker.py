@@ -596,18 +596,24 @@ class Worker:
         while True:
             self.heartbeat = time.monotonic()
             now_serial = _serial(snapshot)
-            if serial and now_serial and now_serial != serial and self._answered(snapshot):
+            count = snapshot.page_count
+            # Another serial answering, or a counter below the one read before sending (another printer
+            # with no serial, or this one reset): that counter cannot tell whether the label came out.
+            # It is not counted from anew either: a re-baseline was lost on the resend and printed twice
+            # (review, 2026-11-24). A person checks; nothing is sent again.
+            swapped = bool(serial and now_serial and now_serial != serial)
+            went_back = pages_before is not None and count is not None and count < pages_before
+            if (swapped or went_back) and self._answered(snapshot):
                 log.warning("queue.printer_replaced", printer=self.runtime.name, job_id=job_id, sent_to=serial,
-                            now=now_serial)
+                            now=now_serial, counter_before=pages_before, counter_now=count)
+                why = ("another printer answers at this address" if swapped else
+                       f"the printer's page counter went back from {pages_before} to {count} (another printer "
+                       "at this address, or this one reset)")
                 await self._finish(job_id, "aborted", ["printer-replaced"], [*steps, jobs.step(
                     "failed", "aborted", reason="printer-replaced", sent_to=serial, now=now_serial,
-                    why="another printer answers at this address: its page counter cannot tell whether this "
-                        "label came out, and sending it again could print it twice")])
+                    why=f"{why}: its page counter cannot tell whether this label came out, and sending it again "
+                        "could print it twice")])
                 return "gone"
-            count = snapshot.page_count
-            # A counter that went back (printer reset, or another printer at its address) is not counted
-            # from anew: a re-baseline here was lost on the resend and printed twice (review, 2026-11-24).
-            # Such a job waits until print_timeout_s and is aborted timed-out: at most once.
             if pages_before is not None and count is not None and count >= pages_before + expected:
                 if stopped_for is not None:
                     steps.append(jobs.step("resumed", "processing"))

@@ -267,6 +267,21 @@ async def test_a_job_waiting_for_a_label_from_elsewhere_says_why(fast: Appliance
     assert len(printed(fast)) == 4
 
 
+async def test_a_page_counter_that_went_back_mid_job_is_said_at_once(fast: Appliance, rpc: RpcClient) -> None:
+    for text in ("one", "two"):  # the counter is at 2 now
+        await wait_job(rpc, (await rpc.call("print.submit", {"template": "text", "fields": {"text": text}}))["id"],
+                       ("completed",))
+    sim(fast).update(speed=10)
+    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "three"}})
+    await wait_job(rpc, job["id"], ("processing",))
+    sim(fast).page_counter = 0  # reset (or another printer that reports no serial)
+    ended = await wait_job(rpc, job["id"], ("aborted", "completed"), timeout=5)  # not print_timeout_s (300 s)
+    assert (ended["state"], ended["reasons"]) == ("aborted", ["printer-replaced"]), ended
+    why = [s["detail"]["why"] for s in await rpc.call("job.timeline", {"job_id": job["id"]}) if s["event"] == "failed"]
+    assert "went back from 2 to 0" in why[0]
+    assert sim(fast).jobs_received == 3  # nothing sent again
+
+
 async def test_no_cassette_is_named_as_such_when_media_is_configured(fast: Appliance, rpc: RpcClient) -> None:
     assert fast.printers[0].monitor.configured_media is not None
     sim(fast).update(tape=None)
