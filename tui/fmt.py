@@ -37,6 +37,8 @@ REASON_ADVICE = {
                       "in [[printers]], restart, and reprint the job (with rerender).",
     "printer-removed": "Its printer is no longer configured (or was replaced by another model under its name): "
                        "reprint the job, with rerender if the model changed.",
+    "printed-after-cancel": "The printer kept this job when it stopped and printed it once it could: the "
+                            "label came out although the job was canceled.",
     "interrupted": "The appliance restarted mid-job and the printer has no page counter to tell whether "
                    "the label came out: check, and reprint it if not.",
 }

@@ -99,6 +99,9 @@ class Worker:
         self._left_over_held = False
         # (job, monotonic time) of the first look that found the printer printing a label not ours
         self._busy_for: tuple[int, float] | None = None
+        # (job, page count when all its labels are out, count before sending) of a job canceled while
+        # stopped at the printer, which keeps it and may print it once the fault is fixed
+        self._canceled_watch: tuple[int, int, int] | None = None
 
     # --- control ---------------------------------------------------------------------------
 
@@ -189,6 +192,8 @@ class Worker:
         if self.paused:
             await self._woken(5.0)
             return
+        if self._canceled_watch is not None:
+            await self._settle_canceled(self.runtime.monitor.snapshot)
         row = await jobs.next_pending(self.db, self.runtime.id)
         if row is None:
             await self._woken(5.0)
@@ -302,6 +307,7 @@ class Worker:
                 await monitor.probe_now()  # idle polls are slow; look again at the busy pace
             return False
         if reason is None:
+            await self._settle_canceled(snapshot, final=True)  # before a new label moves the counter
             return True
         if reason in UNREACHABLE:  # stays pending; drains when the printer answers again
             await self._mark_waiting(row, reason, error=snapshot.last_error)
@@ -412,6 +418,8 @@ class Worker:
             outcome = await self._follow(processing, pages_before, steps, stopped_for, serial)
             stopped_for = None
             if outcome != "lost":
+                if pages_before is not None:
+                    await self._watch_if_canceled(job_id, pages_before + processing["copies"], pages_before)
                 return
             if attempts >= self.settings.max_attempts:
                 await self._finish(job_id, "aborted", ["job-incomplete"],
@@ -667,6 +675,31 @@ class Worker:
             await asyncio.sleep(delay)
             delay = min(delay * 2, monitor.busy_interval)
             snapshot = await look()
+
+    async def _watch_if_canceled(self, job_id: int, target: int, before: int) -> None:
+        """The job was canceled while the printer kept it (stopped: cover open, tape out): watch for its labels."""
+        row = await jobs.get(self.db, job_id)
+        if row is not None and row["state"] == "canceled" and "printer-may-still-print" in jobs.to_wire(row)["reasons"]:
+            self._canceled_watch = (job_id, target, before)
+
+    async def _settle_canceled(self, snapshot: StatusSnapshot, *, final: bool = False) -> None:
+        """A job canceled while stopped at the printer: when its labels come out after all (the cover
+        closed, a new cassette), its history says so. `final`: a new job is about to be sent, so the
+        counter will soon count that one's labels; the watch ends either way."""
+        if self._canceled_watch is None:
+            return
+        job_id, target, before = self._canceled_watch
+        count = snapshot.page_count
+        if count is not None and count >= target:
+            self._canceled_watch = None
+            changed = await jobs.transition(
+                self.db, job_id, allowed_from=("canceled",), to="canceled",
+                reasons=["canceled-by-user", "printed-after-cancel"],
+                steps=[jobs.step("printed-after-cancel", "canceled", labels=count - before)])
+            await self._publish(changed)
+            log.info("queue.printed_after_cancel", printer=self.runtime.name, job_id=job_id, labels=count - before)
+        elif final or (count is not None and count < before):
+            self._canceled_watch = None
 
     def _answered(self, snapshot: StatusSnapshot) -> bool:
         """The printer's last probe answered: its lack of reasons means something (after a restart the

@@ -282,6 +282,30 @@ async def test_a_page_counter_that_went_back_mid_job_is_said_at_once(fast: Appli
     assert sim(fast).jobs_received == 3  # nothing sent again
 
 
+async def test_a_job_canceled_while_the_printer_kept_it_says_when_its_label_came_out_after_all(
+    fast: Appliance, rpc: RpcClient
+) -> None:
+    sim(fast).update(speed=10)
+    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "kept at the printer"}})
+    await wait_job(rpc, job["id"], ("processing",))
+    sim(fast).update(cover_open=True)  # mid-label: the printer stops and keeps the job
+    await wait_job(rpc, job["id"], ("stopped",))
+    canceled = await rpc.call("job.cancel", {"job_id": job["id"]})
+    assert canceled["reasons"] == ["canceled-by-user", "printer-may-still-print"]
+    sim(fast).update(cover_open=False, speed=None)  # closed: the printer finishes the job it kept
+    deadline = time.monotonic() + 10
+    while (now := await rpc.call("job.get", {"job_id": job["id"]}))["reasons"] != ["canceled-by-user",
+                                                                                  "printed-after-cancel"]:
+        assert time.monotonic() < deadline, now
+        await asyncio.sleep(0.05)
+    assert now["state"] == "canceled"
+    steps = [s for s in await rpc.call("job.timeline", {"job_id": job["id"]}) if s["event"] == "printed-after-cancel"]
+    assert [s["detail"]["labels"] for s in steps] == [1] and len(printed(fast)) == 1
+    after = await rpc.call("print.submit", {"template": "text", "fields": {"text": "next"}})
+    await wait_job(rpc, after["id"], ("completed",))  # the watch holds nothing up
+    assert len(printed(fast)) == 2
+
+
 async def test_no_cassette_is_named_as_such_when_media_is_configured(fast: Appliance, rpc: RpcClient) -> None:
     assert fast.printers[0].monitor.configured_media is not None
     sim(fast).update(tape=None)
