@@ -10,6 +10,7 @@ plain files and are copied beside it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -110,19 +111,24 @@ def backup(state_dir: Path, dest: Path, *, pages_per_step: int = 1024,
     if target.resolve() == source.resolve():
         raise BackupError("the backup cannot overwrite the live database")
     tmp = target.with_name(f".{target.name}.partial")
-    tmp.unlink(missing_ok=True)
     try:
+        tmp.unlink(missing_ok=True)
         pages = _copy(source, tmp, pages_per_step, progress)
-        with sqlite3.connect(tmp) as check:
-            jobs = int(check.execute("SELECT count(*) FROM jobs").fetchone()[0])
-        check.close()
+        with sqlite3.connect(tmp) as copy:
+            jobs = int(copy.execute("SELECT count(*) FROM jobs").fetchone()[0])
+            # Restored, the copy starts with its printers paused: jobs pending when it was taken may
+            # have printed since, and a person checks them before anything is sent (printer.resume).
+            if copy.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'printers'").fetchone():
+                copy.execute("UPDATE printers SET paused = 1")
+        copy.close()
         os.replace(tmp, target)
     except sqlite3.Error as exc:
         raise BackupError(f"SQLite: {exc}") from None
     except OSError as exc:
         raise BackupError(f"cannot write {target}: {exc.strerror or exc}") from None
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
         _fix_owner(source)
     folder, count = copy_templates(state_dir, target)
     return BackupResult(target, folder, count, pages, target.stat().st_size, jobs)

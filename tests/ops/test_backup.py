@@ -94,8 +94,18 @@ async def test_backup_during_submits_restores_and_serves(appliance: Appliance, c
                 listing = await rpc.call("job.list", {"limit": 100})
                 assert len(listing["jobs"]) == jobs_in_copy
                 assert (await rpc.call("readiness.check"))["status"] != "fail"
+                # restored paused: jobs pending in the copy may have printed since it was taken
+                assert [p["paused"] for p in await rpc.call("printer.list")] == [True]
                 again = await rpc.call("print.submit", {"template": "text", "fields": {"text": "after restore"}})
                 assert again["id"] > max(j["id"] for j in listing["jobs"])
+                await asyncio.sleep(0.3)
+                assert (await rpc.call("job.get", {"job_id": again["id"]}))["state"] == "pending"
+                await rpc.call("printer.resume")  # a person checked the queue
+                for _ in range(200):
+                    if (await rpc.call("job.get", {"job_id": again["id"]}))["state"] == "completed":
+                        break
+                    await asyncio.sleep(0.05)
+                assert (await rpc.call("job.get", {"job_id": again["id"]}))["state"] == "completed"
         finally:
             await app.stop()
     finally:
