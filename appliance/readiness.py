@@ -81,6 +81,11 @@ async def migrations_check(appliance: Appliance) -> dict[str, Any]:
         return entry("fail", f"cannot read the applied migrations ({_why(exc)})", componentType="datastore")
     missing = [m for m in _expected_migrations() if m not in applied]
     head = _expected_migrations()[-1] if _expected_migrations() else None
+    newer = sorted(applied - set(_expected_migrations()))
+    if newer:
+        return entry("fail", f"the database was last used by a newer version (migrations {', '.join(newer)} are "
+                     "not known here): run that version, or restore a backup made with this one",
+                     componentType="datastore")
     if missing:
         return entry("fail", f"migrations not applied: {', '.join(missing)}; run `appliance migrate up` and "
                      "restart", observedValue=len(missing), observedUnit="pending", componentType="datastore")

@@ -28,6 +28,7 @@ def migrations_dir() -> Path:
 class MigrationState:
     applied: list[str]
     pending: list[str]
+    unknown: tuple[str, ...] = ()  # recorded as applied but not among this version's files: a newer version's
 
     @property
     def at_head(self) -> bool:
@@ -54,13 +55,29 @@ def status(db_path: Path) -> MigrationState:
         return MigrationState(
             applied=[m.id for m in migrations if m.id in applied_ids],
             pending=[m.id for m in migrations if m.id not in applied_ids],
+            unknown=newer_than_this_version(db_path),
         )
     finally:
         backend.connection.close()
 
 
+def newer_than_this_version(db_path: Path) -> tuple[str, ...]:
+    """Migrations the database records as applied that this version does not have (a newer one ran it)."""
+    recorded = applied_ids(db_path) or set()
+    return tuple(sorted(recorded - set(migration_ids())))
+
+
+def _refuse_newer(db_path: Path) -> None:
+    unknown = newer_than_this_version(db_path)
+    if unknown:
+        raise MigrationError(
+            f"{db_path} was last used by a newer version of the appliance (its migrations {', '.join(unknown)} "
+            "are not known here): run that version again, or restore a backup made with this one")
+
+
 def up(db_path: Path) -> list[str]:
     """Apply every pending migration; returns the ids applied."""
+    _refuse_newer(db_path)
     backend, migrations = _backend_and_migrations(db_path)
     try:
         with backend.lock():
@@ -73,6 +90,9 @@ def up(db_path: Path) -> list[str]:
 
 def down(db_path: Path, steps: int = 1) -> list[str]:
     """Roll back the newest `steps` applied migrations; returns the ids rolled back."""
+    if steps < 1:
+        raise MigrationError(f"steps must be 1 or more, not {steps}")
+    _refuse_newer(db_path)
     backend, migrations = _backend_and_migrations(db_path)
     try:
         with backend.lock():
@@ -113,6 +133,8 @@ def ensure_head(db_path: Path) -> MigrationState:
     """
     ids = migration_ids()
     recorded = applied_ids(db_path)
+    if recorded is not None and not recorded.issubset(ids):
+        _refuse_newer(db_path)
     if recorded is not None and recorded.issuperset(ids):
         return MigrationState(applied=ids, pending=[])
     try:

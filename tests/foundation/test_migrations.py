@@ -7,6 +7,8 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from appliance.store import migrate
 from tests.support import PYTHON, cli_env
 
@@ -44,12 +46,37 @@ def test_migrate_command(tmp_path: Path) -> None:
         return subprocess.run([PYTHON, "-m", "appliance.cli", "migrate", *args, "--state-dir", str(tmp_path)],
                               capture_output=True, text=True, timeout=60, env=cli_env())
 
-    status = run("status")
-    assert status.returncode == 0 and "pending  0001_initial" in status.stdout
+    status = run("status")  # a status creates nothing: a mistyped --state-dir is not a new database
+    assert status.returncode == 1 and "no database at" in status.stderr, status
+    assert not (tmp_path / "appliance.db").exists()
     up = run("up")
     assert up.returncode == 0 and "at head" in up.stdout
     down = run("down")
     assert down.returncode == 0 and "rolled back:" in down.stdout and "pending" in down.stdout
+    for steps in ("-1", "0"):  # -1 used to roll back all but one
+        refused = run("down", "--steps", steps)
+        assert refused.returncode == 2 and "1 or more" in refused.stderr, refused
+    everything = run("down", "--steps", "99")  # would drop every table, tokens and jobs included
+    assert everything.returncode == 1 and "would delete every table" in everything.stderr
+    assert {"jobs", "api_tokens"} <= tables(tmp_path / "appliance.db")
+
+
+def test_a_database_from_a_newer_version_is_refused_not_used(tmp_path: Path) -> None:
+    db = tmp_path / "appliance.db"
+    migrate.up(db)
+    with sqlite3.connect(db) as conn:  # as a later version would leave it
+        conn.execute("INSERT INTO _yoyo_migration (migration_hash, migration_id, applied_at_utc)"
+                     " VALUES ('x', '0099_future', '2027-01-01 00:00:00')")
+    conn.close()
+    assert migrate.status(db).unknown == ("0099_future",)
+    with pytest.raises(migrate.MigrationError) as refused:
+        migrate.ensure_head(db)  # what every start does
+    assert "newer version" in str(refused.value) and "0099_future" in str(refused.value)
+    with pytest.raises(migrate.MigrationError):
+        migrate.up(db)
+    shown = subprocess.run([PYTHON, "-m", "appliance.cli", "migrate", "status", "--state-dir", str(tmp_path)],
+                           capture_output=True, text=True, timeout=60, env=cli_env())
+    assert "unknown  0099_future" in shown.stdout and "newer than this version" in shown.stdout
 
 
 def test_our_migration_ids_are_yoyos() -> None:
