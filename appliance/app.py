@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
 from rpc.contract import CATALOGUE
 from rpc.dispatcher import CallRecord, Dispatcher
-from rpc.errors import NotAllowed
+from rpc.errors import NotAllowed, RpcError
 
 from . import logs
 from .clock import now_text
@@ -87,7 +88,16 @@ class Appliance:
         def on_internal_error(method: str, request_id: str, exc: BaseException) -> None:
             rpc_log.error("rpc.internal_error", method=method, request_id=request_id, exc_info=exc)
 
-        return Dispatcher(self.handlers(), on_call=on_call, on_internal_error=on_internal_error)
+        def known_failure(exc: BaseException) -> RpcError | None:
+            if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):  # SQLITE_FULL: no room left
+                rpc_log.warning("rpc.storage_full", db=str(self.settings.db_path), error=str(exc))
+                return NotAllowed("the appliance's storage is full: nothing was stored. Free space on it (or lower "
+                                  "[history] keep_days / artifact_days) and try again",
+                                  {"reason": "storage-full"})
+            return None
+
+        return Dispatcher(self.handlers(), on_call=on_call, on_internal_error=on_internal_error,
+                          known_failure=known_failure)
 
     async def readiness(self) -> dict[str, Any]:
         """The /readiness document; a bug in a check becomes a `fail` entry, never a traceback."""

@@ -79,6 +79,7 @@ class Dispatcher:
         on_call: Callable[[CallRecord], None] | None = None,
         on_internal_error: Callable[[str, str, BaseException], None] | None = None,
         catalogue: dict[str, contract.Method] | None = None,
+        known_failure: Callable[[BaseException], RpcError | None] | None = None,
     ) -> None:
         self._catalogue = catalogue if catalogue is not None else contract.CATALOGUE
         missing = set(handlers) - set(self._catalogue)
@@ -87,6 +88,8 @@ class Dispatcher:
         self._handlers = handlers
         self._on_call = on_call
         self._on_internal_error = on_internal_error
+        # a failure of the server's own that has words for the caller (a full disk), not a bug
+        self._known_failure = known_failure
 
     @property
     def methods(self) -> list[str]:
@@ -162,6 +165,9 @@ class Dispatcher:
             except RpcError as exc:
                 raise JsonRpcError(exc.code, exc.message, exc.data if exc.has_data else NODATA) from exc
             except Exception as exc:
+                known = self._known_failure(exc) if self._known_failure is not None else None
+                if known is not None:
+                    raise JsonRpcError(known.code, known.message, known.data if known.has_data else NODATA) from exc
                 self._internal(name, context, exc)
                 raise JsonRpcError(INTERNAL_ERROR, "Internal error", {"request_id": context.request_id}) from exc
             return Success(value)

@@ -79,8 +79,14 @@ class Database:
             try:
                 yield conn
             except BaseException:
-                await conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite ends it itself on some errors (SQLITE_FULL): keep that error
+                    await conn.execute("ROLLBACK")
                 raise
             else:
-                await conn.execute("COMMIT")
+                try:
+                    await conn.execute("COMMIT")
+                except BaseException:  # a COMMIT that fails (a full disk) must not leave the writer stuck in it
+                    if conn.in_transaction:
+                        await conn.execute("ROLLBACK")
+                    raise
                 self.transactions += 1

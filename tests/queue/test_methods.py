@@ -242,3 +242,19 @@ def test_stored_options_this_version_does_not_know_are_left_at_their_default() -
     assert PrintOptions.stored('{"cut": "half", "margin_mm": 2}') == PrintOptions(cut="half")
     assert PrintOptions.stored('{"cut": "zigzag", "cut_every": 500, "high_res": "yes"}') == PrintOptions()
     assert PrintOptions.stored("[1, 2]") == PrintOptions() == PrintOptions.stored(None)
+
+
+async def test_a_full_disk_is_said_in_words_and_stores_nothing(fast: Appliance, rpc: RpcClient) -> None:
+    conn = fast.db.conn
+    (pages,) = await (await conn.execute("PRAGMA page_count")).fetchone()  # type: ignore[misc]
+    await conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own SQLITE_FULL, as on a full SD card
+    try:
+        with pytest.raises(RpcError) as full:
+            await rpc.call("print.submit", {"template": "text", "fields": {"text": "no room " * 20}})
+        assert full.value.code == -32003 and full.value.data["reason"] == "storage-full", full.value
+        assert "storage is full" in full.value.message
+    finally:
+        await conn.execute("PRAGMA max_page_count = 1073741823")
+    assert (await rpc.call("job.list", {}))["jobs"] == []  # no half-written job
+    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "room again"}})
+    await wait_job(rpc, job["id"], ("completed",))
