@@ -38,7 +38,12 @@ class Store:
             return "printers"
         if method == "notify_job_updated" and "id" in params:
             job_id = int(params["id"])
-            merged = {**self.jobs.get(job_id, {}), **params}
+            known = self.jobs.get(job_id, {})
+            if str(params.get("updated_at") or "") < str(known.get("updated_at") or ""):
+                # older than what we have: an action's answer that arrived after the worker's next
+                # notification (RFC 3339 UTC stamps of one format compare as text)
+                return None
+            merged = {**known, **params}
             self.jobs[job_id] = merged
             if len(self.jobs) > RECENT * 3:
                 for old in sorted(self.jobs)[: len(self.jobs) - RECENT * 2]:

@@ -88,3 +88,15 @@ def test_store_applies_notifications_over_the_snapshot() -> None:
     assert store.apply("notify_printer_status", {"printer_id": "p", "state": "stopped", "age_s": 0}) == "printers"
     assert store.printers["p"]["state"] == "stopped"
     assert store.apply("notify_resync", {"dropped": 3}) is None
+
+
+def test_an_older_job_state_does_not_overwrite_a_newer_one() -> None:
+    # a job action's answer (pending) arriving after the worker's notification (processing)
+    store = Store()
+    store.apply_snapshot({"jobs": []}, 1)
+    store.apply("notify_job_updated", {"id": 10, "state": "processing", "updated_at": "2026-12-04T16:00:00.120Z"})
+    assert store.apply("notify_job_updated", {"id": 10, "state": "pending",
+                                              "updated_at": "2026-12-04T16:00:00.118Z"}) is None
+    assert store.jobs[10]["state"] == "processing"
+    store.apply("notify_job_updated", {"id": 10, "state": "completed", "updated_at": "2026-12-04T16:00:01.002Z"})
+    assert store.jobs[10]["state"] == "completed"
