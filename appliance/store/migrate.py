@@ -143,7 +143,11 @@ def ensure_head(db_path: Path) -> MigrationState:
     except MigrationError:
         raise
     except Exception as exc:
-        raise MigrationError(f"migrating {db_path} failed: {exc}") from exc
+        damaged = isinstance(exc, sqlite3.DatabaseError) and any(
+            words in str(exc) for words in ("malformed", "not a database", "file is encrypted"))
+        hint = ("; the file is damaged: restore a backup (docs/install-pi.md §7), or move it aside to start "
+                "afresh" if damaged else "")
+        raise MigrationError(f"migrating {db_path} failed: {exc}{hint}") from exc
     if not state.at_head:
         raise MigrationError(f"schema of {db_path} is not at head after migrating; pending: {state.pending}")
     return state

@@ -112,3 +112,11 @@ def test_a_state_dir_with_url_characters_is_migrated_in_place(tmp_path: Path) ->
     assert state.at_head and "jobs" in tables(db)
     assert migrate.applied_ids(db) == set(state.applied)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bins #3 ?a=b %20"]  # nothing written beside it
+
+
+def test_a_damaged_database_file_says_how_to_recover(tmp_path: Path) -> None:
+    db = tmp_path / "appliance.db"
+    db.write_bytes(b"\x00garbage" * 1000)  # what a pulled SD card can leave
+    with pytest.raises(migrate.MigrationError) as damaged:
+        migrate.ensure_head(db)
+    assert "restore a backup" in str(damaged.value)

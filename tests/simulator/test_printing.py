@@ -140,3 +140,12 @@ async def test_page_counter_survives_a_restart_like_nvram(sim: Simulator) -> Non
         assert again.printer.page_counter == 3
     async with Simulator(out_dir=sim.out_dir.parent / "elsewhere", speed=None) as other:
         assert other.printer.page_counter == 0  # another printer
+
+
+async def test_a_restarted_printer_numbers_its_labels_on_from_its_page_counter(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "printed"
+    for _ in range(2):  # the same output folder across a restart, as `appliance simulate --out` keeps it
+        async with Simulator("PT-P750W", "12mm", out_dir=out, speed=None, snmp=None) as sim:
+            await send(sim, job("again"))
+            await sim.wait_idle(5)
+    assert sorted(f.name[:7] for f in out.glob("*.png")) == ["000001-", "000002-"]  # not two 000001s
