@@ -124,6 +124,23 @@ def applied_ids(db_path: Path) -> set[str] | None:
         conn.close()
 
 
+def _refuse_damaged(db_path: Path) -> None:
+    """A file SQLite cannot read is said at once (yoyo would retry its lock for 10 s first)."""
+    if not db_path.exists() or db_path.stat().st_size == 0:
+        return
+    try:
+        conn = sqlite3.connect(db_path.resolve().as_uri() + "?mode=ro", uri=True, timeout=5.0)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return  # in use, not damaged
+        raise MigrationError(f"{db_path} cannot be read ({exc}): the file is damaged; restore a backup "
+                             "(docs/install-pi.md §7), or move it aside to start afresh") from exc
+
+
 def ensure_head(db_path: Path) -> MigrationState:
     """Apply pending migrations and check the schema is at head; raise MigrationError if not.
 
@@ -131,6 +148,7 @@ def ensure_head(db_path: Path) -> MigrationState:
     install or an upgrade), yoyo is not even imported: its import and two backend round trips were
     ≈25 ms of each start here, several times that on a Pi.
     """
+    _refuse_damaged(db_path)
     ids = migration_ids()
     recorded = applied_ids(db_path)
     if recorded is not None and not recorded.issubset(ids):
@@ -143,10 +161,7 @@ def ensure_head(db_path: Path) -> MigrationState:
     except MigrationError:
         raise
     except Exception as exc:
-        damaged = isinstance(exc, sqlite3.DatabaseError) and any(
-            words in str(exc) for words in ("malformed", "not a database", "file is encrypted"))
-        hint = ("; the file is damaged: restore a backup (docs/install-pi.md §7), or move it aside to start "
-                "afresh" if damaged else "")
+        hint = "; the file is damaged: restore a backup (docs/install-pi.md §7)" if "malformed" in str(exc) else ""
         raise MigrationError(f"migrating {db_path} failed: {exc}{hint}") from exc
     if not state.at_head:
         raise MigrationError(f"schema of {db_path} is not at head after migrating; pending: {state.pending}")
