@@ -52,7 +52,13 @@ def socket_candidates(args: argparse.Namespace) -> list[Path]:
     if getattr(args, "socket", None):
         return [Path(args.socket)]
     if getattr(args, "state_dir", None):
-        return [Path(args.state_dir) / "rpc.sock"]
+        # the configuration may put that server's socket elsewhere (/run/appliance/rpc.sock on a Pi)
+        found = [Path(args.state_dir) / "rpc.sock"]
+        try:
+            configured = load(getattr(args, "config", None), overrides={"server": {"state_dir": args.state_dir}})
+        except ConfigError:
+            return found
+        return [configured.socket_path, *found] if configured.socket_path not in found else found
     found: list[Path] = []
     if os.environ.get("APPLIANCE_SOCKET"):
         found.append(Path(os.environ["APPLIANCE_SOCKET"]))

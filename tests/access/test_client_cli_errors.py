@@ -124,3 +124,20 @@ def test_token_create_says_which_appliance_it_is_for(served: tuple[str, str, Pat
     assert known.returncode == 0 and str(state_dir) in known.stderr and "no server has used" not in known.stderr
     fresh = cli("token", "create", "first", "--state-dir", str(tmp_path / "new"))
     assert fresh.returncode == 0 and "no server has used" in fresh.stderr
+
+
+def test_state_dir_finds_a_server_whose_socket_the_config_puts_elsewhere(tmp_path: Path) -> None:
+    # as on the Pi: state in /var/lib/appliance, socket in /run/appliance (both from appliance.toml)
+    state, run = tmp_path / "state", tmp_path / "run"
+    run.mkdir()
+    config = tmp_path / "appliance.toml"
+    config.write_text(f'[server]\nsocket = "{run / "rpc.sock"}"\n[simulator]\nspeed = "instant"\n')
+    env = cli_env(APPLIANCE_CONFIG=str(config), APPLIANCE_LOG_FORMAT="json")
+    process, _ = start_server(state, env=env)
+    try:
+        done = subprocess.run([PYTHON, "-m", "appliance.cli", "call", "server.info", "--state-dir", str(state)],
+                              capture_output=True, text=True, timeout=30, env=env)
+    finally:
+        stop_server(process)
+    assert done.returncode == 0, done.stderr
+    assert '"version"' in done.stdout
