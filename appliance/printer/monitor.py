@@ -247,8 +247,7 @@ class StatusMonitor:
         )
 
     def _failed(self, error: str, reason: str) -> StatusSnapshot:
-        """`reason`: "printer-offline", or "printer-busy" when another program holds the USB device (the
-        printer is there but out of reach all the same, so its state is offline too)."""
+        """`reason`: see _why_unreachable. Whatever it is, the printer is out of reach, so its state is offline."""
         failures = self.snapshot.failures + 1
         if failures >= self.offline_after:
             media_source = "last-known" if self.snapshot.media is not None else "none"

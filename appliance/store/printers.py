@@ -16,7 +16,7 @@ async def upsert(db: Database, printers: list[dict[str, Any]]) -> None:
     A printer's id is UUIDv5(model, uri), so a printer given a new address or model in the
     configuration under the same name is a new printer. The old one keeps its row and history
     under a retired name, with `replaced_by` naming the printer that took its name (see
-    jobs.recover for its waiting jobs).
+    jobs.rehome for its waiting jobs).
     """
     stamp = now_text()
     async with db.transaction() as conn:
