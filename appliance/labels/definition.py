@@ -190,7 +190,7 @@ def _fields(t: _Table) -> dict[str, model.FieldSpec]:
                 pattern = re.compile(pattern_src)
             except (re.error, RecursionError, OverflowError) as exc:
                 raise f.fail("pattern", f"bad regular expression: {exc}") from None
-            slow = regex_risk.risk(pattern_src)
+            slow = regex_risk.risk(pattern_src) or regex_risk.slow_on_long_values(pattern, pattern_src)
             if slow is not None:
                 raise f.fail("pattern", slow)
         choices = tuple(f.get("choices", list, []))

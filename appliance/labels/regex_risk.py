@@ -13,12 +13,17 @@ ranges) alternatives are taken to overlap. A false alarm costs the author an ato
 missed one stalls the server. Possessive repeats (``a++``) and atomic groups (``(?>…)``) never
 backtrack and are allowed anywhere; they are the fix to suggest.
 
+Patterns that are only polynomially slow (``.*-.*-.*``: n³) have no such shape; they are found by
+trying them on long values (:func:`slow_on_long_values`).
+
 It reads the parse tree of Python's own regex compiler (``re._parser``); should a Python version
 not have it, the check is skipped (the pattern is still compiled and used).
 """
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any
 
 try:
@@ -185,4 +190,36 @@ def risk(pattern: str) -> str | None:
         return ("has a repeat inside a repeat, like (a+)+, or alternatives that can match the same text inside "
                 "a repeat, like (aa|a)*, which can take minutes on a short value; make the inner repeat "
                 "possessive (a++) or the group atomic (?>...)")
+    return None
+
+
+PUMP_LENGTH = 512  # characters in a trial value; field values may be up to 4096
+PUMP_BUDGET_S = 0.025  # a sound pattern takes microseconds on it; a cubic one tens of milliseconds
+_PUMP_CHARS = "aA1 -_./:"
+_ENDINGS = ("\n", "\x00", "!")
+
+
+def slow_on_long_values(pattern: re.Pattern[str], source: str) -> str | None:
+    """Why `pattern` is too slow on long values, found by trying it; None when it is quick.
+
+    The star-height rule above catches exponential patterns. Polynomial ones escape it: repeats side
+    by side that can take the same characters, like ``.*-.*-.*`` or ``\\d*\\d*\\d*x``, try every way to
+    split a value between them (n³ for three). Rather than judge those by their shape, each is
+    run on a few long values made of one character (those the pattern names, and some common
+    ones) and a final character it cannot end on; one slow run refuses it.
+    """
+    chars = dict.fromkeys(c for c in source + _PUMP_CHARS if c.isprintable())
+    length = 32
+    while length <= PUMP_LENGTH:  # doubling, so a pattern of high degree is caught before one try takes long
+        for char in chars:
+            for ending in _ENDINGS:
+                started = time.perf_counter()
+                pattern.fullmatch(char * length + ending)
+                took = time.perf_counter() - started
+                if took > PUMP_BUDGET_S:
+                    return (f"takes {took * 1000:.0f} ms on a {length}-character value ({char!r} repeated), and "
+                            "values may be up to 4096 characters: repeats side by side that can take the same "
+                            "characters (like .*-.*-.*) try every way to split them; make them possessive "
+                            "(.*+) or the characters they take distinct ([^-]*-[^-]*)")
+        length *= 2
     return None

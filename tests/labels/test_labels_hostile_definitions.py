@@ -61,7 +61,9 @@ def test_a_spec_that_does_not_suit_the_value_fails_the_label_not_the_server(pt12
 
 @pytest.mark.parametrize("pattern", ["(a+)+b", r"(\w+\s?)+", "([a-z0-9]+-)*[a-z0-9]+", "(a*)*", "(a{1,5}){1,20}",
                                      # alternatives that match the same text, as many times as there are "a"s
-                                     "(a|a)*b", "(aa|a)*b", "(a|aa)+b", "((aa|a)x?)*", "(?i)(ab|AB)*", "(.|a)*"])
+                                     "(a|a)*b", "(aa|a)*b", "(a|aa)+b", "((aa|a)x?)*", "(?i)(ab|AB)*", "(.|a)*",
+                                     # repeats side by side over the same characters: n³ and worse
+                                     ".*-.*-.*-.*", r"\d*\d*\d*x"])
 def test_patterns_that_can_backtrack_exponentially_are_refused(pattern: str) -> None:
     err = refused(parse_template, {"name": "t", "fields": {"v": {"pattern": pattern}},
                                    "layout": [{"type": "text", "text": "{v}"}]})
@@ -74,6 +76,13 @@ def test_patterns_that_can_backtrack_exponentially_are_refused(pattern: str) -> 
                                      r"(IT|HW)-\d{6}", r"(\w|-)+", "(?i)(foo|bar)+"])
 def test_ordinary_patterns_pass(pattern: str) -> None:
     assert risk(pattern) is None
+
+
+@pytest.mark.parametrize("pattern", [".*-.*", r"\w+@\w+\.\w+", "[^-]*-[^-]*-[^-]*", ".*+-.*+-.*+", r"IT-\d{6}"])
+def test_patterns_quick_on_long_values_are_kept(pattern: str) -> None:
+    template = parse_template({"name": "t", "fields": {"v": {"pattern": pattern}},
+                               "layout": [{"type": "text", "text": "{v}"}]})
+    assert template.fields["v"].pattern is not None
 
 
 def test_put_never_stores_a_file_that_does_not_load(tmp_path: Path) -> None:
