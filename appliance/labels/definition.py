@@ -80,12 +80,17 @@ class _Table:
 MAX_SIZE = 400.0
 
 
+MAX_NUMBER = 100_000.0  # no length (mm), size, position or count on a label comes near this
+
+
 def _non_finite(value: Any, path: str) -> str | None:
-    """The path of the first NaN or infinite number in a definition, or None."""
+    """The path of the first NaN, infinite or absurdly large number in a definition, or None."""
     stack = [(path, value)]
     while stack:
         here, item = stack.pop()
         if isinstance(item, float) and not math.isfinite(item):
+            return here
+        if isinstance(item, int | float) and not isinstance(item, bool) and abs(item) > MAX_NUMBER:
             return here
         if isinstance(item, dict):
             stack.extend((f"{here}.{k}", v) for k, v in reversed(item.items()))
@@ -99,6 +104,8 @@ def loads(text: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise LabelError("definition", f"not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise LabelError("definition", "nested too deeply") from None
 
 
 def parse(
@@ -112,8 +119,8 @@ def parse(
     """Validate and compile a definition. `name`, when given, wins over the file's `name`."""
     data = loads(definition) if isinstance(definition, str) else definition
     bad = _non_finite(data, "definition")
-    if bad is not None:  # TOML has nan and inf; no length, size or position can be either
-        raise LabelError(bad, "must be a finite number")
+    if bad is not None:  # TOML has nan and inf; no length, size or position can be either (nor 1e308)
+        raise LabelError(bad, f"must be a finite number of at most {MAX_NUMBER:,.0f} in size")
     t = _Table(data, "definition")
     file_name = t.get("name", str)
     name = name or file_name
@@ -252,9 +259,12 @@ def _fmt(t: _Table, key: str, names: set[str], *, required: bool = True, default
 def _dim(t: _Table, key: str, default: object, names: set[str], allow: tuple[str, ...]) -> Dim:
     t.seen.add(key)
     try:
-        return parse_dim(t.data.get(key, default), names, allow=allow)
+        dim = parse_dim(t.data.get(key, default), names, allow=allow)
     except ValueError as exc:
         raise t.fail(key, str(exc)) from None
+    if not math.isfinite(dim.value) or abs(dim.value) > MAX_NUMBER:  # "1e308mm", "1e308%"
+        raise t.fail(key, f"must be at most {MAX_NUMBER:,.0f} in size")
+    return dim
 
 
 def _size(t: _Table, key: str, default: str | None, *, allow_fit: bool = False) -> tuple[float | None, str]:

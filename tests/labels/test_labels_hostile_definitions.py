@@ -30,10 +30,25 @@ LAYOUT = "\n[[layout]]\ntype = 'text'\ntext = 'a'\n"
     ("name = 't'\nmargin_mm = nan" + LAYOUT, "definition.margin_mm"),
     ("name = 't'\nmax_length_mm = inf" + LAYOUT, "definition.max_length_mm"),
     ("name = 't'" + LAYOUT + "w = -inf\n", "definition.layout[0].w"),
+    # finite but absurd: saved, then every render failed as an internal error (OverflowError)
+    ("name = 't'\nlength_mm = 1e308" + LAYOUT, "definition.length_mm"),
+    ("name = 't'" + LAYOUT + "x = -1e308\n", "definition.layout[0].x"),
+    ("name = 't'" + LAYOUT + "line_spacing = 1e308\n", "definition.layout[0].line_spacing"),
 ])
-def test_toml_nan_and_inf_are_refused_with_their_path(toml: str, field: str) -> None:
+def test_toml_nan_inf_and_huge_numbers_are_refused_with_their_path(toml: str, field: str) -> None:
     err = refused(parse_template, toml)
-    assert (err.field, err.reason) == (field, "must be a finite number")
+    assert err.field == field and err.reason.startswith("must be a finite number of at most"), err
+
+
+@pytest.mark.parametrize("dim", ["1e308%", "1e20mm", "1e308"])
+def test_huge_dimensions_in_text_are_refused(dim: str) -> None:
+    err = refused(parse_template, {"name": "t", "layout": [{"type": "text", "text": "a", "h": dim}]})
+    assert err.field == "definition.layout[0].h" and "at most" in err.reason, err
+
+
+def test_toml_nested_too_deeply_is_refused_in_words() -> None:
+    err = refused(parse_template, "a = " + "[" * 5000 + "]" * 5000)
+    assert (err.field, err.reason) == ("definition", "nested too deeply")
 
 
 @pytest.mark.parametrize("dim", ["1e999mm", "nan%", "infmm", "1e308*10", "(" * 250 + "1" + ")" * 250, "-" * 5000 + "1",
