@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from math import ceil, floor
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from appliance.labels.context import RenderContext, composite
 from appliance.labels.errors import LabelError
@@ -102,7 +102,35 @@ class TextItem(Item):
         top = self.y_in(block.height) - self.y
         for i, (line, lw) in enumerate(zip(block.lines, block.widths, strict=True)):
             lx = self.x_in(0, budget, lw)
+            if lw > budget and lw * block.line_step > HUGE_LINE_PX:
+                # clipped far past the box: draw only what shows (a whole 4096-character line at 400 px
+                # is a bitmap of hundreds of megapixels); within a pixel of the whole line's placement
+                line, lx = _window(line, f, lx, budget)
             draw.text((lx, top + i * block.line_step), line, font=f, fill=0, anchor="la")
         if self.el.rotate == 180:
             tile = tile.transpose(Image.Transpose.ROTATE_180)
         composite(img, self.ctx.stretch(tile, w), x, self.y)
+
+
+HUGE_LINE_PX = 20_000_000  # pixels of a line's bitmap above which only its visible part is drawn
+
+
+def _window(line: str, f: ImageFont.FreeTypeFont, lx: int, width: int) -> tuple[str, int]:
+    """The part of `line`, drawn from `lx`, that falls within 0..width, and where to draw it."""
+
+    def advance(count: int) -> float:
+        return float(f.getlength(line[:count]))
+
+    def first_past(limit: float) -> int:  # the fewest characters whose advance passes `limit`
+        low, high = 0, len(line)
+        while low < high:
+            mid = (low + high) // 2
+            if advance(mid) > limit:
+                high = mid
+            else:
+                low = mid + 1
+        return low
+
+    start = max(0, first_past(-lx) - 2)  # a character before the window, for glyphs that overhang
+    end = min(len(line), first_past(width - lx) + 1)
+    return line[start:end], lx + round(advance(start))
