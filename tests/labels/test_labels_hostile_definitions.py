@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.labels import Canvas, LabelError, TemplateRegistry, parse_template, render
+from appliance.labels import Canvas, LabelError, TemplateRegistry, parse_template, ql_canvas, render
 from appliance.labels.regex_risk import risk
 
 
@@ -115,3 +115,13 @@ def test_a_template_name_with_a_final_newline_is_refused(tmp_path: Path) -> None
     err = refused(registry.put, "abc\n", {"layout": [{"type": "text", "text": "a"}]})
     assert err.field == "name"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_line_clipped_far_past_its_box_is_drawn_without_a_giant_bitmap() -> None:
+    # 4096 characters at 400 px: the whole line's bitmap (473 Mpx) was refused by Pillow as a bomb
+    template = parse_template({"name": "t", "min_length_mm": 1, "max_length_mm": 1000,
+                               "fields": {"text": {"max_length": 4096}},
+                               "layout": [{"type": "text", "text": "{text}", "size": "400px", "shrink": False}]})
+    result = render(template, {"text": "W" * 4096}, ql_canvas(62, 696))
+    assert [w.code for w in result.warnings] == ["content-clipped"]
+    assert result.image.convert("L").histogram()[0] > 10_000  # the visible Ws are there
