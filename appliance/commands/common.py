@@ -52,13 +52,16 @@ def socket_candidates(args: argparse.Namespace) -> list[Path]:
     if getattr(args, "socket", None):
         return [Path(args.socket)]
     if getattr(args, "state_dir", None):
-        # the configuration may put that server's socket elsewhere (/run/appliance/rpc.sock on a Pi)
+        # the configuration may put that server's socket elsewhere (/run/appliance/rpc.sock on a Pi),
+        # but only when it is that state directory's server: never another one's
         found = [Path(args.state_dir) / "rpc.sock"]
         try:
-            configured = load(getattr(args, "config", None), overrides={"server": {"state_dir": args.state_dir}})
+            configured = load(getattr(args, "config", None))
         except ConfigError:
             return found
-        return [configured.socket_path, *found] if configured.socket_path not in found else found
+        if configured.state_dir.resolve() == Path(args.state_dir).resolve() and configured.socket_path not in found:
+            found.append(configured.socket_path)
+        return found
     found: list[Path] = []
     if os.environ.get("APPLIANCE_SOCKET"):
         found.append(Path(os.environ["APPLIANCE_SOCKET"]))

@@ -135,8 +135,8 @@ def _refuse_damaged(db_path: Path) -> None:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            return  # in use, not damaged
+        if getattr(exc, "sqlite_errorcode", None) not in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+            return  # locked, read-only, no permission…: not damage; what follows says what it is
         raise MigrationError(f"{db_path} cannot be read ({exc}): the file is damaged; restore a backup "
                              "(docs/install-pi.md §7), or move it aside to start afresh") from exc
 

@@ -131,13 +131,17 @@ def test_state_dir_finds_a_server_whose_socket_the_config_puts_elsewhere(tmp_pat
     state, run = tmp_path / "state", tmp_path / "run"
     run.mkdir()
     config = tmp_path / "appliance.toml"
-    config.write_text(f'[server]\nsocket = "{run / "rpc.sock"}"\n[simulator]\nspeed = "instant"\n')
+    config.write_text(f'[server]\nstate_dir = "{state}"\nsocket = "{run / "rpc.sock"}"\n'
+                      '[simulator]\nspeed = "instant"\n')
     env = cli_env(APPLIANCE_CONFIG=str(config), APPLIANCE_LOG_FORMAT="json")
     process, _ = start_server(state, env=env)
     try:
         done = subprocess.run([PYTHON, "-m", "appliance.cli", "call", "server.info", "--state-dir", str(state)],
                               capture_output=True, text=True, timeout=30, env=env)
+        other = subprocess.run([PYTHON, "-m", "appliance.cli", "call", "server.info", "--state-dir",
+                                str(tmp_path / "another")], capture_output=True, text=True, timeout=30, env=env)
     finally:
         stop_server(process)
     assert done.returncode == 0, done.stderr
     assert '"version"' in done.stdout
+    assert other.returncode != 0  # another state directory never reaches this server through its config
