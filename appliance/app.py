@@ -89,7 +89,7 @@ class Appliance:
             rpc_log.error("rpc.internal_error", method=method, request_id=request_id, exc_info=exc)
 
         def known_failure(exc: BaseException) -> RpcError | None:
-            if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):  # SQLITE_FULL: no room left
+            if isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
                 rpc_log.warning("rpc.storage_full", db=str(self.settings.db_path), error=str(exc))
                 return NotAllowed("the appliance's storage is full: nothing was stored. Free space on it (or lower "
                                   "[history] keep_days / artifact_days) and try again",

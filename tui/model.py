@@ -6,6 +6,11 @@ import time
 from typing import Any
 
 RECENT = 20
+_STAGE = {"pending": 0, "held": 0, "processing": 1, "stopped": 1, "canceled": 2, "aborted": 2, "completed": 2}
+
+
+def _rank(job: dict[str, Any]) -> int:
+    return _STAGE.get(str(job.get("state")), 0)
 
 
 class Store:
@@ -39,9 +44,11 @@ class Store:
         if method == "notify_job_updated" and "id" in params:
             job_id = int(params["id"])
             known = self.jobs.get(job_id, {})
-            if str(params.get("updated_at") or "") < str(known.get("updated_at") or ""):
+            new_at, old_at = str(params.get("updated_at") or ""), str(known.get("updated_at") or "")
+            if new_at < old_at or (new_at == old_at and _rank(params) < _rank(known)):
                 # older than what we have: an action's answer that arrived after the worker's next
-                # notification (RFC 3339 UTC stamps of one format compare as text)
+                # notification (RFC 3339 UTC stamps of one format compare as text; within one
+                # millisecond, a job only moves forward: pending, then at the printer, then done)
                 return None
             merged = {**known, **params}
             self.jobs[job_id] = merged

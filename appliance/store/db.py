@@ -7,6 +7,7 @@ them, so the benchmark can report transactions per job (an SD card wears with ea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -75,7 +76,15 @@ class Database:
         """BEGIN IMMEDIATE … COMMIT, rolled back on any error; one writer at a time."""
         async with self._write_lock:
             conn = self.conn
-            await conn.execute("BEGIN IMMEDIATE")
+            begin = asyncio.ensure_future(conn.execute("BEGIN IMMEDIATE"))
+            try:
+                await asyncio.shield(begin)
+            except asyncio.CancelledError:  # the BEGIN runs on in aiosqlite's thread: end what it opens
+                with contextlib.suppress(Exception):
+                    await begin
+                    if conn.in_transaction:
+                        await conn.execute("ROLLBACK")
+                raise
             try:
                 yield conn
             except BaseException:
@@ -85,7 +94,7 @@ class Database:
             else:
                 try:
                     await conn.execute("COMMIT")
-                except BaseException:  # a COMMIT that fails (a full disk) must not leave the writer stuck in it
+                except Exception:  # a COMMIT that fails (a full disk) must not leave the writer stuck in it
                     if conn.in_transaction:
                         await conn.execute("ROLLBACK")
                     raise

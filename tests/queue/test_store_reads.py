@@ -44,3 +44,26 @@ async def test_next_pending_waits_for_the_submit_to_commit(tmp_path: Path) -> No
         assert row is not None and row["raster"] == b"\x1b@"
     finally:
         await db.close()
+
+
+async def test_a_write_canceled_while_it_begins_leaves_no_transaction_open(tmp_path: Path) -> None:
+    # a client gone mid-request cancels its handler; the BEGIN still runs in aiosqlite's thread
+    db_path = tmp_path / "appliance.db"
+    migrate.ensure_head(db_path)
+    db = Database(db_path)
+    await db.open()
+    try:
+        for _ in range(20):  # cancel at the first await of the transaction, many times over
+            async def write() -> None:
+                async with db.transaction() as conn:
+                    await conn.execute("UPDATE printers SET paused = 0")
+
+            task = asyncio.create_task(write())
+            await asyncio.sleep(0)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        assert not db.conn.in_transaction
+        async with db.transaction() as conn:  # the writer is not stuck "within a transaction"
+            await conn.execute("UPDATE printers SET paused = 0")
+    finally:
+        await db.close()

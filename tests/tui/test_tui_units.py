@@ -100,3 +100,12 @@ def test_an_older_job_state_does_not_overwrite_a_newer_one() -> None:
     assert store.jobs[10]["state"] == "processing"
     store.apply("notify_job_updated", {"id": 10, "state": "completed", "updated_at": "2026-12-04T16:00:01.002Z"})
     assert store.jobs[10]["state"] == "completed"
+
+
+def test_within_one_millisecond_a_job_only_moves_forward() -> None:
+    store = Store()
+    store.apply_snapshot({"jobs": []}, 1)
+    at = "2026-12-04T16:00:00.120Z"
+    store.apply("notify_job_updated", {"id": 11, "state": "processing", "updated_at": at})
+    assert store.apply("notify_job_updated", {"id": 11, "state": "pending", "updated_at": at}) is None
+    assert store.jobs[11]["state"] == "processing"
