@@ -102,6 +102,7 @@ class Worker:
         # (job, page count when all its labels are out, count before sending) of a job canceled while
         # stopped at the printer, which keeps it and may print it once the fault is fixed
         self._canceled_watch: tuple[int, int, int] | None = None
+        self._watch_idle_since: float | None = None  # when the printer was first seen idle during that watch
 
     # --- control ---------------------------------------------------------------------------
 
@@ -307,7 +308,9 @@ class Worker:
                 await monitor.probe_now()  # idle polls are slow; look again at the busy pace
             return False
         if reason is None:
-            await self._settle_canceled(snapshot, final=True)  # before a new label moves the counter
+            if not await self._settle_canceled(snapshot, final=True):  # before a new label moves the counter
+                await monitor.wait_change(monitor.busy_interval)
+                return False
             return True
         if reason in UNREACHABLE:  # stays pending; drains when the printer answers again
             await self._mark_waiting(row, reason, error=snapshot.last_error)
@@ -601,6 +604,7 @@ class Worker:
 
         snapshot = await look()
         delay = FIRST_RECHECK_S
+        low_readings = 0  # page counts in a row below the one read before sending
         while True:
             self.heartbeat = time.monotonic()
             now_serial = _serial(snapshot)
@@ -611,6 +615,8 @@ class Worker:
             # (review, 2026-11-24). A person checks; nothing is sent again.
             swapped = bool(serial and now_serial and now_serial != serial)
             went_back = pages_before is not None and count is not None and count < pages_before
+            low_readings = low_readings + 1 if went_back and self._answered(snapshot) else 0
+            went_back = low_readings >= 2  # one low reading (a printer still booting) is not enough
             if (swapped or went_back) and self._answered(snapshot):
                 log.warning("queue.printer_replaced", printer=self.runtime.name, job_id=job_id, sent_to=serial,
                             now=now_serial, counter_before=pages_before, counter_now=count)
@@ -680,26 +686,45 @@ class Worker:
         """The job was canceled while the printer kept it (stopped: cover open, tape out): watch for its labels."""
         row = await jobs.get(self.db, job_id)
         if row is not None and row["state"] == "canceled" and "printer-may-still-print" in jobs.to_wire(row)["reasons"]:
-            self._canceled_watch = (job_id, target, before)
+            self._canceled_watch, self._watch_idle_since = (job_id, target, before), None
 
-    async def _settle_canceled(self, snapshot: StatusSnapshot, *, final: bool = False) -> None:
+    async def _settle_canceled(self, snapshot: StatusSnapshot, *, final: bool = False) -> bool:
         """A job canceled while stopped at the printer: when its labels come out after all (the cover
-        closed, a new cassette), its history says so. `final`: a new job is about to be sent, so the
-        counter will soon count that one's labels; the watch ends either way."""
+        closed, a new cassette), its history says so. The watch ends when they do, or once the printer
+        has stood idle a while without them (it let the job go). True when no watch is left.
+
+        `final`: a new job is about to be sent, whose labels would move the counter. It waits while
+        the printer has only just become idle: a printer that kept a job may start on it a moment
+        after the cover closes.
+        """
         if self._canceled_watch is None:
-            return
+            return True
         job_id, target, before = self._canceled_watch
         count = snapshot.page_count
+        monitor = self.runtime.monitor
         if count is not None and count >= target:
-            self._canceled_watch = None
+            self._canceled_watch = self._watch_idle_since = None
             changed = await jobs.transition(
                 self.db, job_id, allowed_from=("canceled",), to="canceled",
                 reasons=["canceled-by-user", "printed-after-cancel"],
-                steps=[jobs.step("printed-after-cancel", "canceled", labels=count - before)])
+                steps=[jobs.step("printed-after-cancel", "canceled", labels_since_sent=count - before)])
             await self._publish(changed)
-            log.info("queue.printed_after_cancel", printer=self.runtime.name, job_id=job_id, labels=count - before)
-        elif final or (count is not None and count < before):
-            self._canceled_watch = None
+            log.info("queue.printed_after_cancel", printer=self.runtime.name, job_id=job_id,
+                     labels_since_sent=count - before)
+            return True
+        if count is not None and count < before:  # another printer, or reset: its counter tells nothing
+            self._canceled_watch = self._watch_idle_since = None
+            return True
+        if not (self._answered(snapshot) and snapshot.state == "idle" and not snapshot.reasons):
+            self._watch_idle_since = None
+            return False
+        now = time.monotonic()
+        self._watch_idle_since = self._watch_idle_since or now
+        settle = 2 * monitor.busy_interval if final else 2 * monitor.interval
+        if now - self._watch_idle_since >= settle:
+            self._canceled_watch = self._watch_idle_since = None
+            return True
+        return False
 
     def _answered(self, snapshot: StatusSnapshot) -> bool:
         """The printer's last probe answered: its lack of reasons means something (after a restart the

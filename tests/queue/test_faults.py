@@ -300,10 +300,27 @@ async def test_a_job_canceled_while_the_printer_kept_it_says_when_its_label_came
         await asyncio.sleep(0.05)
     assert now["state"] == "canceled"
     steps = [s for s in await rpc.call("job.timeline", {"job_id": job["id"]}) if s["event"] == "printed-after-cancel"]
-    assert [s["detail"]["labels"] for s in steps] == [1] and len(printed(fast)) == 1
+    assert [s["detail"]["labels_since_sent"] for s in steps] == [1] and len(printed(fast)) == 1
     after = await rpc.call("print.submit", {"template": "text", "fields": {"text": "next"}})
     await wait_job(rpc, after["id"], ("completed",))  # the watch holds nothing up
     assert len(printed(fast)) == 2
+
+
+async def test_the_next_job_waits_until_a_kept_label_of_a_canceled_job_is_out(fast: Appliance, rpc: RpcClient) -> None:
+    sim(fast).update(speed=10)
+    kept = await rpc.call("print.submit", {"template": "text", "fields": {"text": "kept"}})
+    await wait_job(rpc, kept["id"], ("processing",))
+    sim(fast).update(cover_open=True)
+    await wait_job(rpc, kept["id"], ("stopped",))
+    await rpc.call("job.cancel", {"job_id": kept["id"]})
+    following = await rpc.call("print.submit", {"template": "text", "fields": {"text": "next"}})
+    sim(fast).update(cover_open=False, speed=20)  # the printer finishes the kept label first
+    done = await wait_job(rpc, following["id"], ("completed",), timeout=20)
+    assert done["attempts"] == 1
+    assert (await rpc.call("job.get", {"job_id": kept["id"]}))["reasons"] == ["canceled-by-user",
+                                                                               "printed-after-cancel"]
+    await asyncio.sleep(0.3)
+    assert len(printed(fast)) == 2  # the kept label did not count for the next job: both came out
 
 
 async def test_no_cassette_is_named_as_such_when_media_is_configured(fast: Appliance, rpc: RpcClient) -> None:
