@@ -29,6 +29,17 @@ def too_large(limit: int) -> web.Response:
     return web.Response(status=413, text=body, content_type=JSON)
 
 
+def not_json(content_type: str) -> web.Response:
+    body = dumps({
+        "jsonrpc": "2.0",
+        "error": {"code": INVALID_REQUEST, "message": "Invalid Request",
+                  "data": {"field": "Content-Type", "reason": f"expected application/json, not {content_type!r}: "
+                           "without a token, a form or text/plain post could come from any web page"}},
+        "id": None,
+    })
+    return web.Response(status=415, text=body, content_type=JSON)
+
+
 async def wrong_method(request: web.Request) -> web.Response:
     """GET /rpc (a browser, a misconfigured client): a JSON-RPC answer saying how to call, not a bare 405."""
     body = dumps({
@@ -67,6 +78,9 @@ async def handle_rpc(request: web.Request) -> web.Response:
     if charge is not None and (refusal := charge(body)) is not None:
         return refused_for_rate(refusal)
     caller = caller_of(request)
+    if caller.transport == "tcp" and caller.token_name is None and request.content_type != JSON:
+        # trust_loopback lets tokenless calls in: a browser's cross-site form post must not be one
+        return not_json(request.content_type)
     ctx = CallContext(
         request_id=request[REQUEST_ID_KEY],
         scope=caller.scope,

@@ -143,6 +143,13 @@ async def test_loopback_is_not_trusted_unless_configured(state_dir: Path) -> Non
     async with running(state_dir, trust_loopback=True) as app:
         status, answer, _ = await post_rpc(app.listeners.url, request("server.info"))
         assert status == 200 and answer["result"]["caller"] == {"transport": "tcp", "scope": "admin"}
+        # but not from a web page: a cross-site form or text/plain post carries no JSON content type
+        async with aiohttp.ClientSession() as session:
+            for kind in ("text/plain", "application/x-www-form-urlencoded"):
+                async with session.post(app.listeners.url + "/rpc", data=json.dumps(request("job.list")),
+                                        headers={"Content-Type": kind}) as response:
+                    refused = await response.json()
+                assert response.status == 415 and refused["error"]["data"]["field"] == "Content-Type", refused
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readiness"])
