@@ -260,7 +260,14 @@ class JobQueue:
             raise NotAllowed(f"job {job_id} was printed with {exc.field}: {runtime.name} cannot: {exc.reason}",
                              {"field": "job_id", "reason": exc.reason}) from None
         if rerender:
-            rendered = self.render(runtime, original["template"], json.loads(original["fields"]), None, options)
+            try:
+                rendered = self.render(runtime, original["template"], json.loads(original["fields"]), None, options)
+            except InvalidParams as exc:  # the job's stored fields no longer suit the template as it is now
+                data = exc.data if exc.has_data and isinstance(exc.data, dict) else {}
+                raise NotAllowed(f"job {job_id}'s fields do not suit template {original['template']!r} as it is "
+                                 f"now ({data.get('field', 'fields')}: {data.get('reason', exc.message)}): print it "
+                                 "anew with print.submit, or reprint it byte for byte (rerender=false)",
+                                 {"field": "rerender", "reason": "template changed"}) from None
             raster = self._encode(runtime, rendered, count, field="job_id")
             template_version, media_id, length = rendered.result.version, rendered.media.id, rendered.result.length_mm
             page, fields = rendered.page_png, dict(rendered.result.fields)

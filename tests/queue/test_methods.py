@@ -258,3 +258,20 @@ async def test_a_full_disk_is_said_in_words_and_stores_nothing(fast: Appliance, 
     assert (await rpc.call("job.list", {}))["jobs"] == []  # no half-written job
     job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "room again"}})
     await wait_job(rpc, job["id"], ("completed",))
+
+
+async def test_a_rerender_after_the_template_lost_a_field_names_the_reprint_not_the_field(
+    fast: Appliance, rpc: RpcClient
+) -> None:
+    layout = [{"type": "text", "text": "{text}"}]
+    await rpc.call("template.put", {"name": "rr", "definition": {
+        "layout": layout, "fields": {"text": {}, "n": {"type": "integer", "default": 3}}}})
+    job = await rpc.call("print.submit", {"template": "rr", "fields": {"text": "hi"}})  # stores n = 3 too
+    await rpc.call("template.put", {"name": "rr", "definition": {"layout": layout, "fields": {"text": {}}}})
+    with pytest.raises(RpcError) as refused:
+        await rpc.call("job.reprint", {"job_id": job["id"], "rerender": True})
+    assert refused.value.code == -32003 and refused.value.data["field"] == "rerender", refused.value
+    assert "fields.n" in refused.value.message  # not -32602 on a param job.reprint does not have
+    await wait_job(rpc, job["id"], ("completed",))
+    copy = await rpc.call("job.reprint", {"job_id": job["id"]})  # byte for byte still works
+    await wait_job(rpc, copy["id"], ("completed",))
