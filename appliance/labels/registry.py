@@ -147,16 +147,19 @@ class TemplateRegistry:
         if self.user_dir is None:
             raise LabelError("name", "no template directory is configured", "state")
         self.validate_definition(name, definition_)
-        version = 1
+        tombstone = self.user_dir / f"{name}.deleted"
         try:
             version = self.get(name).version + 1
         except LabelError as exc:
-            if exc.kind != "not_found":  # a broken file is replaced; keep counting from its version line
-                version = _version_in_file(self._user_path(name)) + 1
+            # a broken file is replaced: keep counting from its version line; a deleted one from its
+            # tombstone, so (name, version) keeps meaning one definition for the jobs that recorded it
+            path = self._user_path(name) if exc.kind != "not_found" else tombstone
+            version = _version_in_file(path) + 1
         text = _with_version(definition_, version)
         self.validate_definition(name, text)  # what is written must load again: never store a broken file
         self.user_dir.mkdir(parents=True, exist_ok=True)
         _atomic_write(self.user_dir / f"{name}.toml", text)
+        tombstone.unlink(missing_ok=True)
         self._user.pop(name, None)
         return self.get(name)
 
@@ -166,6 +169,8 @@ class TemplateRegistry:
         path = self._user_path(name) if definition.NAME_RE.match(name) else None
         if path is None or not path.exists():
             raise LabelError("name", f"no template named {name!r}", "not_found")
+        last = _version_in_file(path)
+        _atomic_write(path.with_suffix(".deleted"), f"version = {last}\n")  # a later put counts on from it
         path.unlink()
         self._user.pop(name, None)
 

@@ -66,6 +66,14 @@ def test_delete_and_not_found(reg: TemplateRegistry) -> None:
         assert info.value.kind == "not_found"
 
 
+def test_a_template_put_again_after_a_delete_counts_its_version_on(reg: TemplateRegistry) -> None:
+    # jobs record (name, version): version 1 must keep meaning the first definition
+    assert [reg.put("shelf", DEF).version for _ in range(2)] == [1, 2]
+    reg.delete("shelf")
+    assert "shelf" not in [t.name for t in reg.list()]
+    assert reg.put("shelf", DEF).version == 3
+
+
 def test_validate_reports_paths_and_checks_fonts(reg: TemplateRegistry) -> None:
     with pytest.raises(LabelError) as info:
         reg.validate_definition("x", DEF.replace('type = "text"', 'type = "text"\nsize = "big"'))
