@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -28,6 +29,23 @@ def make_settings(state_dir: Path, **sections: dict[str, Any]) -> Settings:
         overrides.setdefault(name, {}).update(values)
     return load(None, env={}, overrides=overrides)
 
+
+
+def printer_table(name: str, model: str, uri: str, media: str, *, snmp: dict[str, Any] | None = None,
+                  **values: Any) -> str:
+    """One `[[printers]]` table of a config file (and its `[printers.snmp]`), values written as JSON (valid TOML)."""
+    lines = ["[[printers]]", *(f"{k} = {json.dumps(v)}" for k, v in
+                               {"name": name, "model": model, "uri": uri, "media": media, **values}.items())]
+    if snmp:
+        lines += ["[printers.snmp]", *(f"{k} = {json.dumps(v)}" for k, v in snmp.items())]
+    return "\n".join(lines) + "\n"
+
+
+def configured(state_dir: Path, config_dir: Path, *tables: str) -> Settings:
+    """Settings from a config file of these tables (see printer_table), state in `state_dir`, on a free port."""
+    config = config_dir / "appliance.toml"
+    config.write_text("".join(tables))
+    return load(config, env={}, overrides={"server": {"state_dir": str(state_dir), "listen": "127.0.0.1:0"}})
 
 
 @contextlib.asynccontextmanager

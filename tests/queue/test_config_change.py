@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from appliance.config import Settings, load
+from appliance.config import Settings
 from appliance.simulator.runner import Simulator
 from rpc.client import RpcClient
 from rpc.errors import RpcError
 from tests.fast_fixtures import wait_job
-from tests.support import running
+from tests.support import configured, printer_table, running
 
 
 @pytest.fixture
@@ -34,21 +34,9 @@ async def printer(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterat
 def settings_for(tmp_path: Path, sim: Simulator, *, host: str, model: str = "PT-P750W", media: str = "12mm",
                  name: str = "shelf") -> Settings:
     _, port = sim.tcp_address
-    config = tmp_path / f"{name}-{model}-{host}.toml"
-    config.write_text(f"""
-[[printers]]
-name = "{name}"
-model = "{model}"
-uri = "tcp://{host}:{port}"
-media = "{media}"
-poll_interval_s = 0.2
-busy_poll_interval_s = 0.05
-[printers.snmp]
-host = "127.0.0.1"
-port = {sim.snmp_port}
-timeout = 0.5
-""")
-    return load(config, env={}, overrides={"server": {"state_dir": str(tmp_path / "state"), "listen": "127.0.0.1:0"}})
+    return configured(tmp_path / "state", tmp_path, printer_table(
+        name, model, f"tcp://{host}:{port}", media, poll_interval_s=0.2, busy_poll_interval_s=0.05,
+        snmp={"host": "127.0.0.1", "port": sim.snmp_port, "timeout": 0.5}))
 
 
 def printed(sim: Simulator) -> int:

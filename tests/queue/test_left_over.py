@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from appliance.config import load
 from appliance.store import jobs
 from appliance.store import printers as printer_store
 from appliance.store.db import Database
 from rpc.client import RpcClient
 from rpc.errors import RpcError
 from tests.fast_fixtures import wait_job
-from tests.support import make_settings, running
+from tests.support import configured, make_settings, printer_table, running
 
 
 async def _leave_at_printer(state_dir: Path, state: str = "processing", reason: str | None = None,
@@ -174,20 +173,9 @@ def _free_port(kind: int) -> int:
 async def test_a_job_stopped_for_an_offline_printer_stays_stopped_while_it_is_still_off(
     state_dir: Path, tmp_path: Path
 ) -> None:
-    config = tmp_path / "appliance.toml"
-    config.write_text(f"""
-[[printers]]
-name = "off"
-model = "PT-P750W"
-uri = "tcp://127.0.0.1:{_free_port(socket.SOCK_STREAM)}"
-media = "12mm"
-poll_interval_s = 0.2
-busy_poll_interval_s = 0.05
-[printers.snmp]
-port = {_free_port(socket.SOCK_DGRAM)}
-timeout = 0.2
-""")
-    settings = load(config, env={}, overrides={"server": {"state_dir": str(state_dir), "listen": "127.0.0.1:0"}})
+    settings = configured(state_dir, tmp_path, printer_table(
+        "off", "PT-P750W", f"tcp://127.0.0.1:{_free_port(socket.SOCK_STREAM)}", "12mm", poll_interval_s=0.2,
+        busy_poll_interval_s=0.05, snmp={"port": _free_port(socket.SOCK_DGRAM), "timeout": 0.2}))
     async with running(settings):
         pass  # registers the printer
     job_id = await _leave_at_printer(state_dir, "stopped", "printer-offline", page_count=5)

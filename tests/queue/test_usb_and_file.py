@@ -17,14 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from appliance.config import load
 from appliance.printer.decode import RasterDecodeError, decode_job
 from appliance.printer.transport import STATUS_REQUEST
 from appliance.simulator.engine import PrintEngine
 from appliance.simulator.state import VirtualPrinter
 from rpc.client import RpcClient
 from tests.fast_fixtures import wait_job
-from tests.support import running
+from tests.support import configured, printer_table, running
 
 RESET = b"\x1b@"
 
@@ -106,18 +105,9 @@ def hold_device(monkeypatch: pytest.MonkeyPatch, path: str) -> Callable[[bool], 
 async def test_a_usb_printer_held_by_another_program_keeps_its_jobs_pending_busy_until_it_is_free(
     usb: PtyPrinter, state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = tmp_path / "appliance.toml"
-    config.write_text(f"""
-[[printers]]
-name = "desk"
-model = "PT-P750W"
-uri = "usb://{usb.path}"
-media = "12mm"
-poll_interval_s = 0.2
-busy_poll_interval_s = 0.05
-""")
     held = hold_device(monkeypatch, usb.path)
-    settings = load(config, env={}, overrides={"server": {"state_dir": str(state_dir), "listen": "127.0.0.1:0"}})
+    settings = configured(state_dir, tmp_path, printer_table("desk", "PT-P750W", f"usb://{usb.path}", "12mm",
+                                                             poll_interval_s=0.2, busy_poll_interval_s=0.05))
     async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
         monitor = app.printers[0].monitor
         await monitor.probe_now()
@@ -146,15 +136,7 @@ busy_poll_interval_s = 0.05
 async def test_a_file_printer_gets_the_whole_job_and_completes_it(state_dir: Path, tmp_path: Path) -> None:
     # file:// is for trying templates without a printer, and for decoding what would have been printed
     out = tmp_path / "out.prn"
-    config = tmp_path / "appliance.toml"
-    config.write_text(f"""
-[[printers]]
-name = "file"
-model = "QL-820NWB"
-uri = "file://{out}"
-media = "62mm"
-""")
-    settings = load(config, env={}, overrides={"server": {"state_dir": str(state_dir), "listen": "127.0.0.1:0"}})
+    settings = configured(state_dir, tmp_path, printer_table("file", "QL-820NWB", f"file://{out}", "62mm"))
     async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
         job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "to a file"}, "copies": 2})
         done = await wait_job(rpc, job["id"], ("completed",), timeout=15)

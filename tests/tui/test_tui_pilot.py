@@ -8,9 +8,8 @@ from pathlib import Path
 from textual.widgets import Select
 
 from appliance.app import Appliance
-from appliance.config import load
 from rpc.client import RpcClient
-from tests.support import make_settings, running
+from tests.support import configured, make_settings, printer_table, running
 from tests.tui.helpers import SIZE, connected, make_app, notifications, print_form, table_rows, text_of, until
 from tui.widgets import Banner, LabelPreview
 
@@ -253,16 +252,8 @@ async def test_probe_age_stays_true_while_nothing_changes(state_dir: Path, monke
 
 
 async def test_a_printer_that_cannot_be_asked_says_so_rather_than_not_probed_yet(tmp_path: Path) -> None:
-    config = tmp_path / "appliance.toml"
-    config.write_text(f"""
-[[printers]]
-name = "to-file"
-model = "QL-820NWB"
-uri = "file://{tmp_path / 'out.prn'}"
-media = "62mm"
-""")
-    server = {"state_dir": str(tmp_path / "state"), "listen": "127.0.0.1:0"}
-    settings = load(config, env={}, overrides={"server": server})
+    settings = configured(tmp_path / "state", tmp_path,
+                          printer_table("to-file", "QL-820NWB", f"file://{tmp_path / 'out.prn'}", "62mm"))
     async with running(settings) as appliance:
         app = make_app(appliance)
         async with app.run_test(size=SIZE) as pilot:
