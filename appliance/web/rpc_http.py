@@ -19,37 +19,29 @@ SERVICES_KEY = "appliance.services"
 JSON = "application/json"
 
 
-def too_large(limit: int) -> web.Response:
+def _refusal(status: int, message: str, field: str, reason: str, **headers: str) -> web.Response:
+    """A JSON-RPC Invalid Request error for an HTTP request refused before dispatch, with its HTTP status."""
     body = dumps({
         "jsonrpc": "2.0",
-        "error": {"code": INVALID_REQUEST, "message": "Request too large",
-                  "data": {"field": "body", "reason": f"larger than {limit} bytes"}},
+        "error": {"code": INVALID_REQUEST, "message": message, "data": {"field": field, "reason": reason}},
         "id": None,
     })
-    return web.Response(status=413, text=body, content_type=JSON)
+    return web.Response(status=status, text=body, content_type=JSON, headers=headers or None)
+
+
+def too_large(limit: int) -> web.Response:
+    return _refusal(413, "Request too large", "body", f"larger than {limit} bytes")
 
 
 def not_json(content_type: str) -> web.Response:
-    body = dumps({
-        "jsonrpc": "2.0",
-        "error": {"code": INVALID_REQUEST, "message": "Invalid Request",
-                  "data": {"field": "Content-Type", "reason": f"expected application/json, not {content_type!r}: "
-                           "without a token, a form or text/plain post could come from any web page"}},
-        "id": None,
-    })
-    return web.Response(status=415, text=body, content_type=JSON)
+    return _refusal(415, "Invalid Request", "Content-Type", f"expected application/json, not {content_type!r}: "
+                    "without a token, a form or text/plain post could come from any web page")
 
 
 async def wrong_method(request: web.Request) -> web.Response:
     """GET /rpc (a browser, a misconfigured client): a JSON-RPC answer saying how to call, not a bare 405."""
-    body = dumps({
-        "jsonrpc": "2.0",
-        "error": {"code": INVALID_REQUEST, "message": "Invalid Request",
-                  "data": {"field": "method", "reason": f"HTTP {request.method} /rpc: send JSON-RPC 2.0 with POST "
-                           "(Content-Type: application/json), or use GET /ws for a WebSocket"}},
-        "id": None,
-    })
-    return web.Response(status=405, text=body, content_type=JSON, headers={"Allow": "POST"})
+    return _refusal(405, "Invalid Request", "method", f"HTTP {request.method} /rpc: send JSON-RPC 2.0 with POST "
+                    "(Content-Type: application/json), or use GET /ws for a WebSocket", Allow="POST")
 
 
 async def read_body(request: web.Request, limit: int) -> bytes | None:
