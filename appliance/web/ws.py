@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
@@ -63,6 +64,15 @@ class WsHub:
         return self._text
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        caller = caller_of(request)
+        origin = request.headers.get("Origin")
+        if caller.transport == "tcp" and caller.token_name is None and origin is not None and (
+            urlsplit(origin).netloc != request.host
+        ):
+            # trust_loopback lets tokenless calls in; browsers open WebSockets to any site, so a web
+            # page of another origin must not get one (scripts send no Origin, or a token)
+            return web.json_response({"error": "cross-origin WebSocket without a token", "origin": origin},
+                                     status=403)
         ws = web.WebSocketResponse(heartbeat=self.heartbeat, max_msg_size=self.max_message, timeout=CLOSE_TIMEOUT_S)
         await ws.prepare(request)
         session = WsSession(self, request, ws)

@@ -150,6 +150,13 @@ async def test_loopback_is_not_trusted_unless_configured(state_dir: Path) -> Non
                                         headers={"Content-Type": kind}) as response:
                     refused = await response.json()
                 assert response.status == 415 and refused["error"]["data"]["field"] == "Content-Type", refused
+            # nor a WebSocket a web page of another origin opens (browsers allow those cross-site)
+            with pytest.raises(aiohttp.WSServerHandshakeError) as handshake:
+                await session.ws_connect(app.listeners.url + "/ws", headers={"Origin": "http://evil.example"})
+            assert handshake.value.status == 403
+            async with session.ws_connect(app.listeners.url + "/ws") as ws:  # a script sends no Origin
+                await ws.send_str(json.dumps(request("server.info")))
+                assert (await ws.receive_json(timeout=5))["result"]["caller"]["scope"] == "admin"
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readiness"])
