@@ -220,8 +220,7 @@ class JobQueue:
                               "job_id": existing["id"]})
         job = await self.describe(existing)
         job["duplicate"] = True
-        queued = next(iter(await jobs.timeline(self.db, existing["id"])), None)
-        job["warnings"] = (queued["detail"].get("warnings") or []) if queued else []
+        job["warnings"] = await jobs.queued_warnings(self.db, existing["id"])
         return job
 
     async def _accepted(self, runtime: PrinterRuntime, row: sqlite3.Row) -> dict[str, Any]:
@@ -273,8 +272,7 @@ class JobQueue:
             page, fields = rendered.page_png, dict(rendered.result.fields)
             warnings = [w.to_dict() for w in rendered.result.warnings]
         else:
-            queued = next(iter(await jobs.timeline(self.db, job_id)), None)
-            warnings = (queued["detail"].get("warnings") or []) if queued else []  # the same label, the same notes
+            warnings = await jobs.queued_warnings(self.db, job_id)  # the same label, the same notes
             art = await jobs.artifact(self.db, job_id)
             if art is None:
                 raise NotAllowed("that job's raster was pruned; reprint it with rerender=true",

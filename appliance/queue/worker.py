@@ -421,7 +421,7 @@ class Worker:
             outcome = await self._follow(processing, pages_before, steps, stopped_for, serial)
             stopped_for = None
             if outcome != "lost":
-                if pages_before is not None:
+                if outcome == "gone" and pages_before is not None:  # not on the common path: no read per job
                     await self._watch_if_canceled(job_id, pages_before + processing["copies"], pages_before)
                 return
             if attempts >= self.settings.max_attempts:
@@ -631,9 +631,9 @@ class Worker:
             if pages_before is not None and count is not None and count >= pages_before + expected:
                 if stopped_for is not None:
                     steps.append(jobs.step("resumed", "processing"))
-                await self._finish(job_id, "completed", [], [*steps, jobs.step("completed", "completed",
-                                                                                labels=count - pages_before)])
-                return "done"
+                done = await self._finish(job_id, "completed", [], [*steps, jobs.step("completed", "completed",
+                                                                                       labels=count - pages_before)])
+                return "done" if done is not None else "gone"  # gone: canceled while its label came out
             # Without a counter to read, done is judged by time. With one read before sending but none yet
             # now (the printer has not answered since a restart), nothing is known: wait for it.
             if (monitor.prober is None or pages_before is None) and self._unconfirmed_done(

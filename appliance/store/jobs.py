@@ -192,6 +192,13 @@ async def timeline(db: Database, job_id: int) -> list[dict[str, Any]]:
              "detail": json.loads(r["detail"]) if r["detail"] else {}} for r in rows]
 
 
+async def queued_warnings(db: Database, job_id: int) -> list[dict[str, Any]]:
+    """The label's warnings recorded when the job was queued (its first step)."""
+    row = await db.fetchone("SELECT detail FROM job_events WHERE job_id = ? ORDER BY id LIMIT 1", (job_id,))
+    detail = json.loads(row["detail"]) if row is not None and row["detail"] else {}
+    return list(detail.get("warnings") or [])
+
+
 async def counts(db: Database) -> dict[str, dict[str, int]]:
     rows = await db.fetchall(
         "SELECT printer_id, state, COUNT(*) AS n FROM jobs WHERE state IN ('pending','held','processing','stopped')"
