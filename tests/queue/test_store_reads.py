@@ -4,66 +4,51 @@ statements of another task's open transaction would see a job whose raster is no
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
-from appliance.store import jobs, migrate
+from appliance.store import jobs
 from appliance.store import printers as printer_store
 from appliance.store.db import Database
 
 
-async def test_next_pending_waits_for_the_submit_to_commit(tmp_path: Path) -> None:
-    path = tmp_path / "appliance.db"
-    migrate.ensure_head(path)
-    db = Database(path)
-    await db.open()
-    try:
-        await printer_store.upsert(db, [{"id": "p1", "name": "shelf", "model": "PT-P750W", "uri": "virtual://PT-P750W",
-                                         "media": "12mm"}])
-        inserted = asyncio.Event()
-        release = asyncio.Event()
+async def test_next_pending_waits_for_the_submit_to_commit(db: Database) -> None:
+    await printer_store.upsert(db, [{"id": "p1", "name": "shelf", "model": "PT-P750W", "uri": "virtual://PT-P750W",
+                                     "media": "12mm"}])
+    inserted = asyncio.Event()
+    release = asyncio.Event()
 
-        async def submit_halfway() -> None:  # what jobs.insert does, held between its statements
-            async with db.transaction() as conn:
-                await conn.execute(
-                    "INSERT INTO jobs (printer_id, state, reasons, template, template_version, fields, copies,"
-                    " media, length_mm, created_at, updated_at)"
-                    " VALUES ('p1', 'pending', '[]', 'text', 1, '{}', 1, '12mm', 20, 'now', 'now')")
-                inserted.set()
-                await release.wait()
-                await conn.execute("INSERT INTO job_artifacts (job_id, raster, preview, sha256)"
-                                   " VALUES (1, x'1b40', x'', 'x')")
+    async def submit_halfway() -> None:  # what jobs.insert does, held between its statements
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO jobs (printer_id, state, reasons, template, template_version, fields, copies,"
+                " media, length_mm, created_at, updated_at)"
+                " VALUES ('p1', 'pending', '[]', 'text', 1, '{}', 1, '12mm', 20, 'now', 'now')")
+            inserted.set()
+            await release.wait()
+            await conn.execute("INSERT INTO job_artifacts (job_id, raster, preview, sha256)"
+                               " VALUES (1, x'1b40', x'', 'x')")
 
-        writer = asyncio.create_task(submit_halfway())
-        await inserted.wait()
-        reader = asyncio.create_task(jobs.next_pending(db, "p1"))
-        await asyncio.sleep(0.1)
-        assert not reader.done()  # it waits for the transaction instead of seeing half of it
-        release.set()
-        await writer
-        row = await reader
-        assert row is not None and row["raster"] == b"\x1b@"
-    finally:
-        await db.close()
+    writer = asyncio.create_task(submit_halfway())
+    await inserted.wait()
+    reader = asyncio.create_task(jobs.next_pending(db, "p1"))
+    await asyncio.sleep(0.1)
+    assert not reader.done()  # it waits for the transaction instead of seeing half of it
+    release.set()
+    await writer
+    row = await reader
+    assert row is not None and row["raster"] == b"\x1b@"
 
 
-async def test_a_write_canceled_while_it_begins_leaves_no_transaction_open(tmp_path: Path) -> None:
+async def test_a_write_canceled_while_it_begins_leaves_no_transaction_open(db: Database) -> None:
     # a client gone mid-request cancels its handler; the BEGIN still runs in aiosqlite's thread
-    db_path = tmp_path / "appliance.db"
-    migrate.ensure_head(db_path)
-    db = Database(db_path)
-    await db.open()
-    try:
-        for _ in range(20):  # cancel at the first await of the transaction, many times over
-            async def write() -> None:
-                async with db.transaction() as conn:
-                    await conn.execute("UPDATE printers SET paused = 0")
+    for _ in range(20):  # cancel at the first await of the transaction, many times over
+        async def write() -> None:
+            async with db.transaction() as conn:
+                await conn.execute("UPDATE printers SET paused = 0")
 
-            task = asyncio.create_task(write())
-            await asyncio.sleep(0)
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-        assert not db.conn.in_transaction
-        async with db.transaction() as conn:  # the writer is not stuck "within a transaction"
-            await conn.execute("UPDATE printers SET paused = 0")
-    finally:
-        await db.close()
+        task = asyncio.create_task(write())
+        await asyncio.sleep(0)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert not db.conn.in_transaction
+    async with db.transaction() as conn:  # the writer is not stuck "within a transaction"
+        await conn.execute("UPDATE printers SET paused = 0")
