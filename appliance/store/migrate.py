@@ -109,7 +109,8 @@ def migration_ids() -> list[str]:
 
 
 def applied_ids(db_path: Path) -> set[str] | None:
-    """The migration ids yoyo recorded as applied, read with sqlite3 alone; None if there is no record."""
+    """The migration ids yoyo recorded as applied, read with sqlite3 alone; None if there is no record.
+    Raises MigrationError for a file SQLite cannot read as a database."""
     if not db_path.exists():
         return None
     try:
@@ -118,27 +119,14 @@ def applied_ids(db_path: Path) -> set[str] | None:
         return None
     try:
         return {row[0] for row in conn.execute("SELECT migration_id FROM _yoyo_migration")}
-    except sqlite3.Error:  # no yoyo table yet, or not a database
+    except sqlite3.Error as exc:  # no yoyo table yet (None), or a damaged file (said at once)
+        if getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+            # yoyo would retry its lock for 10 s on such a file first; a locked or unreadable one is not damaged
+            raise MigrationError(f"{db_path} cannot be read ({exc}): the file is damaged; restore a backup "
+                                 "(docs/install-pi.md §7), or move it aside to start afresh") from exc
         return None
     finally:
         conn.close()
-
-
-def _refuse_damaged(db_path: Path) -> None:
-    """A file SQLite cannot read is said at once (yoyo would retry its lock for 10 s first)."""
-    if not db_path.exists() or db_path.stat().st_size == 0:
-        return
-    try:
-        conn = sqlite3.connect(db_path.resolve().as_uri() + "?mode=ro", uri=True, timeout=5.0)
-        try:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        if getattr(exc, "sqlite_errorcode", None) not in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
-            return  # locked, read-only, no permission…: not damage; what follows says what it is
-        raise MigrationError(f"{db_path} cannot be read ({exc}): the file is damaged; restore a backup "
-                             "(docs/install-pi.md §7), or move it aside to start afresh") from exc
 
 
 def ensure_head(db_path: Path) -> MigrationState:
@@ -148,7 +136,6 @@ def ensure_head(db_path: Path) -> MigrationState:
     install or an upgrade), yoyo is not even imported: its import and two backend round trips were
     ≈25 ms of each start here, several times that on a Pi.
     """
-    _refuse_damaged(db_path)
     ids = migration_ids()
     recorded = applied_ids(db_path)
     if recorded is not None and not recorded.issubset(ids):
