@@ -446,9 +446,11 @@ async def serve(settings: Settings, *, ready_file: Path | None = None) -> int:
     """
     import signal
 
+    from .heap import keep_bitmaps_in_heap
     from .systemd import enable_faulthandler, schedule_block_loop
 
     enable_faulthandler()
+    log.info("appliance.heap", bitmaps_in_heap=keep_bitmaps_in_heap())  # before any label is drawn
     appliance = Appliance(settings)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

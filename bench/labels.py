@@ -5,11 +5,18 @@ Each row: figure, value (median ms), unit, target (ms on this machine; a Raspber
 6–10× slower, so a few ms here keeps a Pi label well under 50 ms). When the raster encoder
 (appliance.printer.raster) is importable, render + encode is timed as well, with the same 5 ms
 target (issue 10: render+encode median < 5 ms).
+
+Like the server (appliance/heap.py), this process keeps label-sized bitmaps in its heap; with
+``--default-heap`` it leaves glibc's defaults, which is how ``python -m bench`` measures the
+baseline of the QL rows in a child process. ``--json`` prints the rows as JSON.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -57,7 +64,11 @@ def _encoder(model_name: str, media_id: str) -> Callable[[Any], bytes] | None:
     return lambda image: encode_job(model, media, [image])
 
 
-def run(repeat: int = 31) -> list[dict[str, Any]]:
+def run(repeat: int = 31, *, heap: bool = True) -> list[dict[str, Any]]:
+    if heap:  # as the server does at start (irreversible in this process)
+        from appliance.heap import keep_bitmaps_in_heap
+
+        keep_bitmaps_in_heap()
     registry = TemplateRegistry()
     rows: list[dict[str, Any]] = []
     for tape_name, canvas, model_name, media_id in TAPES:
@@ -92,8 +103,25 @@ def run(repeat: int = 31) -> list[dict[str, Any]]:
     return rows
 
 
+def default_heap_run(repeat: int = 31) -> dict[str, float]:
+    """figure → median ms, measured in a child process that keeps glibc's default heap settings."""
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--default-heap", "--json", "--repeat", str(repeat)],
+        capture_output=True, text=True, check=True, timeout=600,
+    )  # fmt: skip
+    return {r["figure"]: r["value"] for r in json.loads(done.stdout)}
+
+
 def main() -> None:
-    rows = run()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--default-heap", action="store_true", help="leave glibc's heap settings as they are")
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON")
+    parser.add_argument("--repeat", type=int, default=31)
+    args = parser.parse_args()
+    rows = run(args.repeat, heap=not args.default_heap)
+    if args.json:
+        print(json.dumps(rows))
+        return
     width = max(len(r["figure"]) for r in rows)
     print(f"{'figure':<{width}}  {'median':>9}  {'target':>8}")
     for r in rows:

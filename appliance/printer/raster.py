@@ -174,14 +174,9 @@ def _packed_body(model: Model, media: Media, page: Image) -> bytes | None:
         return None
     from PIL import Image as PILImage
 
-    # head: a set bit (pixel 255) is ink; the page's ink is 0. The printable band starts all ink
-    # and the page, as a mask, paints its white (any non-zero pixel) back to 0. Allocating no
-    # inverted copy matters: on a long QL label each fresh 1.6 MB image costs more in page faults
-    # than the pass that fills it.
-    head = PILImage.new("1", (model.head_pins, page.width), 0)
-    band = (media.left_margin_pins, 0, media.left_margin_pins + page.height, page.width)
-    head.paste(255, band)
-    head.paste(0, band, mask=page.transpose(PILImage.Transpose.TRANSPOSE))
+    # head in the page's own terms (0 = ink): paper round the printable band, the page pasted in as is
+    head = PILImage.new("1", (model.head_pins, page.width), 255)
+    head.paste(page.transpose(PILImage.Transpose.TRANSPOSE), (media.left_margin_pins, 0))
     lines = tiff_lines.packed_lines(head)
     if lines is None:
         return None

@@ -8,14 +8,20 @@ own, and so does Brother's mode 2), and the strip byte counts give each line's l
 that TIFF packs the bits and compresses in one C pass; the only Python left is reading the two
 tag arrays and joining the lines.
 
+The TIFF is written by Pillow's libtiff encoder directly (``Image.tobytes("libtiff", …)``) rather
+than through ``Image.save``: save's tag bookkeeping walks a tuple of every strip in Python, which
+cost about as much as the compression, and it cannot pack with the bits inverted (rawmode
+``1;I``), which lets the page's own ink (pixel 0) become the printer's set bits with no inverted
+copy of the page. The encoder's arguments are Pillow's own and changed in Pillow 13 (the
+compression moved into the tags); both forms are known here.
+
 :func:`packed_lines` returns None when Pillow has no libtiff, when the write fails, or when the
-file does not have one strip per line (a Pillow that ignored the strip size); the caller then uses
-the Python path in :mod:`appliance.printer.packbits`, which gives the same raster (tested).
+file does not have one strip per line; the caller then uses the Python path in
+:mod:`appliance.printer.packbits`, which gives the same raster (tested).
 """
 
 from __future__ import annotations
 
-import io
 import struct
 import sys
 from array import array
@@ -28,7 +34,9 @@ if TYPE_CHECKING:
 
 __all__ = ["available", "packed_lines", "strips"]
 
-STRIP_OFFSETS, ROWS_PER_STRIP, STRIP_BYTE_COUNTS = 273, 278, 279
+IMAGE_WIDTH, IMAGE_LENGTH, BITS_PER_SAMPLE, COMPRESSION, PHOTOMETRIC = 256, 257, 258, 259, 262
+STRIP_OFFSETS, ROWS_PER_STRIP, STRIP_BYTE_COUNTS, PLANAR_CONFIG = 273, 278, 279, 284
+PACKBITS = 32773
 _ARRAY_CODES = {3: "H", 4: "I"}  # TIFF SHORT, LONG (libtiff writes classic TIFF for pages this small)
 
 
@@ -82,20 +90,29 @@ def strips(data: bytes) -> list[bytes]:
     return list(map(data.__getitem__, map(slice, offsets, map(add, offsets, sizes))))
 
 
+def _encoder_args(rawmode: str, tags: list[tuple[int, int]]) -> tuple[object, ...]:
+    """The libtiff encoder's arguments after the mode: Pillow 13 reads the compression from the tags."""
+    from PIL import __version__
+
+    if int(__version__.split(".")[0]) >= 13:
+        return (rawmode, 0, "", tags, {})
+    return (rawmode, "packbits", 0, "", tags, {})  # Pillow 10–12
+
+
 def packed_lines(head: Image) -> list[bytes] | None:
-    """PackBits of every row of the mode "1" image ``head`` (pixel 255 = bit set), or None.
+    """PackBits of every row of the mode "1" image ``head``, in which **pixel 0 is a set bit** (ink,
+    as on a rendered label) and 255 a clear one; None when libtiff cannot do it.
 
     Row y of ``head`` is raster line y: ``head.width`` is the print head's pins, a multiple of 8.
     """
     if not available():
         return None
-    from PIL import TiffImagePlugin  # noqa: F401  (registers the TIFF writer)
-
-    stride = (head.width + 7) // 8
-    out = io.BytesIO()
+    width, height = head.size
+    # one row per strip; photometric is irrelevant here, only the strips are read back
+    tags = [(IMAGE_WIDTH, width), (IMAGE_LENGTH, height), (BITS_PER_SAMPLE, 1), (COMPRESSION, PACKBITS),
+            (PHOTOMETRIC, 1), (ROWS_PER_STRIP, 1), (PLANAR_CONFIG, 1)]  # fmt: skip
     try:  # any failure here leaves the label to the Python path rather than failing the job
-        head.save(out, "TIFF", compression="packbits", strip_size=stride, tiffinfo={ROWS_PER_STRIP: 1})
-        lines = strips(out.getvalue())
-    except (OSError, TiffLayoutError, struct.error):
+        lines = strips(head.tobytes("libtiff", _encoder_args("1;I", tags)))
+    except (OSError, RuntimeError, TypeError, TiffLayoutError, struct.error):
         return None
-    return lines if len(lines) == head.height else None
+    return lines if len(lines) == height else None
