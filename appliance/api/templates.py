@@ -48,7 +48,7 @@ def handlers(appliance: Appliance) -> dict[str, Any]:
     async def label_preview(ctx: CallContext, template: str, fields: dict[str, Any] | None = None,
                             printer_id: str | None = None, tape: str | None = None,
                             high_res: bool = False) -> dict[str, Any]:
-        return appliance.queue.preview(template, fields or {}, printer_id, tape, high_res)
+        return await appliance.queue.preview(template, fields or {}, printer_id, tape, high_res)
 
     return {"template.list": template_list, "template.get": template_get, "template.put": template_put,
             "template.delete": template_delete, "label.preview": label_preview}

@@ -2,7 +2,8 @@
 
 Validation and rendering happen before anything is stored, so a mistake goes back to
 the caller; the job and its artifact are then written in one transaction and the
-printer's worker is woken.
+printer's worker is woken. Labels are drawn and encoded on the drawing thread
+(appliance/queue/drawing.py), never on the event loop.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ..printer.raster import RasterError
 from ..store import jobs
 from ..store import printers as printer_store
 from ..store.db import Database
+from .drawing import LabelDrawer
 from .render import PrintOptions, Rendered, encode_stored_page, render_for
 from .runtime import PrinterRuntime
 from .worker import Worker
@@ -60,6 +62,7 @@ class JobQueue:
         self.printers = {p.id: p for p in printers}
         self._queue_publish_pending = False
         self._submit_lock = asyncio.Lock()
+        self.drawer = LabelDrawer()
 
     # --- life cycle --------------------------------------------------------------------------
 
@@ -81,6 +84,7 @@ class JobQueue:
 
     async def stop(self, timeout: float) -> None:
         await asyncio.gather(*(p.worker.stop(timeout) for p in self.printers.values() if p.worker is not None))
+        self.drawer.close()
 
     # --- events ------------------------------------------------------------------------------
 
@@ -138,9 +142,19 @@ class JobQueue:
                 exc = LabelError("template", exc.reason, exc.kind)
             raise label_error(exc) from None
 
-    def preview(self, template: str, fields: dict[str, Any], printer_id: str | None,
-                tape: str | None, high_res: bool = False) -> dict[str, Any]:
+    def _draw(self, runtime: PrinterRuntime, template: str, fields: dict[str, Any], options: PrintOptions,
+              copies: int, *, field: str) -> tuple[Rendered, bytes, bytes]:
+        """On the drawing thread: the rendered label, its raster for `copies` and its page PNG."""
+        rendered = self.render(runtime, template, fields, None, options)
+        return rendered, self._encode(runtime, rendered, copies, field=field), rendered.page_png
+
+    async def preview(self, template: str, fields: dict[str, Any], printer_id: str | None,
+                      tape: str | None, high_res: bool = False) -> dict[str, Any]:
         runtime = self.printer(printer_id)
+        return await self.drawer.run(self._preview, runtime, template, fields, tape, high_res)
+
+    def _preview(self, runtime: PrinterRuntime, template: str, fields: dict[str, Any], tape: str | None,
+                 high_res: bool) -> dict[str, Any]:
         rendered = self.render(runtime, template, fields, tape, PrintOptions(high_res=high_res))
         result = rendered.result
         return {
@@ -173,13 +187,13 @@ class JobQueue:
             existing = await jobs.by_idempotency_key(self.db, idempotency_key)
             if existing is not None:
                 return await self._same_request(existing, template, copies, digest)
-        rendered = self.render(runtime, template, fields, None, options)
-        raster = self._encode(runtime, rendered, copies, field="template")
+        rendered, raster, page = await self.drawer.run(self._draw, runtime, template, fields, options, copies,
+                                                       field="template")
         new = jobs.NewJob(options=options.changed(),
             printer_id=runtime.id, state="held" if hold else "pending", template=rendered.result.template,
             template_version=rendered.result.version, fields=dict(rendered.result.fields), copies=copies,
             media=rendered.media.id, length_mm=round(rendered.result.length_mm, 2), raster=raster,
-            preview=rendered.page_png, idempotency_key=idempotency_key, request_digest=digest)
+            preview=page, idempotency_key=idempotency_key, request_digest=digest)
         warnings = [w.to_dict() for w in rendered.result.warnings]
         row, inserted = await self._insert(new, [jobs.step("queued", new.state, copies=copies, media=new.media,
                                                            warnings=warnings or None)])
@@ -260,16 +274,17 @@ class JobQueue:
                              {"field": "job_id", "reason": exc.reason}) from None
         if rerender:
             try:
-                rendered = self.render(runtime, original["template"], json.loads(original["fields"]), None, options)
+                rendered, raster, page = await self.drawer.run(
+                    self._draw, runtime, original["template"], json.loads(original["fields"]), options, count,
+                    field="job_id")
             except InvalidParams as exc:  # the job's stored fields no longer suit the template as it is now
                 data = exc.data if exc.has_data and isinstance(exc.data, dict) else {}
                 raise NotAllowed(f"job {job_id}'s fields do not suit template {original['template']!r} as it is "
                                  f"now ({data.get('field', 'fields')}: {data.get('reason', exc.message)}): print it "
                                  "anew with print.submit, or reprint it byte for byte (rerender=false)",
                                  {"field": "rerender", "reason": "template changed"}) from None
-            raster = self._encode(runtime, rendered, count, field="job_id")
             template_version, media_id, length = rendered.result.version, rendered.media.id, rendered.result.length_mm
-            page, fields = rendered.page_png, dict(rendered.result.fields)
+            fields = dict(rendered.result.fields)
             warnings = [w.to_dict() for w in rendered.result.warnings]
         else:
             warnings = await jobs.queued_warnings(self.db, job_id)  # the same label, the same notes
@@ -278,8 +293,8 @@ class JobQueue:
                 raise NotAllowed("that job's raster was pruned; reprint it with rerender=true",
                                  {"field": "rerender", "reason": "artifact pruned"})
             page = art["preview"]
-            raster = art["raster"] if count == original["copies"] else encode_stored_page(
-                runtime, runtime.media_named(original["media"]), page, count, options)
+            raster = art["raster"] if count == original["copies"] else await self.drawer.run(
+                encode_stored_page, runtime, runtime.media_named(original["media"]), page, count, options)
             template_version, media_id, length = original["template_version"], original["media"], original["length_mm"]
             fields = json.loads(original["fields"])
         new = jobs.NewJob(
