@@ -32,8 +32,8 @@ def handlers(appliance: Appliance) -> dict[str, Any]:
             raise label_error(exc) from None
 
     async def template_put(ctx: CallContext, name: str, definition: str | dict[str, Any]) -> dict[str, Any]:
-        try:
-            saved = registry().put(name, definition)
+        try:  # on the drawing thread: checking a field pattern on long values can take half a second
+            saved = await appliance.queue.drawer.run(registry().put, name, definition)
         except LabelError as exc:
             raise label_error(exc) from None
         return saved.describe()

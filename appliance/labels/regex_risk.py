@@ -195,8 +195,22 @@ def risk(pattern: str) -> str | None:
 
 PUMP_LENGTH = 512  # characters in a trial value; field values may be up to 4096
 PUMP_BUDGET_S = 0.025  # a sound pattern takes microseconds on it; a cubic one tens of milliseconds
+GROWTH_FLOOR_S = 0.0001  # runs shorter than this are too noisy to extrapolate from
 _PUMP_CHARS = "aA1 -_./:"
 _ENDINGS = ("\n", "\x00", "!")
+
+
+def _timed(pattern: re.Pattern[str], value: str) -> float:
+    started = time.perf_counter()
+    pattern.fullmatch(value)
+    return time.perf_counter() - started
+
+
+def _too_slow(took: float, length: int, char: str, verb: str) -> str:
+    return (f"{verb} {took * 1000:.0f} ms on a {length}-character value ({char!r} repeated), and "
+            "values may be up to 4096 characters: repeats side by side that can take the same "
+            "characters (like .*-.*-.*) try every way to split them; make them possessive "
+            "(.*+) or the characters they take distinct ([^-]*-[^-]*)")
 
 
 def slow_on_long_values(pattern: re.Pattern[str], source: str) -> str | None:
@@ -207,19 +221,28 @@ def slow_on_long_values(pattern: re.Pattern[str], source: str) -> str | None:
     split a value between them (n³ for three). Rather than judge those by their shape, each is
     run on a few long values made of one character (those the pattern names, and some common
     ones) and a final character it cannot end on; one slow run refuses it.
+
+    The length doubles from 8, and a run whose time grew so fast that the next length would be
+    over the budget refuses the pattern without that run: Python's ``re`` holds the GIL for a
+    whole match, so one run of an n⁶ pattern just past the budget's length took half a second,
+    during which the server answered nobody.
     """
     chars = dict.fromkeys(c for c in source + _PUMP_CHARS if c.isprintable())
-    length = 32
-    while length <= PUMP_LENGTH:  # doubling, so a pattern of high degree is caught before one try takes long
+    previous: dict[tuple[str, str], float] = {}
+    length = 8
+    while length <= PUMP_LENGTH:
         for char in chars:
             for ending in _ENDINGS:
-                started = time.perf_counter()
-                pattern.fullmatch(char * length + ending)
-                took = time.perf_counter() - started
+                value = char * length + ending
+                took = _timed(pattern, value)
                 if took > PUMP_BUDGET_S:
-                    return (f"takes {took * 1000:.0f} ms on a {length}-character value ({char!r} repeated), and "
-                            "values may be up to 4096 characters: repeats side by side that can take the same "
-                            "characters (like .*-.*-.*) try every way to split them; make them possessive "
-                            "(.*+) or the characters they take distinct ([^-]*-[^-]*)")
+                    return _too_slow(took, length, char, "takes")
+                before = previous.get((char, ending))
+                if took > GROWTH_FLOOR_S and before is not None and length < PUMP_LENGTH:
+                    took = min(took, _timed(pattern, value), _timed(pattern, value))  # a preempted run is no growth
+                    guess = took * took / max(before, 1e-7)  # the same growth again at twice the length
+                    if guess > PUMP_BUDGET_S:
+                        return _too_slow(guess, length * 2, char, "would take about")
+                previous[(char, ending)] = took
         length *= 2
     return None
