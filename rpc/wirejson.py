@@ -104,6 +104,8 @@ def loads(data: str | bytes) -> Any:
     except UnicodeDecodeError:
         raise WireError("not UTF-8") from None
     except ValueError as exc:
+        if "integer string conversion" in str(exc):  # Python's own limit, whose message names sys.*
+            raise WireError("a number has more than 4300 digits; no parameter takes one that long") from None
         raise WireError(f"not JSON: {exc}") from None
     # pairs of escapes join into one character while parsing; only a lone half survives
     if isinstance(data, bytes):

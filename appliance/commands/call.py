@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import sys
 from typing import Any
 
 from rpc.client import RpcClient, TransportFailure
 from rpc.errors import RpcError
+from rpc.wirejson import loads
 
 from .common import NOT_RUNNING, add_client_args, describe_refusal, fail, locate
 
@@ -26,28 +26,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     parser.set_defaults(run=run)
 
 
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text} is out of range for a JSON number")
-    return value
-
-
-def _not_a_number(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _json(text: str) -> Any:
-    """json.loads, refusing what the JSON-RPC request could not carry (NaN, Infinity, 1e309)."""
-    return json.loads(text, parse_float=_finite, parse_constant=_not_a_number)
-
-
 def parse_params(items: list[str]) -> dict[str, Any] | list[Any] | None:
     if not items:
         return None
     if len(items) == 1 and items[0].lstrip()[:1] in ("{", "["):
         try:
-            value = _json(items[0])
+            value = loads(items[0])  # refuses what the server would (NaN, 1e309, 5000 digits)
         except ValueError as exc:
             raise ValueError(f"params are not valid JSON: {exc}") from None
         return value  # type: ignore[no-any-return]
@@ -61,8 +45,8 @@ def parse_params(items: list[str]) -> dict[str, Any] | list[Any] | None:
         for parent in parents:  # fields.name=Bob → {"fields": {"name": "Bob"}}
             target = target.setdefault(parent, {})
         try:
-            target[leaf] = _json(raw)
-        except ValueError:  # not JSON (or a number JSON cannot carry, like 1e309): the text as typed
+            target[leaf] = loads(raw)
+        except ValueError:  # not JSON (or a number the wire refuses, like 1e309): the text as typed
             target[leaf] = raw
     return params
 

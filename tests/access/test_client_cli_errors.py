@@ -66,13 +66,18 @@ def test_url_without_scheme_works(served: tuple[str, str, Path]) -> None:
 def test_a_value_json_cannot_carry_goes_as_the_text_typed(served: tuple[str, str, Path]) -> None:
     # 1e309 and NaN parse as Python floats that JSON cannot encode: the CLI used to end in a traceback
     url, token, _ = served
+    digits = "9" * 5000  # over Python's limit for int(), whose message told the user to call sys.*
     done = cli("call", "label.preview", "template=text", "fields.text=1e309", "fields.line2=NaN", "--url", url,
                "--token", token)
     assert done.returncode == 0, done.stderr
     assert '"text": "1e309"' in done.stdout and '"line2": "NaN"' in done.stdout
-    whole = cli("call", "label.preview", '{"template": "text", "fields": {"text": 1e999}}', "--url", url,
-                "--token", token)
-    assert whole.returncode != 0 and "out of range" in whole.stderr and "Traceback" not in whole.stderr
+    long = cli("call", "template.get", f"name={digits}", "--url", url, "--token", token)
+    assert long.returncode == 1 and "-32602" in long.stderr and "Traceback" not in long.stderr  # sent as text
+    for value, says in (("1e999", "too large"), (digits, "more than 4300 digits")):
+        whole = cli("call", "label.preview", f'{{"template": "text", "fields": {{"text": {value}}}}}', "--url", url,
+                    "--token", token)
+        assert whole.returncode != 0 and says in whole.stderr and "Traceback" not in whole.stderr
+        assert "sys." not in whole.stderr
 
 
 @pytest.mark.parametrize("bad", ["ftp://127.0.0.1:8631", "http://127.0.0.1:99999"])

@@ -76,6 +76,7 @@ async def test_websocket_answers_refused_json_and_stays_open(appliance: Applianc
     ('"\ud800"', "lone UTF-16 surrogate"),  # already decoded (a str holding the surrogate itself)
     (b"\xff", "not UTF-8"),
     ("{", "not JSON"),
+    ("[" + "9" * 5000 + "]", "a number has more than 4300 digits"),  # not Python's words, which name sys.*
 ])
 def test_loads_reasons(text: str | bytes, reason: str) -> None:
     with pytest.raises(WireError) as caught:
