@@ -39,8 +39,8 @@ def handlers(appliance: Appliance) -> dict[str, Any]:
         return saved.describe()
 
     async def template_delete(ctx: CallContext, name: str) -> dict[str, Any]:
-        try:
-            registry().delete(name)
+        try:  # on the drawing thread, like put: the registry's files change only there, between labels
+            await appliance.queue.drawer.run(registry().delete, name)
         except LabelError as exc:
             raise label_error(exc) from None
         return {"name": name, "deleted": True}
