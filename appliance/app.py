@@ -356,8 +356,8 @@ class Appliance:
         log.info("appliance.stopped")
 
     def _stop_steps(self) -> list[Any]:
-        """Reverse of start: workers finish the label being sent, then WebSockets, listeners, monitors, the
-        simulator, background writes and last the database."""
+        """Reverse of start: workers finish the label being sent, then WebSockets, listeners, the label
+        drawing thread, monitors, the simulator, background writes and last the database."""
         steps: list[Any] = [self._cancel_tasks]
         if self.queue is not None:
             timeout = self.settings.server.shutdown_timeout_s
@@ -370,6 +370,8 @@ class Appliance:
             steps.append(self.ws_hub.close_all)
         if self.listeners is not None:
             steps.append(self.listeners.stop)
+        if self.queue is not None:  # after the listeners: the calls they waited for were still drawn
+            steps.append(self.queue.drawer.close)
         if self.access is not None:
             steps.append(self.access.stop)
         steps += [printer.monitor.stop for printer in self.printers]

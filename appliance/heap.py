@@ -11,7 +11,8 @@ The cost: up to ``TRIM_THRESHOLD`` of freed heap stays resident after a large la
 server's RSS after 40 QL labels and 40 previews was 67.9 MB, against 63.2 MB with glibc's
 defaults, and the same at idle; a 32 MiB trim threshold made it 84.6 MB, for no more speed.
 Allocations above ``MMAP_THRESHOLD`` (very long high-resolution labels) are mapped as before.
-Other C libraries (musl) have no ``mallopt``; nothing changes there.
+Other C libraries (musl) have no ``mallopt``, and 32-bit glibc (armhf Raspberry Pi OS) caps the
+mmap threshold at 512 KiB, below a label's bitmap; nothing changes there.
 """
 
 from __future__ import annotations
@@ -24,12 +25,18 @@ MMAP_THRESHOLD = 8 * 1024 * 1024  # a 62 mm QL label at 600 dpi and 198 mm is 3.
 TRIM_THRESHOLD = 4 * 1024 * 1024  # as fast as 32 MiB on the bench, for an eighth of the RSS
 
 
-def keep_bitmaps_in_heap() -> bool:
-    """Apply the thresholds above; True when the C library took them (glibc), False elsewhere."""
+def supported() -> bool:
+    """64-bit glibc: where the thresholds above can be set."""
     try:
-        if not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc"):
-            return False
+        glibc = os.confstr("CS_GNU_LIBC_VERSION") or ""
     except (ValueError, OSError, AttributeError):  # not glibc, or no confstr at all
+        return False
+    return glibc.startswith("glibc") and ctypes.sizeof(ctypes.c_void_p) == 8
+
+
+def keep_bitmaps_in_heap() -> bool:
+    """Apply the thresholds above; True when the C library took them, False where it cannot."""
+    if not supported():
         return False
     try:
         mallopt = ctypes.CDLL(None).mallopt  # the running process's own C library (no ldconfig lookup)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from datetime import UTC, date, datetime
 from enum import Enum
 from pathlib import PurePath
@@ -105,7 +106,8 @@ def loads(data: str | bytes) -> Any:
         raise WireError("not UTF-8") from None
     except ValueError as exc:
         if "integer string conversion" in str(exc):  # Python's own limit, whose message names sys.*
-            raise WireError("a number has more than 4300 digits; no parameter takes one that long") from None
+            raise WireError(f"a number has more than {sys.get_int_max_str_digits()} digits; no parameter takes "
+                            "one that long") from None
         raise WireError(f"not JSON: {exc}") from None
     # pairs of escapes join into one character while parsing; only a lone half survives
     if isinstance(data, bytes):

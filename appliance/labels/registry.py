@@ -81,6 +81,9 @@ class TemplateRegistry:
             try:
                 tpl = definition.parse(path.read_text("utf-8"), name=name, source="user", base_dir=self.user_dir)
                 cached = _Cached(stamp, tpl, None)
+            except FileNotFoundError:  # deleted (by hand) since the stat
+                self._user.pop(name, None)
+                return None
             except LabelError as exc:
                 cached = _Cached(stamp, None, exc)
             self._user[name] = cached

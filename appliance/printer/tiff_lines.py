@@ -72,8 +72,9 @@ def _tag_array(data: bytes, order: str, entry: tuple[int, int, int, bytes]) -> a
     return values
 
 
-def strips(data: bytes) -> list[bytes]:
-    """The strips of the first image of a classic TIFF file, in order."""
+def strips(data: bytes, *, compression: int | None = None) -> list[bytes]:
+    """The strips of the first image of a classic TIFF file, in order; with `compression`, only if
+    the file says its strips are compressed so (a writer that ignored the asked compression)."""
     order = {b"II": "<", b"MM": ">"}.get(data[:2])
     if order is None or len(data) < 8:
         raise TiffLayoutError("not a classic TIFF file")
@@ -84,6 +85,12 @@ def strips(data: bytes) -> list[bytes]:
         entry = struct.unpack_from(order + "HHI4s", data, ifd + 2 + 12 * index)
         if entry[0] in (STRIP_OFFSETS, STRIP_BYTE_COUNTS):
             tags[entry[0]] = _tag_array(data, order, entry)
+        elif entry[0] == COMPRESSION and compression is not None:
+            if entry[1] != 3 or entry[2] != 1 or struct.unpack_from(order + "H", entry[3])[0] != compression:
+                raise TiffLayoutError(f"the strips are not compressed with scheme {compression}")
+            compression = None  # found, and as asked
+    if compression is not None:
+        raise TiffLayoutError("no compression tag")
     offsets, sizes = tags.get(STRIP_OFFSETS), tags.get(STRIP_BYTE_COUNTS)
     if offsets is None or sizes is None or len(offsets) != len(sizes):
         raise TiffLayoutError("no strip offsets and byte counts")
@@ -112,7 +119,7 @@ def packed_lines(head: Image) -> list[bytes] | None:
     tags = [(IMAGE_WIDTH, width), (IMAGE_LENGTH, height), (BITS_PER_SAMPLE, 1), (COMPRESSION, PACKBITS),
             (PHOTOMETRIC, 1), (ROWS_PER_STRIP, 1), (PLANAR_CONFIG, 1)]  # fmt: skip
     try:  # any failure here leaves the label to the Python path rather than failing the job
-        lines = strips(head.tobytes("libtiff", _encoder_args("1;I", tags)))
-    except (OSError, RuntimeError, TypeError, TiffLayoutError, struct.error):
+        lines = strips(head.tobytes("libtiff", _encoder_args("1;I", tags)), compression=PACKBITS)
+    except (OSError, RuntimeError, TypeError, ValueError, struct.error):  # TiffLayoutError is a ValueError
         return None
     return lines if len(lines) == height else None

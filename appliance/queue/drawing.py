@@ -17,6 +17,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
+from rpc.errors import NotAllowed
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -24,12 +26,18 @@ T = TypeVar("T")
 class LabelDrawer:
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="label-drawing")
+        self._closed = False
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``fn(*args, **kwargs)`` on the drawing thread (with the caller's context, for the logs)."""
+        if self._closed:
+            raise NotAllowed("the appliance is shutting down; try again in a moment",
+                             {"field": "server", "reason": "shutting down"})
         call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._pool, call)
 
-    def close(self) -> None:
-        """Stop taking work; a label being drawn finishes on its own, nobody waits for it."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    async def close(self) -> None:
+        """Take no more work; what was asked before is still drawn and answered (the server closes
+        this after its listeners, which wait for the calls in flight)."""
+        self._closed = True
+        self._pool.shutdown(wait=False)

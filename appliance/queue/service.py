@@ -84,7 +84,6 @@ class JobQueue:
 
     async def stop(self, timeout: float) -> None:
         await asyncio.gather(*(p.worker.stop(timeout) for p in self.printers.values() if p.worker is not None))
-        self.drawer.close()
 
     # --- events ------------------------------------------------------------------------------
 

@@ -145,3 +145,29 @@ def test_strip_tag_past_the_end_is_refused() -> None:
     data = _tiff("<", 4, [8, 9, 10], [1, 1, 1], b"abc")
     with pytest.raises(tiff_lines.TiffLayoutError, match="past the end"):
         tiff_lines.strips(data[:-4])
+
+
+def _with_compression(data: bytes, scheme: int) -> bytes:
+    """`data` (from _tiff, little-endian) with a compression tag of `scheme` added to its IFD."""
+    (ifd,) = struct.unpack_from("<I", data, 4)
+    (count,) = struct.unpack_from("<H", data, ifd)
+    entry = struct.pack("<HHIHH", 259, 3, 1, scheme, 0)
+    entries = data[ifd + 2: ifd + 2 + 12 * count]
+    moved = len(entry)  # the arrays after the IFD move by one entry
+    fixed = b""
+    for index in range(count):
+        tag, kind, n, value = struct.unpack_from("<HHI4s", entries, 12 * index)
+        if n * {3: 2, 4: 4}[kind] > 4:
+            value = struct.pack("<I", struct.unpack("<I", value)[0] + moved)
+        fixed += struct.pack("<HHI", tag, kind, n) + value
+    rest = data[ifd + 2 + 12 * count:]
+    return data[:ifd] + struct.pack("<H", count + 1) + entry + fixed + rest
+
+
+def test_strips_compressed_otherwise_than_asked_are_refused() -> None:
+    # a libtiff that ignored the PackBits asked for would hand back raw lines the printer reads as PackBits
+    data = _tiff("<", 4, [8, 9, 10], [1, 1, 1], b"abc")
+    assert tiff_lines.strips(_with_compression(data, 32773), compression=32773) == [b"a", b"b", b"c"]
+    for wrong in (_with_compression(data, 1), data):
+        with pytest.raises(tiff_lines.TiffLayoutError):
+            tiff_lines.strips(wrong, compression=32773)
