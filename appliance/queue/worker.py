@@ -31,6 +31,7 @@ from ..printer.monitor import FAILED_RECHECK_S, StatusSnapshot
 from ..printer.transport import Transport, TransportError
 from ..store import jobs
 from ..store.db import Database
+from .render import PrintOptions, encode_stored_page
 from .runtime import PrinterRuntime
 
 log = logs.get("appliance.queue")
@@ -403,6 +404,7 @@ class Worker:
 
         `serial`: the printer's serial number when the page counter `pages_before` was read, if known."""
         job_id = processing["id"]
+        sent_copies = processing["copies"]  # what the raster on its way holds (less after a partial print)
         # a job followed again after a restart may still be stopped, waiting for a person
         stopped_for = None
         if processing["state"] == "stopped":
@@ -418,18 +420,28 @@ class Worker:
                     return
                 transport = None  # used: a later send opens its own
             sent = False
-            outcome = await self._follow(processing, pages_before, steps, stopped_for, serial)
+            outcome, printed = await self._follow(processing, pages_before, steps, stopped_for, serial,
+                                                  sent_copies=sent_copies)
             stopped_for = None
             if outcome != "lost":
                 if outcome == "gone" and pages_before is not None:  # not on the common path: no read per job
                     await self._watch_if_canceled(job_id, pages_before + processing["copies"], pages_before)
                 return
             if attempts >= self.settings.max_attempts:
-                await self._finish(job_id, "aborted", ["job-incomplete"],
-                                   [*steps, jobs.step("failed", "aborted", error="the printer never printed it")])
+                await self._finish(job_id, "aborted", ["job-incomplete"], [*steps, jobs.step(
+                    "failed", "aborted", error="the printer never printed it" if not printed else
+                    f"the printer printed {printed} of {processing['copies']} labels and never the rest",
+                    labels=printed or None)])
                 return
-            steps.append(jobs.step("resending", "processing", attempt=attempts + 1,
-                                   why="the printer is idle and its page counter did not move"))
+            if printed:  # cut short (power lost mid-job): only the labels that did not come out go again
+                sent_copies = processing["copies"] - printed
+                raster = await self._remainder(processing, sent_copies)
+                steps.append(jobs.step("resending", "processing", attempt=attempts + 1, labels=printed,
+                                       copies=sent_copies, why=f"the printer is idle after {printed} of "
+                                       f"{processing['copies']} labels: the other {sent_copies} go again"))
+            else:
+                steps.append(jobs.step("resending", "processing", attempt=attempts + 1,
+                                       why="the printer is idle and its page counter did not move"))
             await self._save_attempts(job_id, attempts + 1)
 
     async def _send(self, job_id: int, raster: bytes, attempts: int, steps: list[jobs.Step],
@@ -574,12 +586,27 @@ class Worker:
         async with self.db.transaction() as conn:
             await conn.execute("UPDATE jobs SET attempts = ? WHERE id = ?", (attempts, job_id))
 
-    def _expected_seconds(self, row: Any) -> float:
-        return float(row["length_mm"] * row["copies"] / PRINT_SPEED_MM_S + 5.0)
+    def _expected_seconds(self, row: Any, copies: int | None = None) -> float:
+        return float(row["length_mm"] * (row["copies"] if copies is None else copies) / PRINT_SPEED_MM_S + 5.0)
+
+    async def _remainder(self, row: Any, copies: int) -> bytes | None:
+        """The job's raster for `copies` of its label (the rest of a print cut short), from its stored page;
+        None when the page is gone (pruned), which the resend then reports."""
+        art = await jobs.artifact(self.db, row["id"])
+        if art is None or art["preview"] is None:
+            return None
+        media = self.runtime.media_named(row["media"])
+        return await asyncio.to_thread(encode_stored_page, self.runtime, media, art["preview"], copies,
+                                       PrintOptions.stored(row["options"]))
 
     async def _follow(self, row: Any, pages_before: int | None, steps: list[jobs.Step],
-                      stopped_for: str | None = None, serial: str | None = None) -> str:
-        """Watch the printer until the labels are out. Returns "done", "lost" (resend) or "gone".
+                      stopped_for: str | None = None, serial: str | None = None, *,
+                      sent_copies: int | None = None) -> tuple[str, int]:
+        """Watch the printer until the labels are out. Returns "done", "lost" (resend) or "gone", and the
+        job's labels counted out so far: "lost" with some means the printer stopped part way (its power
+        was cut), and only the rest is to go again.
+
+        `sent_copies`: the labels the raster just sent holds (the job's copies, or the rest of them).
 
         `stopped_for`: the job is `stopped` for this reason already (followed again after a restart).
         `serial`: the printer's serial when `pages_before` was read; another printer answering at the
@@ -589,9 +616,10 @@ class Worker:
         if self.runtime.writes_to_file:
             await self._finish(job_id, "completed", [], [*steps, jobs.step("completed", "completed",
                                                                             written_to=self.runtime.uri)])
-            return "done"
+            return "done", row["copies"]
         monitor = self.runtime.monitor
         expected = row["copies"]
+        in_flight = expected if sent_copies is None else sent_copies
         sent_at = time.monotonic()
         deadline = sent_at + self.settings.print_timeout_s
         if stopped_for is not None:
@@ -627,13 +655,13 @@ class Worker:
                     "failed", "aborted", reason="printer-replaced", sent_to=serial, now=now_serial,
                     why=f"{why}: its page counter cannot tell whether this label came out, and sending it again "
                         "could print it twice")])
-                return "gone"
+                return "gone", 0
             if pages_before is not None and count is not None and count >= pages_before + expected:
                 if stopped_for is not None:
                     steps.append(jobs.step("resumed", "processing"))
                 done = await self._finish(job_id, "completed", [], [*steps, jobs.step("completed", "completed",
                                                                                        labels=count - pages_before)])
-                return "done" if done is not None else "gone"  # gone: canceled while its label came out
+                return ("done" if done is not None else "gone"), expected  # gone: canceled as it came out
             # Without a counter to read, done is judged by time. With one read before sending but none yet
             # now (the printer has not answered since a restart), nothing is known: wait for it.
             if (monitor.prober is None or pages_before is None) and self._unconfirmed_done(
@@ -642,7 +670,7 @@ class Worker:
                 await self._finish(job_id, "completed", [], [*steps, jobs.step(
                     "completed", "completed", confirmed=False,
                     why="the printer reports no page counter; done after the time printing takes")])
-                return "done"
+                return "done", expected
             if snapshot.state == "printing" and not saw_printing:
                 saw_printing = True
                 steps.append(jobs.step("printing", "processing"))
@@ -655,7 +683,7 @@ class Worker:
                                                                          sent=True)])
                 steps.clear()
                 if changed is None:
-                    return "gone"
+                    return "gone", 0
                 await self._publish(changed)
                 log.info("queue.job_stopped", job_id=job_id, reason=reason, sent=True)
                 deadline = float("inf")  # a person has to act; the printer keeps the job meanwhile
@@ -664,19 +692,22 @@ class Worker:
                 changed = await jobs.transition(self.db, job_id, allowed_from=("stopped",), to="processing",
                                                 steps=[jobs.step("resumed", "processing")])
                 if changed is None:
-                    return "gone"
+                    return "gone", 0
                 await self._publish(changed)
                 deadline = time.monotonic() + self.settings.print_timeout_s
-            elif (stopped_for is None and pages_before is not None and count is not None and count == pages_before
-                  and snapshot.state == "idle" and time.monotonic() - sent_at > self._expected_seconds(row)):
-                return "lost"
+            elif (stopped_for is None and pages_before is not None and count is not None
+                  and count < pages_before + expected and snapshot.state == "idle"
+                  and time.monotonic() - sent_at > self._expected_seconds(row, in_flight)):
+                # idle, with none (or only some) of the labels out long after they should all be: the
+                # rest is lost (a power cut at the printer drops what it had not printed yet)
+                return "lost", count - pages_before
             if time.monotonic() > deadline:
                 await self._finish(job_id, "aborted", ["timed-out"], [*steps, jobs.step(
                     "failed", "aborted", error=f"not printed within {self.settings.print_timeout_s:g} s")])
-                return "gone"
+                return "gone", 0
             current = await jobs.get(self.db, job_id)
             if current is None or current["state"] not in ("processing", "stopped"):
-                return "gone"
+                return "gone", 0
             # a short label is out in a moment: look again soon, then back off to the busy interval
             await asyncio.sleep(delay)
             delay = min(delay * 2, monitor.busy_interval)

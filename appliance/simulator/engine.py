@@ -100,6 +100,18 @@ class PrintEngine:
                 await self._task
             self._task = None
 
+    async def power_cycle(self) -> None:
+        """The printer's power is cut and comes back: the labels it had not printed yet are gone (a
+        real printer keeps no job over a power cut), its page counter is not (it is in NVRAM)."""
+        await self.stop()
+        self._queue = asyncio.Queue()
+        self._printing = False
+        self.printer.kept = None
+        self.printer.set_phase(Phase.IDLE)
+        self.printer.refresh_status_type()
+        self.printer.changed()
+        self.start()
+
     def submit(self, job: DecodedJob) -> Refusal | None:
         """Accept `job` for printing, or refuse it at once (recorded in the printer's state)."""
         printer = self.printer

@@ -246,6 +246,26 @@ async def test_printer_gone_while_printing_stops_the_job_then_its_label_counts(f
     assert events.count("sent") == 1 and "printer-error" in events and "resumed" in events
 
 
+async def test_a_power_cut_at_the_printer_mid_job_sends_only_the_labels_that_did_not_come_out(
+    fast: Appliance, rpc: RpcClient
+) -> None:
+    sim(fast).update(speed=30)  # half a second a label
+    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "cut"}, "copies": 3})
+    deadline = time.monotonic() + 10
+    while not printed(fast) and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    await fast.simulator.engine.power_cycle()  # one label out, two lost with the printer's power
+    assert len(printed(fast)) == 1
+    # before: 'processing' until print_timeout_s (300 s), then timed-out with one label of three out
+    done = await wait_job(rpc, job["id"], ("completed",), timeout=30)
+    await fast.simulator.wait_idle(5)
+    assert len(printed(fast)) == 3
+    timeline = await rpc.call("job.timeline", {"job_id": job["id"]})
+    resend = next(s for s in timeline if s["event"] == "resending")
+    assert (resend["detail"]["labels"], resend["detail"]["copies"]) == (1, 2)
+    assert done["attempts"] == 2 and timeline[-1]["detail"]["labels"] == 3
+
+
 async def test_a_job_waiting_for_a_label_from_elsewhere_says_why(fast: Appliance, rpc: RpcClient) -> None:
     from tests.simulator.helpers import job as raster_job
     from tests.simulator.helpers import send
