@@ -16,7 +16,8 @@ Schema = dict[str, Any]
 JOB_STATES = ("pending", "held", "processing", "stopped", "canceled", "aborted", "completed")
 TOPICS = ("printers", "jobs", "queue")
 
-PRINTER_ID: Schema = {"type": "string", "minLength": 1, "maxLength": 64, "description": "printer id (UUID)"}
+PRINTER_ID: Schema = {"type": "string", "minLength": 1, "maxLength": 64,
+                      "description": "printer id (UUID), or its configured name"}
 JOB_ID: Schema = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1, "description": "job id"}  # SQLite INTEGER
 TEMPLATE_NAME: Schema = {
     "type": "string",

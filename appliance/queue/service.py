@@ -104,14 +104,21 @@ class JobQueue:
 
     # --- lookups -----------------------------------------------------------------------------
 
+    def _choices(self) -> str:
+        return ", ".join(f"{p.name} ({p.id})" for p in self.printers.values())
+
     def printer(self, printer_id: str | None) -> PrinterRuntime:
+        """The configured printer with this id, or this name (as printer.list and the config say it)."""
         if printer_id is None:
             if len(self.printers) == 1:
                 return next(iter(self.printers.values()))
-            raise InvalidParams("printer_id", f"is required: {len(self.printers)} printers are configured")
-        runtime = self.printers.get(printer_id)
+            raise InvalidParams("printer_id", f"is required: {len(self.printers)} printers are configured: "
+                                f"{self._choices()} (the name will do)")
+        runtime = self.printers.get(printer_id) or next(
+            (p for p in self.printers.values() if p.name == printer_id), None)
         if runtime is None:
-            raise NotFound(f"No printer {printer_id}", {"field": "printer_id", "reason": "no such printer"})
+            raise NotFound(f"No printer {printer_id}; the printers are {self._choices()}",
+                           {"field": "printer_id", "reason": "no such printer"})
         return runtime
 
     async def job_row(self, job_id: int) -> sqlite3.Row:
@@ -401,6 +408,8 @@ class JobQueue:
                 since = rfc3339(parse(since))
             except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00+01:00 is before year 1 in UTC
                 raise InvalidParams("since", "must be an RFC 3339 time like 2026-11-22T10:00:00Z") from None
+        if printer_id is not None and printer_id not in await printer_store.ids(self.db):
+            printer_id = self.printer(printer_id).id  # a name; a retired printer's id still lists its history
         rows = await jobs.listing(self.db, state=state, printer_id=printer_id, since=since, limit=limit + 1,
                                   before_id=before)
         more = len(rows) > limit
