@@ -58,6 +58,10 @@ class Store:
             return "jobs"
         if method == "notify_queue_changed":
             self.queue = params
+            for entry in params.get("printers") or []:  # printer.pause/resume say so here, not in a status
+                status = self.printers.get(entry.get("printer_id"))
+                if status is not None and "paused" in entry:
+                    self.printers[entry["printer_id"]] = {**status, "paused": entry["paused"]}
             return "queue"
         return None
 

@@ -109,3 +109,15 @@ def test_within_one_millisecond_a_job_only_moves_forward() -> None:
     store.apply("notify_job_updated", {"id": 11, "state": "processing", "updated_at": at})
     assert store.apply("notify_job_updated", {"id": 11, "state": "pending", "updated_at": at}) is None
     assert store.jobs[11]["state"] == "processing"
+
+
+def test_a_pause_or_resume_shows_on_the_printer_at_once() -> None:
+    # the server says it in its queue notification; the printer's status came every 20 s (stale marker)
+    store = Store()
+    store.apply_snapshot({"printers": [{"printer_id": "a", "name": "shelf", "paused": False, "state": "idle"},
+                                       {"printer_id": "b", "name": "ship", "paused": True, "state": "idle"}]})
+    queue = {"printers": [{"printer_id": "a", "paused": True}, {"printer_id": "b", "paused": False},
+                          {"printer_id": "gone", "paused": True}], "totals": {}}
+    assert store.apply("notify_queue_changed", queue) == "queue"
+    assert store.printers["a"]["paused"] is True and store.printers["b"]["paused"] is False
+    assert store.printers["a"]["state"] == "idle" and "gone" not in store.printers

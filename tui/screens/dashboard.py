@@ -77,8 +77,9 @@ class DashboardScreen(BaseScreen):
     def data_changed(self, topic: str | None) -> None:
         if topic in ("printers", "catalogue"):
             self.render_printers()
-        elif topic == "queue":
+        elif topic == "queue":  # also whether each printer's queue is paused
             self.render_queue()
+            self.render_printers()
         elif topic == "jobs":
             self.render_jobs()
         else:
