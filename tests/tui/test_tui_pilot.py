@@ -291,3 +291,21 @@ async def test_a_ql_is_not_offered_a_half_cut(state_dir: Path) -> None:
             screen = app.screen
             await until(pilot, lambda: len(screen._cut_options) == 3, what="the QL's cuts")  # type: ignore[attr-defined]
             assert [v for _, v in screen._cut_options] == ["full", "chain", "none"]  # type: ignore[attr-defined]
+
+
+async def test_the_jobs_cursor_stays_on_its_job_when_new_jobs_come_in(appliance: Appliance) -> None:
+    async with RpcClient(socket_path=str(appliance.settings.socket_path)) as rpc:
+        first = await rpc.call("print.submit", {"template": "text", "fields": {"text": "one"}, "hold": True})
+        await rpc.call("print.submit", {"template": "text", "fields": {"text": "two"}, "hold": True})
+        app = make_app(appliance)
+        async with app.run_test(size=SIZE) as pilot:
+            await connected(pilot)
+            await pilot.press("j")
+            await until(pilot, lambda: len(table_rows(app, "#jobs")) == 2, what="two jobs listed")
+            await pilot.press("down")  # onto the older job
+            assert app.screen.current_job_id() == first["id"]
+            await rpc.call("print.submit", {"template": "text", "fields": {"text": "three"}, "hold": True})
+            await until(pilot, lambda: len(table_rows(app, "#jobs")) == 3, what="the new job listed")
+            # before, the cursor kept its row number: it moved onto another job under the person's eyes
+            assert app.screen.current_job_id() == first["id"]
+            assert "3 jobs" in text_of(app, "#page-info")

@@ -229,16 +229,19 @@ class JobsScreen(JobActions, BaseScreen):
         table = self.query_one("#jobs", DataTable)
         store = self.appliance.store
         row = table.cursor_row
+        under = self.current_job_id()
         table.clear()
         for job_id in sorted(self.rows, reverse=True):
             table.add_row(*job_row(store, self.rows[job_id]), key=str(job_id))
-        if table.row_count:
+        if table.row_count:  # the cursor stays on its job when new ones come in above it
+            row = sorted(self.rows, reverse=True).index(under) if under in self.rows else row
             table.move_cursor(row=min(row or 0, table.row_count - 1))
         page = len(self.cursors)
         more = " · n: next" if self.next_cursor else ""
         back = " · b: back" if page > 1 else ""
         what = self.state_filter or "all states"
-        self.query_one("#page-info", Static).update(f"  page {page}, {len(self.rows)} jobs ({what}){more}{back}")
+        count = f"{len(self.rows)} job{'' if len(self.rows) == 1 else 's'}"
+        self.query_one("#page-info", Static).update(f"  page {page}, {count} ({what}){more}{back}")
         self.refresh_bindings()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
