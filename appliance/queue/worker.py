@@ -696,7 +696,7 @@ class Worker:
                 await self._publish(changed)
                 deadline = time.monotonic() + self.settings.print_timeout_s
             elif (stopped_for is None and pages_before is not None and count is not None
-                  and count < pages_before + expected and snapshot.state == "idle"
+                  and pages_before <= count < pages_before + expected and snapshot.state == "idle"
                   and time.monotonic() - sent_at > self._expected_seconds(row, in_flight)):
                 # idle, with none (or only some) of the labels out long after they should all be: the
                 # rest is lost (a power cut at the printer drops what it had not printed yet)
