@@ -178,7 +178,8 @@ class PrintEngine:
                 if stopped == END_OF_MEDIA:
                     printer.set_error(END_OF_MEDIA, f"tape ran out during job {number}, page {index + 1}")
                 continue  # kept at the top of the loop; the page is printed again once it can be
-            await self._deliver(number, index, page, media, length)
+            # a label out of the printer is counted even if the power goes right then (power_cycle)
+            await asyncio.shield(self._deliver(number, index, page, media, length))
             index += 1
         printer.kept = None
         printer.set_phase(Phase.IDLE)
