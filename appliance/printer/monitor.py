@@ -130,6 +130,7 @@ class StatusMonitor:
         self.probe_while_busy = probe_while_busy  # a USB status request must not interrupt printing
         # whether the printer takes jobs when its status probes fail (SNMP silent, raster port open)
         self.reachable = reachable
+        self.refused: str | None = None  # see note_refused
         self.snapshot = _initial(configured_media, prober is not None)
         self.probes = 0
         self._busy = 0
@@ -189,10 +190,32 @@ class StatusMonitor:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self._update(self._failed(str(exc) or type(exc).__name__, await self._why_unreachable(exc)))
+                self._update(self._marked(self._failed(str(exc) or type(exc).__name__,
+                                                       await self._why_unreachable(exc))))
             else:
-                self._update(self._succeeded(result) if result is not None else self.snapshot)
+                if self.refused is not None and not self._busy and self.reachable is not None \
+                        and await self.reachable():  # no job tried since (canceled, say): the port takes them again
+                    self.refused = None
+                self._update(self._marked(self._succeeded(result) if result is not None else self.snapshot))
             return self.snapshot
+
+    def note_refused(self, error: str | None) -> None:
+        """What the queue found opening a print connection: `error` when it could not, None once it could.
+
+        Status probes (SNMP) and print jobs (the raster port) take different ways in: a printer whose
+        raster port refuses, or that another computer holds, still answers "ready" to SNMP. Until a
+        connection opens again its status carries the reason "jobs-refused", so nobody is told "ready"
+        of a printer that takes no job. Not while it counts as offline: that says more already.
+        """
+        if error != self.refused:
+            self.refused = error
+            self._update(self._marked(self.snapshot))
+
+    def _marked(self, snapshot: StatusSnapshot) -> StatusSnapshot:
+        reasons = tuple(r for r in snapshot.reasons if r != "jobs-refused")
+        if self.refused is not None and snapshot.state != "offline":
+            reasons = (*reasons, "jobs-refused")
+        return snapshot if reasons == snapshot.reasons else replace(snapshot, reasons=reasons)
 
     async def _why_unreachable(self, exc: Exception) -> str:
         """The reason a failed probe gives once the printer counts as offline: "printer-busy" (another

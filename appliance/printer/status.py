@@ -78,6 +78,8 @@ _DESCRIPTIONS = {
     "status-unavailable": "The printer takes jobs but does not answer status requests — check [printers.snmp] "
                           "(community, port), or set enabled = false to print without status",
     "model-mismatch": "Another model answers at this address than the configuration names — fix model in [[printers]]",
+    "jobs-refused": "The printer answers status requests but refuses print jobs — is another computer printing "
+                    "to it, or raw printing (port 9100) switched off? Jobs wait until it takes them",
     "printer-busy": "Another program holds the printer's USB device (a CUPS queue?) — jobs wait until it lets go",
 }
 

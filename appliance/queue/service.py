@@ -29,6 +29,7 @@ from ..store.db import Database
 from .drawing import LabelDrawer
 from .render import PrintOptions, Rendered, encode_stored_page, render_for
 from .runtime import PrinterRuntime
+from .waiting import waiting
 from .worker import Worker
 
 log = logs.get("appliance.queue")
@@ -131,11 +132,22 @@ class JobQueue:
         return await self.describe(await self.job_row(job_id))
 
     async def describe(self, row: sqlite3.Row) -> dict[str, Any]:
-        job = jobs.to_wire(row)
-        job["position"] = await jobs.position(self.db, row)
-        runtime = self.printers.get(row["printer_id"])
-        job["printer_name"] = runtime.name if runtime else None
-        return job
+        return (await self.describe_many([row]))[0]
+
+    async def describe_many(self, rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
+        """Jobs as job.get shows them: with their printer's name, their place in its queue (1 = next;
+        None once done) and what a pending one waits for (appliance/queue/waiting.py)."""
+        queued = await jobs.queues(self.db, {r["printer_id"] for r in rows if r["state"] in jobs.WAITING})
+        out = []
+        for row in rows:
+            job = jobs.to_wire(row)
+            runtime = self.printers.get(row["printer_id"])
+            queue = queued.get(row["printer_id"], [])
+            job["position"] = (sum(1 for q in queue if q.id < row["id"]) + 1) if row["state"] in jobs.WAITING else None
+            job["printer_name"] = runtime.name if runtime else None
+            job["waiting"] = waiting(job, runtime, queue)
+            out.append(job)
+        return out
 
     # --- rendering ---------------------------------------------------------------------------
 
@@ -414,7 +426,7 @@ class JobQueue:
                                   before_id=before)
         more = len(rows) > limit
         rows = rows[:limit]
-        return {"jobs": [jobs.to_wire(r) for r in rows],
+        return {"jobs": await self.describe_many(rows),
                 "next_cursor": str(rows[-1]["id"]) if more and rows else None}
 
 

@@ -390,12 +390,19 @@ class Worker:
             self._retry_at = self._unreachable_at + wait
             if self._unreachable == 1:
                 log.warning("queue.printer_unreachable", printer=self.runtime.name, error=str(exc), job_id=row["id"])
+            self._refused(exc)
             await self._mark_waiting(row, waiting_reason(exc), error=str(exc), sent=False)
             return False
         if self._unreachable:
             log.info("queue.printer_reachable", printer=self.runtime.name, after=self._unreachable)
         self._unreachable, self._retry_at = 0, None
+        self.runtime.monitor.note_refused(None)
         return True
+
+    def _refused(self, exc: TransportError) -> None:
+        """The printer's status says so too (a held USB device says so already, as printer-busy)."""
+        if exc.reason != "printer-busy":
+            self.runtime.monitor.note_refused(str(exc))
 
     async def _send_and_follow(self, processing: Any, raster: bytes | None, pages_before: int | None, attempts: int,
                                steps: list[jobs.Step], transport: Transport | None, *, sent: bool = False,
@@ -512,6 +519,7 @@ class Worker:
             except TransportError as again:
                 await transport.close()
                 if again.retryable and not again.reached:
+                    self._refused(again)
                     continue
                 await self._finish(job_id, "aborted", [again.reason], [jobs.step(
                     "failed", "aborted", reason=again.reason, error=str(again), sent=False)])
@@ -519,6 +527,7 @@ class Worker:
             except BaseException:  # canceled (stop) or the database failed: leave no connection open
                 await transport.close()
                 raise
+            self.runtime.monitor.note_refused(None)
             if resumed is None:
                 await transport.close()
                 return None

@@ -19,6 +19,7 @@ from .printers import final_successor
 
 ACTIVE = ("pending", "held", "processing", "stopped")
 TERMINAL = ("canceled", "aborted", "completed")
+WAITING = ("pending", "held", "stopped")  # a job with a place in its printer's queue (`position`)
 
 Step = tuple[str, str, str | None, dict[str, Any] | None]  # (at, event, state, detail)
 
@@ -164,14 +165,29 @@ async def next_pending(db: Database, printer_id: str) -> sqlite3.Row | None:
     )
 
 
-async def position(db: Database, row: sqlite3.Row) -> int | None:
-    """1 for the next job to print on its printer; None when the job is not waiting."""
-    if row["state"] not in ("pending", "held", "stopped"):
-        return None
-    found = await db.fetchone(
-        "SELECT COUNT(*) AS n FROM jobs WHERE printer_id = ? AND state IN ('pending', 'processing', 'stopped')"
-        " AND id < ?", (row["printer_id"], row["id"]))
-    return int(found["n"]) + 1 if found else None
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A job in its printer's queue: what the jobs behind it wait for."""
+
+    id: int
+    state: str
+    reasons: tuple[str, ...]
+
+
+async def queues(db: Database, printer_ids: Iterable[str]) -> dict[str, list[Queued]]:
+    """Each printer's queue in the order its worker takes it: the pending, processing and stopped jobs,
+    oldest first (a held job waits for nobody and nobody waits for it). One read for many jobs' positions."""
+    wanted = sorted(set(printer_ids))
+    out: dict[str, list[Queued]] = {pid: [] for pid in wanted}
+    if not wanted:
+        return out
+    marks = ",".join("?" * len(wanted))
+    rows = await db.fetchall(
+        "SELECT printer_id, id, state, reasons FROM jobs WHERE state IN ('pending', 'processing', 'stopped')"
+        f" AND printer_id IN ({marks}) ORDER BY id", wanted)
+    for row in rows:
+        out[row["printer_id"]].append(Queued(row["id"], row["state"], tuple(json.loads(row["reasons"]))))
+    return out
 
 
 async def listing(db: Database, *, state: str | None, printer_id: str | None, since: str | None, limit: int,
