@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from .fmt import advice
+
 RECENT = 20
+DERIVED = ("waiting", "position")  # worked out by the server when a job is read: stale once the job changes
 _STAGE = {"pending": 0, "held": 0, "processing": 1, "stopped": 1, "canceled": 2, "aborted": 2, "completed": 2}
 
 
@@ -50,7 +53,7 @@ class Store:
                 # notification (RFC 3339 UTC stamps of one format compare as text; within one
                 # millisecond, a job only moves forward: pending, then at the printer, then done)
                 return None
-            merged = {**known, **params}
+            merged = {**{k: v for k, v in known.items() if k not in DERIVED or new_at == old_at}, **params}
             self.jobs[job_id] = merged
             if len(self.jobs) > RECENT * 3:
                 for old in sorted(self.jobs)[: len(self.jobs) - RECENT * 2]:
@@ -73,6 +76,26 @@ class Store:
         if status is None or status.get("age_s") is None:
             return None
         return float(status["age_s"]) + (time.monotonic() - self.received.get(printer_id, time.monotonic()))
+
+    def waiting(self, job: dict[str, Any]) -> str | None:
+        """Why a pending job does not print yet, in words; None when nothing holds it back.
+
+        The printer's pause comes from the store (it follows printer.pause/resume at once); the rest
+        from the job's `waiting` as job.get said it, or from its reasons and its printer's status.
+        """
+        if job.get("state") != "pending":
+            return None
+        printer = self.printers.get(job.get("printer_id") or "") or {}
+        if printer.get("paused"):
+            return "its printer's queue is paused: P on the Dashboard resumes it"
+        said = job.get("waiting") or {}
+        if said.get("description") and said.get("reason") != "printer-paused":
+            return str(said["description"])
+        if job.get("reasons"):
+            return advice(job["reasons"])
+        descriptions = printer.get("descriptions") or []
+        holding = printer.get("state") in ("offline", "stopped") or "jobs-refused" in (printer.get("reasons") or ())
+        return str(descriptions[0]) if holding and descriptions else None
 
     def printer_name(self, printer_id: str | None) -> str:
         if printer_id is None:

@@ -309,3 +309,55 @@ async def test_the_jobs_cursor_stays_on_its_job_when_new_jobs_come_in(appliance:
             # before, the cursor kept its row number: it moved onto another job under the person's eyes
             assert app.screen.current_job_id() == first["id"]
             assert "3 jobs" in text_of(app, "#page-info")
+
+
+async def test_pause_and_resume_from_the_dashboard_and_a_waiting_job_says_why(appliance: Appliance) -> None:
+    app = make_app(appliance)
+    async with app.run_test(size=SIZE) as pilot, RpcClient(socket_path=str(appliance.settings.socket_path)) as rpc:
+        await connected(pilot)
+        await pilot.press("P")
+        await until(pilot, lambda: "queue paused (P resumes)" in text_of(app, "#printers"), what="paused shown")
+        assert appliance.printers[0].paused  # the server's queue, not only the screen
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "waits"}})
+        await until(pilot, lambda: any(r[0] == f"#{job['id']}" and r[1] == "… pending (paused)"
+                                       for r in table_rows(app, "#recent")), what="pending (paused) listed")
+        await pilot.press("enter")  # its detail says what it waits for and how to end it
+        await until(pilot, lambda: "Waiting: its printer's queue is paused: P on the Dashboard resumes it"
+                    in text_of(app, "#job-summary"), what="waiting in the detail")
+        await pilot.press("escape", "P")
+        await until(pilot, lambda: app.store.jobs.get(job["id"], {}).get("state") == "completed", what="printed")
+        assert not appliance.printers[0].paused and "queue paused" not in text_of(app, "#printers")
+
+
+async def test_with_two_printers_pause_asks_which_and_jobs_filter_by_printer(tmp_path: Path) -> None:
+    settings = configured(tmp_path / "state", tmp_path,
+                          printer_table("shelf", "PT-P750W", f"file://{tmp_path / 'shelf.prn'}", "12mm"),
+                          printer_table("ship", "QL-820NWB", f"file://{tmp_path / 'ship.prn'}", "62mm"))
+    async with running(settings) as appliance, RpcClient(socket_path=str(appliance.settings.socket_path)) as rpc:
+        ids = {p["name"]: p["id"] for p in await rpc.call("printer.list")}
+        for name in ("shelf", "ship", "ship"):
+            await rpc.call("print.submit", {"template": "text", "fields": {"text": name}, "printer_id": name,
+                                            "hold": True})
+        app = make_app(appliance)
+        async with app.run_test(size=SIZE) as pilot:
+            await connected(pilot)
+            await pilot.press("P")
+            await until(pilot, lambda: type(app.screen).__name__ == "PrinterChoice", what="which printer?")
+            await pilot.press("down", "enter")  # the second: ship
+            await until(pilot, lambda: app.store.printers[ids["ship"]].get("paused"), what="ship paused")
+            assert not app.store.printers[ids["shelf"]].get("paused")
+            assert {p.name: p.paused for p in appliance.printers} == {"shelf": False, "ship": True}
+
+            await pilot.press("j")
+            await until(pilot, lambda: len(table_rows(app, "#jobs")) == 3, what="all jobs listed")
+            app.screen.query_one("#printer-filter", Select).value = ids["ship"]
+            await until(pilot, lambda: len(table_rows(app, "#jobs")) == 2, what="ship's jobs only")
+            assert {r[3] for r in table_rows(app, "#jobs")} == {"ship"}
+            assert "ship" in text_of(app, "#page-info")
+            await rpc.call("print.submit", {"template": "text", "fields": {"text": "new on shelf"},
+                                            "printer_id": "shelf", "hold": True})
+            await rpc.call("print.submit", {"template": "text", "fields": {"text": "new on ship"},
+                                            "printer_id": "ship", "hold": True})
+            await until(pilot, lambda: len(table_rows(app, "#jobs")) == 3, what="the new ship job listed")
+            await pilot.pause(0.3)
+            assert {r[3] for r in table_rows(app, "#jobs")} == {"ship"}  # the shelf job stays out

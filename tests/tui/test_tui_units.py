@@ -121,3 +121,32 @@ def test_a_pause_or_resume_shows_on_the_printer_at_once() -> None:
     assert store.apply("notify_queue_changed", queue) == "queue"
     assert store.printers["a"]["paused"] is True and store.printers["b"]["paused"] is False
     assert store.printers["a"]["state"] == "idle" and "gone" not in store.printers
+
+
+def test_a_waiting_job_says_why_from_the_live_printer_and_drops_what_job_get_said_once_it_changes() -> None:
+    store = Store()
+    store.apply_snapshot({"printers": [{"printer_id": "a", "name": "shelf", "paused": True, "state": "idle",
+                                        "reasons": [], "descriptions": []}]})
+    said = {"reason": "printer-paused", "description": "printer shelf's queue is paused", "ahead": 0}
+    job = {"id": 1, "state": "pending", "printer_id": "a", "reasons": [], "updated_at": "2026-12-05T08:00:00.000Z",
+           "waiting": said, "position": 1}
+    store.apply("notify_job_updated", job)
+    assert "paused: P on the Dashboard" in (store.waiting(store.jobs[1]) or "")
+    # resumed: the job.get answer's "paused" is stale, and the printer is fine: nothing holds it
+    store.apply("notify_queue_changed", {"printers": [{"printer_id": "a", "paused": False}]})
+    assert store.waiting(store.jobs[1]) is None
+    # the printer goes offline: its own words
+    store.apply("notify_printer_status", {"printer_id": "a", "name": "shelf", "paused": False, "state": "offline",
+                                          "reasons": ["printer-offline"],
+                                          "descriptions": ["Printer not reachable — check power and connection"]})
+    assert store.waiting(store.jobs[1]) == "Printer not reachable — check power and connection"
+    # a newer notification (no derived keys) drops what job.get worked out from the older job
+    store.apply("notify_job_updated", {**{k: v for k, v in job.items() if k not in ("waiting", "position")},
+                                       "state": "processing", "updated_at": "2026-12-05T08:00:01.000Z"})
+    assert "waiting" not in store.jobs[1] and "position" not in store.jobs[1]
+    assert store.waiting(store.jobs[1]) is None  # not pending
+    # the same job read again (same updated_at) keeps what it was told
+    store.apply("notify_job_updated", {"id": 2, "state": "pending", "printer_id": "a", "reasons": [],
+                                       "updated_at": "2026-12-05T08:00:02.000Z", "position": 2})
+    store.apply("notify_job_updated", {"id": 2, "state": "pending", "updated_at": "2026-12-05T08:00:02.000Z"})
+    assert store.jobs[2]["position"] == 2

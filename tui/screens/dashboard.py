@@ -7,9 +7,13 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual.binding import BindingType
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Label, OptionList, Static
+from textual.widgets.option_list import Option
 
 from rpc.errors import RpcError
 
@@ -23,14 +27,41 @@ REFRESH_AFTER_S = 20.0
 
 
 def job_row(store: Any, job: dict[str, Any]) -> tuple[str, ...]:
-    return (f"#{job['id']}", fmt.job_state(job.get("state")), str(job.get("template") or "-"),
+    state = fmt.job_state(job.get("state"))
+    if job.get("state") == "pending":  # why, in the job's detail
+        printer = store.printers.get(job.get("printer_id") or "") or {}
+        state += " (paused)" if printer.get("paused") else " (waits)" if store.waiting(job) else ""
+    return (f"#{job['id']}", state, str(job.get("template") or "-"),
             job.get("printer_name") or store.printer_name(job.get("printer_id")),
             fmt.short_time(job.get("created_at")), str(job.get("copies") or 1))
 
 
+class PrinterChoice(ModalScreen[str | None]):
+    """Which printer's queue to pause or resume, when there are several."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, printers: dict[str, dict[str, Any]]) -> None:
+        super().__init__()
+        self.printers = printers
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label("Pause or resume which printer's queue? (Esc: none)", id="dialog-title")
+            yield OptionList(*(Option(f"{status.get('name') or pid[:8]}: "
+                                      f"{'paused, resume it' if status.get('paused') else 'printing, pause it'}",
+                                      id=pid) for pid, status in self.printers.items()), id="printer-choice")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+
 class DashboardScreen(BaseScreen):
     PAGE = "Dashboard"
-    BINDINGS: ClassVar[list[BindingType]] = [("enter", "open_job", "Job detail")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        ("enter", "open_job", "Detail"),
+        Binding("P", "toggle_pause", "Pause", id="printer.pause"),  # or resume
+    ]
     _refreshed_at = 0.0
 
     def body(self) -> Iterable[Widget]:
@@ -114,7 +145,7 @@ class DashboardScreen(BaseScreen):
             words = fmt.printer_state(state) if asked else fmt.NO_STATUS
             text.append(words, style="bold reverse" if asked and state in ("stopped", "offline") else "bold")
             if status.get("paused"):
-                text.append("  ‖ queue paused")
+                text.append("  ‖ queue paused (P resumes)")
             text.append(f"  · probed {fmt.age(store.age_of(printer_id))}\n" if asked else "\n")
             text.append(f"  Tape: {fmt.tape(status.get('media'))}")
             for line in status.get("descriptions") or []:
@@ -151,6 +182,33 @@ class DashboardScreen(BaseScreen):
                 table.move_cursor(row=table.get_row_index(selected))
             except Exception:
                 pass
+
+    def action_toggle_pause(self) -> None:
+        """printer.pause / printer.resume: a paused queue keeps its jobs and sends none (as IPP's Pause-Printer)."""
+        printers = self.appliance.store.printers
+        if len(printers) == 1:
+            self.toggle_pause(next(iter(printers)))
+        elif printers:
+            self.app.push_screen(PrinterChoice(printers), lambda chosen: chosen and self.toggle_pause(chosen))
+
+    def toggle_pause(self, printer_id: str) -> None:
+        store = self.appliance.store
+        paused = bool((store.printers.get(printer_id) or {}).get("paused"))
+        method = "printer.resume" if paused else "printer.pause"
+
+        async def work() -> None:
+            answer = await self.appliance.call_or_notify(method, {"printer_id": printer_id}, what="Pause/resume")
+            if not answer:
+                return
+            status = store.printers.get(printer_id)
+            if status is not None:  # the queue notification says so too; this is at once
+                store.printers[printer_id] = {**status, "paused": bool(answer.get("paused"))}
+            name = store.printer_name(printer_id)
+            self.app.notify(f"{name}: queue paused; its jobs wait until you resume it (P)." if answer.get("paused")
+                            else f"{name}: queue resumed; waiting jobs print now.")
+            self.render_printers()
+
+        self.background(work, group="pause", exclusive=False)
 
     def action_open_job(self) -> None:
         table = self.query_one("#recent", DataTable)

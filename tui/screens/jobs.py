@@ -181,6 +181,7 @@ class JobsScreen(JobActions, BaseScreen):
     def __init__(self) -> None:
         super().__init__()
         self.state_filter: str | None = None
+        self.printer_filter: str | None = None
         self.cursors: list[str | None] = [None]  # cursor of each page seen so far
         self.next_cursor: str | None = None
         self.rows: dict[int, dict[str, Any]] = {}
@@ -190,7 +191,10 @@ class JobsScreen(JobActions, BaseScreen):
         with Horizontal(id="jobs-bar"):
             yield Label("State ")
             yield Select(options, prompt="all states", allow_blank=True, compact=True, id="state-filter")
-            yield Static("", id="page-info")
+            yield Label(" Printer ")
+            yield Select(self.printer_options(), prompt="all printers", allow_blank=True, compact=True,
+                         id="printer-filter")
+        yield Static("", id="page-info")
         table: DataTable[str] = DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
         yield table
 
@@ -205,14 +209,22 @@ class JobsScreen(JobActions, BaseScreen):
     def on_screen_resume(self) -> None:
         self.load()
 
+    def printer_options(self) -> list[tuple[str, str]]:
+        store = self.appliance.store
+        known = {**store.printer_info, **store.printers}
+        return [(store.printer_name(pid), pid) for pid in known]
+
     def load(self) -> None:
         cursor = self.cursors[-1]
         state = self.state_filter
+        printer = self.printer_filter
 
         async def work() -> None:
             params: dict[str, Any] = {"limit": PAGE_SIZE}
             if state:
                 params["state"] = state
+            if printer:
+                params["printer_id"] = printer
             if cursor:
                 params["cursor"] = cursor
             page = await self.appliance.call("job.list", params)
@@ -240,6 +252,8 @@ class JobsScreen(JobActions, BaseScreen):
         more = " · n: next" if self.next_cursor else ""
         back = " · b: back" if page > 1 else ""
         what = self.state_filter or "all states"
+        if self.printer_filter:
+            what += f", {self.appliance.store.printer_name(self.printer_filter)}"
         count = f"{len(self.rows)} job{'' if len(self.rows) == 1 else 's'}"
         self.query_one("#page-info", Static).update(f"  page {page}, {count} ({what}){more}{back}")
         self.refresh_bindings()
@@ -248,6 +262,12 @@ class JobsScreen(JobActions, BaseScreen):
         self.refresh_bindings()  # cancel, hold and release follow the job under the cursor
 
     def data_changed(self, topic: str | None) -> None:
+        if topic == "catalogue":
+            self.query_one("#printer-filter", Select).set_options(self.printer_options())
+            return
+        if topic == "queue":  # a printer paused or resumed: its pending jobs say so
+            self.redraw()
+            return
         if topic not in ("jobs", "snapshot"):
             return
         changed = False
@@ -255,21 +275,29 @@ class JobsScreen(JobActions, BaseScreen):
         newest = max(self.rows, default=0)
         for job_id, job in self.appliance.store.jobs.items():
             if job_id in self.rows:
-                if self.state_filter and job.get("state") != self.state_filter:
+                if not self.shown(job):
                     del self.rows[job_id]
                     changed = True
                 elif self.rows[job_id] != {**self.rows[job_id], **job}:
                     self.rows[job_id] = {**self.rows[job_id], **job}
                     changed = True
-            elif first_page and job_id > newest and (not self.state_filter or job.get("state") == self.state_filter):
+            elif first_page and job_id > newest and self.shown(job):
                 self.rows[job_id] = job
                 changed = True
         if changed:
             self.redraw()
 
+    def shown(self, job: dict[str, Any]) -> bool:
+        """Whether the filters let this job in."""
+        return ((not self.state_filter or job.get("state") == self.state_filter)
+                and (not self.printer_filter or job.get("printer_id") == self.printer_filter))
+
     def on_select_changed(self, event: Select.Changed) -> None:
-        value = event.value
-        self.state_filter = value if isinstance(value, str) else None
+        value = event.value if isinstance(event.value, str) else None
+        if event.select.id == "printer-filter":
+            self.printer_filter = value
+        else:
+            self.state_filter = value
         self.cursors = [None]
         self.load()
 
@@ -378,7 +406,13 @@ class JobDetailScreen(JobActions, BaseScreen):
                     f"completed {fmt.short_time(job.get('completed_at'))}")
         if job.get("origin_job_id"):
             text.append(f" · reprint of #{job['origin_job_id']}")
-        advice = fmt.advice(job.get("reasons")) if job.get("state") in ("stopped", "aborted", "pending") else ""
+        if job.get("state") == "pending":
+            waiting = store.waiting(job)
+            place = f"position {job['position']} in its printer's queue" if job.get("position") else ""
+            if waiting or place:
+                text.append(f"\nWaiting: {waiting or place}" + (f" ({place})" if waiting and place else ""),
+                            style="bold")
+        advice = fmt.advice(job.get("reasons")) if job.get("state") in ("stopped", "aborted") else ""
         if advice:
             text.append(f"\n⚠ {advice}", style="bold")
         self.query_one("#job-summary", Static).update(text)

@@ -87,8 +87,8 @@ class PrintScreen(BaseScreen):
     def data_changed(self, topic: str | None) -> None:
         if topic in ("catalogue", "snapshot", "printers"):
             self.fill_choices()
-        if topic in ("jobs", "snapshot") and self.job_id is not None:
-            self.show_progress()
+        if topic in ("jobs", "snapshot", "queue", "printers") and self.job_id is not None:
+            self.show_progress()  # also when its printer is paused, resumed or goes offline
 
     def fill_choices(self) -> None:
         app = self.appliance
@@ -361,6 +361,8 @@ class PrintScreen(BaseScreen):
             text.append(" — " + self.why(job), style="bold")
         elif state in ("aborted", "canceled"):
             text.append(" — " + (self.why(job) or "not printed"))
+        elif state == "pending" and (waiting := self.appliance.store.waiting(job)):
+            text.append(" — " + waiting, style="bold")
         elif state == "pending" and job.get("position"):
             text.append(f" (position {job['position']} in the queue)")
         self.query_one("#progress", Static).update(text)
