@@ -361,3 +361,18 @@ async def test_with_two_printers_pause_asks_which_and_jobs_filter_by_printer(tmp
             await until(pilot, lambda: len(table_rows(app, "#jobs")) == 3, what="the new ship job listed")
             await pilot.pause(0.3)
             assert {r[3] for r in table_rows(app, "#jobs")} == {"ship"}  # the shelf job stays out
+
+
+async def test_a_printer_that_refuses_print_connections_is_not_shown_ready(appliance: Appliance) -> None:
+    app = make_app(appliance)
+    async with app.run_test(size=SIZE) as pilot, RpcClient(socket_path=str(appliance.settings.socket_path)) as rpc:
+        await connected(pilot)
+        await until(pilot, lambda: "✓ ready" in text_of(app, "#printers"), what="ready")
+        appliance.simulator.printer.update(offline=True)  # the raster port refuses; SNMP still says idle
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "refused"}})
+        await until(pilot, lambda: "✗ takes no jobs" in text_of(app, "#printers"), what="refusal shown")
+        assert "✓ ready" not in text_of(app, "#printers") and "refuses print jobs" in text_of(app, "#printers")
+        appliance.simulator.printer.update(offline=False)
+        await until(pilot, lambda: app.store.jobs.get(job["id"], {}).get("state") == "completed", timeout=20,
+                    what="printed once it takes connections")
+        await until(pilot, lambda: "✓ ready" in text_of(app, "#printers"), what="ready again")

@@ -143,7 +143,11 @@ class DashboardScreen(BaseScreen):
             state = status.get("state")
             asked = status.get("source") != "config"  # "config": no SNMP, no USB status channel (file://, SNMP off)
             words = fmt.printer_state(state) if asked else fmt.NO_STATUS
-            text.append(words, style="bold reverse" if asked and state in ("stopped", "offline") else "bold")
+            refused = "jobs-refused" in (status.get("reasons") or ())
+            if refused:  # SNMP says ready, the raster port takes no job
+                words = "✗ takes no jobs"
+            text.append(words, style="bold reverse" if refused or (asked and state in ("stopped", "offline"))
+                        else "bold")
             if status.get("paused"):
                 text.append("  ‖ queue paused (P resumes)")
             text.append(f"  · probed {fmt.age(store.age_of(printer_id))}\n" if asked else "\n")
