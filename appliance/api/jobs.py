@@ -45,13 +45,18 @@ def handlers(appliance: Appliance) -> dict[str, Any]:
         return await queue.release(job_id)
 
     async def job_reprint(ctx: CallContext, job_id: int, rerender: bool = False, copies: int | None = None,
-                          idempotency_key: str | None = None) -> dict[str, Any]:
+                          idempotency_key: str | None = None, printer_id: str | None = None) -> dict[str, Any]:
         appliance.check_accepting()
-        return await queue.reprint(job_id, rerender, copies, idempotency_key)
+        return await queue.reprint(job_id, rerender, copies, idempotency_key, printer_id)
+
+    async def job_move(ctx: CallContext, job_id: int, printer_id: str) -> dict[str, Any]:
+        appliance.check_accepting()
+        return await queue.move(job_id, printer_id)
 
     async def queue_status(ctx: CallContext) -> dict[str, Any]:
         return await queue.status()
 
     return {"print.submit": print_submit, "job.list": job_list, "job.get": job_get, "job.timeline": job_timeline,
             "job.cancel": job_cancel, "job.hold": job_hold, "job.release": job_release, "job.reprint": job_reprint,
+            "job.move": job_move,
             "queue.status": queue_status}

@@ -264,27 +264,35 @@ class JobQueue:
         return job
 
     async def reprint(self, job_id: int, rerender: bool, copies: int | None,
-                      idempotency_key: str | None = None) -> dict[str, Any]:
-        """A new job with origin_job_id: the stored raster byte for byte, or rendered again.
+                      idempotency_key: str | None = None, printer_id: str | None = None) -> dict[str, Any]:
+        """A new job with origin_job_id: the stored raster byte for byte, or rendered again; on its own
+        printer, or on `printer_id` (byte for byte only to a printer of the same model).
 
         With `idempotency_key`, a retried reprint (a script that lost the answer) returns the job the
         first one made instead of printing the label again, as print.submit does.
         """
         original = await self.job_row(job_id)
         count = copies or original["copies"]
+        chosen = self.printer(printer_id) if printer_id is not None else None
         digest = None
         if idempotency_key is not None:
             digest = request_digest("job.reprint", {"job_id": job_id, "rerender": rerender}, count,
-                                    original["printer_id"], False)
+                                    chosen.id if chosen else original["printer_id"], False)
             existing = await jobs.by_idempotency_key(self.db, idempotency_key)
             if existing is not None:
                 return await self._same_request(existing, original["template"], count, digest)
         step_detail: dict[str, Any] = {"origin_job_id": job_id, "rerender": rerender}
         options = PrintOptions.stored(original["options"])  # cut and resolution as the original was printed
-        runtime = self.printers.get(original["printer_id"])
+        runtime = chosen or self.printers.get(original["printer_id"])
         if runtime is None:
             runtime = await self._successor(original["printer_id"], rerender)
             step_detail["printer_replaced"] = original["printer_id"]
+        elif chosen is not None and chosen.id != original["printer_id"]:
+            step_detail["from_printer_id"] = original["printer_id"]
+            if not rerender and chosen.model.name != await printer_store.model_of(self.db, original["printer_id"]):
+                raise NotAllowed(f"job {job_id} was drawn for another model than {chosen.name}'s "
+                                 f"({chosen.model.name}): reprint it there with rerender=true",
+                                 {"field": "rerender", "reason": "another model"})
         try:
             options.check(runtime)
         except LabelError as exc:  # the original's options, on a printer that took its printer's place
@@ -327,6 +335,57 @@ class JobQueue:
         job = await self._accepted(runtime, row)
         job["warnings"] = warnings
         return job
+
+    async def move(self, job_id: int, printer_id: str) -> dict[str, Any]:
+        """Give a job nothing was sent of (pending, held, or stopped before sending) to another printer.
+
+        On a printer of the same model the stored raster goes as it is; on another model the label is
+        drawn again from its template and fields (as job.reprint with rerender), for the tape that
+        printer has. A stopped job goes back to pending: what stopped it was its old printer's.
+        """
+        row = await self.job_row(job_id)
+        target = self.printer(printer_id)
+        movable = ("pending", "held", "stopped")
+        if row["state"] not in movable or row["started_at"] is not None:
+            why = f"it is {row['state']}" if row["state"] not in movable else "it was sent to its printer already"
+            raise NotAllowed(f"job {job_id} cannot move: {why}; to print it on {target.name}, reprint it there "
+                             "(job.reprint with printer_id)", {"field": "job_id", "reason": why, "state": row["state"]})
+        if row["printer_id"] == target.id:
+            return await self.describe(row)  # already there: asking again changes nothing
+        source = self.printers.get(row["printer_id"])
+        redrawn = None
+        if source is None or source.model.name != target.model.name:
+            options = PrintOptions.stored(row["options"])
+            try:
+                options.check(target)
+            except LabelError as exc:
+                raise NotAllowed(f"job {job_id} is printed with {exc.field}: {target.name} cannot: {exc.reason}",
+                                 {"field": "printer_id", "reason": exc.reason}) from None
+            try:
+                rendered, raster, page = await self.drawer.run(
+                    self._draw, target, row["template"], json.loads(row["fields"]), options, row["copies"],
+                    field="printer_id")
+            except InvalidParams as exc:  # its stored fields no longer suit the template as it is now
+                data = exc.data if exc.has_data and isinstance(exc.data, dict) else {}
+                raise NotAllowed(f"job {job_id} cannot be drawn again for {target.name}: "
+                                 f"{data.get('field', 'fields')}: {data.get('reason', exc.message)}",
+                                 {"field": "printer_id", "reason": "template changed"}) from None
+            redrawn = jobs.Redrawn(rendered.result.version, rendered.media.id, rendered.result.length_mm, raster, page)
+        step = jobs.step("moved", "pending" if row["state"] == "stopped" else row["state"],
+                         from_printer_id=row["printer_id"], to_printer_id=target.id, redrawn=redrawn is not None,
+                         why="job.move")
+        moved = await jobs.move(self.db, job_id, from_printer=row["printer_id"], to_printer=target.id,
+                                redrawn=redrawn, step=step)
+        if moved is None:  # its worker sent it, or it was canceled or moved, while it was drawn
+            current = await self.job_row(job_id)
+            raise NotAllowed(f"job {job_id} cannot move: it is {current['state']} now",
+                             {"field": "job_id", "reason": f"job is {current['state']}", "state": current["state"]})
+        for runtime in (source, target):
+            if runtime is not None and runtime.worker is not None:
+                runtime.worker.wake()
+        self.publish_job(jobs.to_wire(moved))
+        self.publish_queue()
+        return await self.describe(moved)
 
     async def _successor(self, printer_id: str, rerender: bool) -> PrinterRuntime:
         """The configured printer that took the name of a job's printer (a new address or model)."""

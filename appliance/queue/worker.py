@@ -252,7 +252,8 @@ class Worker:
     async def _finish(self, job_id: int, state: str, reasons: list[str], steps: list[jobs.Step],
                       attempts: int | None = None) -> Any:
         row = await jobs.transition(self.db, job_id, allowed_from=("pending", "processing", "stopped"), to=state,
-                                    reasons=reasons, steps=steps, completed=True, attempts=attempts)
+                                    reasons=reasons, steps=steps, completed=True, attempts=attempts,
+                                    printer_id=self.runtime.id)
         await self._publish(row)
         if state == "completed":
             self.jobs_done += 1
@@ -269,7 +270,8 @@ class Worker:
         if jobs.to_wire(row)["reasons"] == [reason]:
             return
         changed = await jobs.transition(self.db, row["id"], allowed_from=("pending",), to="pending", reasons=[reason],
-                                        steps=[jobs.step("waiting", "pending", reason=reason, **detail)])
+                                        steps=[jobs.step("waiting", "pending", reason=reason, **detail)],
+                                        printer_id=self.runtime.id)
         await self._publish(changed)
 
     def _printer_answered_since_failure(self) -> bool:
@@ -319,7 +321,7 @@ class Worker:
             return False
         stopped = await jobs.transition(
             self.db, row["id"], allowed_from=("pending",), to="stopped", reasons=[reason],
-            steps=[jobs.step("printer-error", "stopped", reason=reason, sent=False)])
+            steps=[jobs.step("printer-error", "stopped", reason=reason, sent=False)], printer_id=self.runtime.id)
         await self._publish(stopped)
         if stopped is None:
             return False
@@ -328,12 +330,12 @@ class Worker:
             self.heartbeat = time.monotonic()
             await monitor.wait_change(monitor.interval)
             current = await jobs.get(self.db, row["id"])
-            if current is None or current["state"] != "stopped":
-                return False  # canceled meanwhile
+            if current is None or current["state"] != "stopped" or current["printer_id"] != self.runtime.id:
+                return False  # canceled or moved meanwhile
             reason = blocker(monitor.snapshot, width, length)
             if reason is None or reason in UNREACHABLE:
                 resumed = await jobs.transition(self.db, row["id"], allowed_from=("stopped",), to="pending",
-                                                steps=[jobs.step("resumed", "pending")])
+                                                steps=[jobs.step("resumed", "pending")], printer_id=self.runtime.id)
                 await self._publish(resumed)
                 return False
         return False
@@ -358,8 +360,9 @@ class Worker:
                 pages_before = monitor.snapshot.page_count
                 serial = _serial(monitor.snapshot)  # whose page counter that is (see _follow)
                 attempts = row["attempts"]
-                processing = await jobs.transition(
+                processing = await jobs.transition(  # not if job.move gave it to another printer meanwhile
                     self.db, job_id, allowed_from=("pending",), to="processing", started=True, attempts=attempts + 1,
+                    printer_id=self.runtime.id,
                     steps=[jobs.step("processing", "processing", attempt=attempts + 1, page_count=pages_before,
                                      **({"serial": serial} if serial else {}))])
                 if processing is None:

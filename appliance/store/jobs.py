@@ -122,8 +122,11 @@ async def transition(
     started: bool = False,
     completed: bool = False,
     attempts: int | None = None,
+    printer_id: str | None = None,
 ) -> sqlite3.Row | None:
-    """Move a job to `to` if it is in one of `allowed_from`; None when it was not (nothing written)."""
+    """Move a job to `to` if it is in one of `allowed_from` (and still on `printer_id`, when given: a
+    worker must not send a job that job.move gave to another printer meanwhile); None when it was not
+    (nothing written)."""
     allowed = tuple(allowed_from)
     stamp = now_text()
     sets = ["state = ?", "reasons = ?", "updated_at = ?"]
@@ -138,11 +141,13 @@ async def transition(
         sets.append("attempts = ?")
         values.append(attempts)
     marks = ",".join("?" * len(allowed))
+    where, keys = f"id = ? AND state IN ({marks})", [job_id, *allowed]
+    if printer_id is not None:
+        where += " AND printer_id = ?"
+        keys.append(printer_id)
     async with db.transaction() as conn:
         rows = await conn.execute_fetchall(
-            f"UPDATE jobs SET {', '.join(sets)} WHERE id = ? AND state IN ({marks}) RETURNING *",
-            (*values, job_id, *allowed),
-        )
+            f"UPDATE jobs SET {', '.join(sets)} WHERE {where} RETURNING *", (*values, *keys))
         row = next(iter(rows), None)
         if row is not None:
             await _write_steps(conn, job_id, steps)
@@ -257,6 +262,44 @@ async def recover(db: Database, printer_ids: Iterable[str]) -> list[int]:
         await conn.execute("UPDATE jobs SET state='pending', reasons='[]', updated_at=? WHERE state='stopped'"
                            " AND started_at IS NULL", (stamp,))
     return interrupted
+
+
+@dataclass(frozen=True, slots=True)
+class Redrawn:
+    """A job drawn again for another printer (job.move when the model differs)."""
+
+    template_version: int
+    media: str
+    length_mm: float
+    raster: bytes
+    preview: bytes
+
+
+async def move(db: Database, job_id: int, *, from_printer: str, to_printer: str, redrawn: Redrawn | None,
+               step: Step) -> sqlite3.Row | None:
+    """Give a job nothing was sent of to another printer, in one transaction; None when it is no longer
+    waiting on `from_printer` (its worker took it, or it was canceled or moved meanwhile).
+
+    A stopped job goes back to pending (what stopped it was its printer's); its reasons are cleared.
+    """
+    stamp = now_text()
+    async with db.transaction() as conn:
+        rows = await conn.execute_fetchall(
+            "UPDATE jobs SET printer_id = ?, state = CASE state WHEN 'stopped' THEN 'pending' ELSE state END,"
+            " reasons = '[]', updated_at = ? WHERE id = ? AND printer_id = ? AND started_at IS NULL"
+            " AND state IN ('pending', 'held', 'stopped') RETURNING *", (to_printer, stamp, job_id, from_printer))
+        row = next(iter(rows), None)
+        if row is None:
+            return None
+        if redrawn is not None:
+            rows = await conn.execute_fetchall(
+                "UPDATE jobs SET template_version = ?, media = ?, length_mm = ? WHERE id = ? RETURNING *",
+                (redrawn.template_version, redrawn.media, round(redrawn.length_mm, 2), job_id))
+            row = next(iter(rows))
+            await conn.execute("UPDATE job_artifacts SET raster = ?, preview = ?, sha256 = ? WHERE job_id = ?",
+                               (redrawn.raster, redrawn.preview, hashlib.sha256(redrawn.raster).hexdigest(), job_id))
+        await _write_steps(conn, job_id, [step])
+    return row
 
 
 async def rehome(db: Database, configured: Mapping[str, str]) -> tuple[list[int], list[int]]:

@@ -58,6 +58,12 @@ async def replacement(db: Database, printer_id: str, configured: Container[str])
     return model, final_successor(printers, printer_id, configured)
 
 
+async def model_of(db: Database, printer_id: str) -> str | None:
+    """The model a printer (configured or retired) was, as stored."""
+    row = await db.fetchone("SELECT model FROM printers WHERE id = ?", (printer_id,))
+    return str(row["model"]) if row else None
+
+
 async def ids(db: Database) -> set[str]:
     return {row["id"] for row in await db.fetchall("SELECT id FROM printers")}
 

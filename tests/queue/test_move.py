@@ -1,0 +1,121 @@
+"""job.move gives a job nothing was sent of to another printer; job.reprint can print a job on another one."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from appliance.simulator.runner import Simulator
+from appliance.store import jobs
+from appliance.store.db import Database
+from rpc.client import RpcClient
+from rpc.errors import RpcError
+from tests.fast_fixtures import wait_job
+from tests.support import configured, printer_table, running
+
+
+def _text(text: str, printer: str, **more: object) -> dict[str, object]:
+    return {"template": "text", "fields": {"text": text}, "printer_id": printer, **more}
+
+
+async def _raster_sha(app: object, job_id: int) -> str:
+    art = await jobs.artifact(app.db, job_id)  # type: ignore[attr-defined]
+    return hashlib.sha256(art["raster"]).hexdigest()
+
+
+async def test_jobs_move_off_a_paused_printer_redrawn_for_another_model_or_as_they_are(tmp_path: Path) -> None:
+    settings = configured(tmp_path / "state", tmp_path,
+                          printer_table("shelf", "PT-P750W", f"file://{tmp_path}/shelf.prn", "12mm"),
+                          printer_table("spare", "PT-P750W", f"file://{tmp_path}/spare.prn", "12mm"),
+                          printer_table("ship", "QL-820NWB", f"file://{tmp_path}/ship.prn", "62mm"))
+    async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        ids = {p["name"]: p["id"] for p in await rpc.call("printer.list")}
+        await rpc.call("printer.pause", {"printer_id": "shelf"})
+        stuck = await rpc.call("print.submit", _text("to the QL", "shelf"))
+        held = await rpc.call("print.submit", _text("to the spare", "shelf", hold=True))
+        before = await _raster_sha(app, held["id"])
+
+        moved = await rpc.call("job.move", {"job_id": stuck["id"], "printer_id": "ship"})
+        assert moved["printer_id"] == ids["ship"] and moved["media"] == "62mm" and moved["printer_name"] == "ship"
+        done = await wait_job(rpc, stuck["id"], ("completed",))
+        assert done["printer_id"] == ids["ship"]
+        step = next(s for s in await rpc.call("job.timeline", {"job_id": stuck["id"]}) if s["event"] == "moved")
+        assert step["detail"]["from_printer_id"] == ids["shelf"] and step["detail"]["redrawn"] is True
+
+        again = await rpc.call("job.move", {"job_id": held["id"], "printer_id": ids["spare"]})
+        assert again["state"] == "held" and again["printer_id"] == ids["spare"]  # still held, where it went
+        assert await _raster_sha(app, held["id"]) == before  # the same model: the stored label as it was
+        assert await rpc.call("job.move", {"job_id": held["id"], "printer_id": "spare"}) == \
+            await rpc.call("job.get", {"job_id": held["id"]})  # asked again: nothing changes
+        await rpc.call("job.release", {"job_id": held["id"]})
+        await wait_job(rpc, held["id"], ("completed",))
+
+        assert not (tmp_path / "shelf.prn").exists()  # the paused printer was sent nothing
+        assert (tmp_path / "ship.prn").stat().st_size > 0 and (tmp_path / "spare.prn").stat().st_size > 0
+
+        with pytest.raises(RpcError) as printed:  # a completed job stays where it printed
+            await rpc.call("job.move", {"job_id": stuck["id"], "printer_id": "shelf"})
+        assert printed.value.code == -32003 and "job.reprint with printer_id" in printed.value.message
+        with pytest.raises(RpcError) as unknown:
+            await rpc.call("job.move", {"job_id": held["id"], "printer_id": "shelve"})
+        assert "shelf" in unknown.value.message and "ship" in unknown.value.message
+
+
+async def test_a_job_is_reprinted_on_another_printer_redrawn_when_its_model_differs(tmp_path: Path) -> None:
+    settings = configured(tmp_path / "state", tmp_path,
+                          printer_table("shelf", "PT-P750W", f"file://{tmp_path}/shelf.prn", "12mm"),
+                          printer_table("ship", "QL-820NWB", f"file://{tmp_path}/ship.prn", "62mm"))
+    async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        ids = {p["name"]: p["id"] for p in await rpc.call("printer.list")}
+        first = await rpc.call("print.submit", _text("asset 7", "shelf"))
+        await wait_job(rpc, first["id"], ("completed",))
+        with pytest.raises(RpcError) as bytes_only:  # a PT raster on a QL head: refused, with the fix
+            await rpc.call("job.reprint", {"job_id": first["id"], "printer_id": "ship"})
+        assert bytes_only.value.code == -32003 and "rerender=true" in bytes_only.value.message
+        copy = await rpc.call("job.reprint", {"job_id": first["id"], "printer_id": "ship", "rerender": True})
+        assert copy["printer_id"] == ids["ship"] and copy["origin_job_id"] == first["id"] and copy["media"] == "62mm"
+        await wait_job(rpc, copy["id"], ("completed",))
+        assert (tmp_path / "ship.prn").stat().st_size > 0
+
+
+async def test_a_job_stopped_for_its_printer_moves_to_another_and_prints_there(tmp_path: Path) -> None:
+    async with Simulator("PT-P750W", "12mm", out_dir=tmp_path / "lab", speed=None) as lab:
+        _, port = lab.tcp_address
+        settings = configured(tmp_path / "state", tmp_path, printer_table(
+            "lab", "PT-P750W", f"tcp://127.0.0.1:{port}", "12mm", poll_interval_s=0.2, busy_poll_interval_s=0.05,
+            snmp={"host": "127.0.0.1", "port": lab.snmp_port, "timeout": 0.5}),
+            printer_table("spare", "PT-P750W", f"file://{tmp_path}/spare.prn", "12mm"))
+        async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+            lab.printer.update(cover_open=True)
+            await app.printers[0].monitor.probe_now()
+            job = await rpc.call("print.submit", _text("lid open", "lab"))
+            await wait_job(rpc, job["id"], ("stopped",))
+            moved = await rpc.call("job.move", {"job_id": job["id"], "printer_id": "spare"})
+            assert moved["state"] == "pending" and moved["reasons"] == []  # the cover was the lab's
+            await wait_job(rpc, job["id"], ("completed",))
+            lab.printer.update(cover_open=False)
+            await app.printers[0].monitor.probe_now()
+            later = await rpc.call("print.submit", _text("lid closed", "lab"))
+            await wait_job(rpc, later["id"], ("completed",))  # the lab's worker let the moved job go
+            assert lab.printer.jobs_received == 1  # only the later one: the moved job never reached it
+
+
+async def test_a_worker_cannot_take_a_job_that_was_moved_from_its_printer(db: Database) -> None:
+    from appliance.store import printers as printer_store
+
+    await printer_store.upsert(db, [{"id": p, "name": p, "model": "PT-P750W", "uri": f"virtual://{p}",
+                                     "media": "12mm"} for p in ("p1", "p2")])
+    new = jobs.NewJob(printer_id="p1", state="pending", template="text", template_version=1, fields={},
+                      copies=1, media="12mm", length_mm=30.0, raster=b"raster", preview=b"png")
+    row = await jobs.insert(db, new, [])
+    moved = await jobs.move(db, row["id"], from_printer="p1", to_printer="p2", redrawn=None,
+                            step=jobs.step("moved", "pending"))
+    assert moved is not None and moved["printer_id"] == "p2"
+    # p1's worker read the job before the move and now tries to send it: refused, nothing written
+    assert await jobs.transition(db, row["id"], allowed_from=("pending",), to="processing", printer_id="p1") is None
+    assert await jobs.move(db, row["id"], from_printer="p1", to_printer="p2", redrawn=None,
+                           step=jobs.step("moved", "pending")) is None
+    taken = await jobs.transition(db, row["id"], allowed_from=("pending",), to="processing", printer_id="p2")
+    assert taken is not None and taken["state"] == "processing"
