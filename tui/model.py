@@ -8,7 +8,8 @@ from typing import Any
 from .fmt import advice
 
 RECENT = 20
-DERIVED = ("waiting", "position")  # worked out by the server when a job is read: stale once the job changes
+# worked out by the server when a job is read (not in notifications): stale once the job changes
+DERIVED = ("waiting", "position", "printer_name")
 _STAGE = {"pending": 0, "held": 0, "processing": 1, "stopped": 1, "canceled": 2, "aborted": 2, "completed": 2}
 
 

@@ -178,7 +178,9 @@ class BarcodeItem(Item):
         self.omit_or_fail(
             self.field,
             f"barcode for {self.data!r} needs {self.ctx.canvas.feed_mm(need):.1f} mm of length, "
-            f"only {self.ctx.canvas.feed_mm(max(room, 0)):.1f} mm available",
+            f"only {self.ctx.canvas.feed_mm(max(room, 0)):.1f} mm available: "
+            + ("shorten it, or load longer labels or continuous tape" if self.ctx.canvas.fixed_length_px is not None
+               else "shorten it, or allow a longer label"),
         )
 
     def draw(self, img: Image.Image, x: int, w: int) -> None:

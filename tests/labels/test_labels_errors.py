@@ -8,7 +8,16 @@ import io
 import pytest
 from PIL import Image
 
-from appliance.labels import Canvas, FontNotFoundError, LabelError, TemplateRegistry, parse_template, pt_canvas, render
+from appliance.labels import (
+    Canvas,
+    FontNotFoundError,
+    LabelError,
+    TemplateRegistry,
+    parse_template,
+    pt_canvas,
+    ql_canvas,
+    render,
+)
 
 
 def tpl(layout: list[dict], fields: dict | None = None, **top: object):
@@ -115,7 +124,14 @@ def test_code128_cannot_encode_non_ascii(pt12: Canvas) -> None:
 def test_barcode_too_long_for_a_fixed_length(pt12: Canvas) -> None:
     t = tpl([{"type": "barcode", "data": "{v}", "human_readable": False}], length_mm=20)
     err = refused(render, t, {"v": "ABCDEFGHIJKLMNOP"}, pt12)
-    assert err.field == "fields.v" and "mm of length" in err.reason
+    assert err.field == "fields.v" and "mm of length" in err.reason and "allow a longer label" in err.reason
+
+
+def test_the_bin_label_on_short_die_cut_labels_says_what_to_load(registry: TemplateRegistry) -> None:
+    # 62x29 die-cut: 23 mm along the tape; a Code 128 of 8 characters needs 22 mm at 2 dots a module
+    die_cut = ql_canvas(62, 696, fixed_length_px=271)
+    err = refused(render, registry.get("bin-label"), {"text": "M3 x 12", "code": "BIN-0312"}, die_cut)
+    assert err.field == "fields.code" and "load longer labels or continuous tape" in err.reason
 
 
 def test_optional_barcode_is_omitted_with_a_warning(pt12: Canvas) -> None:

@@ -167,6 +167,7 @@ async def test_readiness_and_stats(appliance: Appliance) -> None:
         await until(pilot, lambda: "✓ pass" in text_of(app, "#overall"), what="readiness")
         checks = {r[0]: r[1] for r in table_rows(app, "#checks")}
         assert checks["sqlite:responseTime"] == "✓ pass"
+        assert checks["printer:status · virtual"] == "✓ pass"  # which printer the row is about
         await pilot.press("r")
         await until(pilot, lambda: "✓ pass" in text_of(app, "#overall"), what="re-run")
         await pilot.press("s")
@@ -376,3 +377,63 @@ async def test_a_printer_that_refuses_print_connections_is_not_shown_ready(appli
         await until(pilot, lambda: app.store.jobs.get(job["id"], {}).get("state") == "completed", timeout=20,
                     what="printed once it takes connections")
         await until(pilot, lambda: "✓ ready" in text_of(app, "#printers"), what="ready again")
+
+
+async def test_a_waiting_job_is_moved_to_another_printer_from_the_jobs_screen(tmp_path: Path) -> None:
+    settings = configured(tmp_path / "state", tmp_path,
+                          printer_table("shelf", "PT-P750W", f"file://{tmp_path / 'shelf.prn'}", "12mm"),
+                          printer_table("ship", "QL-820NWB", f"file://{tmp_path / 'ship.prn'}", "62mm"))
+    async with running(settings) as appliance, RpcClient(socket_path=str(appliance.settings.socket_path)) as rpc:
+        ids = {p["name"]: p["id"] for p in await rpc.call("printer.list")}
+        await rpc.call("printer.pause", {"printer_id": "shelf"})
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "move me"}, "printer_id": "shelf"})
+        app = make_app(appliance)
+        async with app.run_test(size=SIZE) as pilot:
+            await connected(pilot)
+            await pilot.press("j")
+            await until(pilot, lambda: table_rows(app, "#jobs"), what="the job listed")
+            assert table_rows(app, "#jobs")[0][1] == "… pending (paused)"
+            await pilot.press("m")
+            await until(pilot, lambda: type(app.screen).__name__ == "PrinterChoice", what="which printer?")
+            await pilot.press("enter")  # the only other one: ship
+            await until(pilot, lambda: app.store.jobs.get(job["id"], {}).get("state") == "completed",
+                        what="printed on ship")
+            assert app.store.jobs[job["id"]]["printer_id"] == ids["ship"]
+            await until(pilot, lambda: table_rows(app, "#jobs")[0][3] == "ship", what="listed on ship")
+            assert any("moved to ship" in m for m in notifications(app))
+    assert (tmp_path / "ship.prn").stat().st_size > 0 and not (tmp_path / "shelf.prn").exists()
+
+
+async def test_a_second_ctrl_s_while_the_first_is_on_its_way_prints_no_second_label(appliance: Appliance) -> None:
+    app = make_app(appliance)
+    async with app.run_test(size=SIZE) as pilot:
+        await print_form(pilot)
+        app.screen.query_one("#field-text").focus()
+        await pilot.press(*"Once")
+        app.screen.action_submit()  # two presses in one go: the first answer has not come yet
+        app.screen.action_submit()
+        await until(pilot, lambda: "completed" in text_of(app, "#progress"), what="job completed")
+        assert any("Still sending the last label" in m for m in notifications(app))
+        await pilot.press("ctrl+s")  # once queued, another press is another label
+        await until(pilot, lambda: sum(j.get("fields", {}).get("text") == "Once" for j in app.store.jobs.values()) == 2,
+                    what="the second label")
+    async with RpcClient(socket_path=str(appliance.settings.socket_path)) as rpc:
+        listed = (await rpc.call("job.list"))["jobs"]
+    assert len([j for j in listed if j["fields"]["text"] == "Once"]) == 2
+
+
+async def test_canceling_a_job_the_printer_holds_warns_that_it_may_still_print(appliance: Appliance) -> None:
+    async with RpcClient(socket_path=str(appliance.settings.socket_path)) as rpc:
+        appliance.simulator.printer.update(tape_remaining_mm=5)  # runs out mid-label: the printer keeps the job
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "kept by the printer"}})
+        app = make_app(appliance)
+        async with app.run_test(size=SIZE) as pilot:
+            await connected(pilot)
+            await pilot.press("j")
+            await until(pilot, lambda: table_rows(app, "#jobs")[0][1] == "■ stopped", what="stopped at the printer")
+            await pilot.press("x")
+            await until(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog", what="confirm")
+            assert "may still print it" in text_of(app, "#dialog-title")
+            await pilot.press("y")
+            await until(pilot, lambda: app.store.jobs[job["id"]]["state"] == "canceled", what="canceled")
+            assert "printer-may-still-print" in app.store.jobs[job["id"]]["reasons"]

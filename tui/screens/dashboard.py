@@ -26,31 +26,38 @@ JOB_COLUMNS = ("Job", "State", "Template", "Printer", "Time", "Copies")
 REFRESH_AFTER_S = 20.0
 
 
+def printer_of(store: Any, job: dict[str, Any]) -> str:
+    """The name of the job's printer now (job.move changes it); the server's word for a retired one."""
+    printer_id = job.get("printer_id")
+    if printer_id in store.printers or printer_id in store.printer_info:
+        return str(store.printer_name(printer_id))
+    return str(job.get("printer_name") or store.printer_name(printer_id))
+
+
 def job_row(store: Any, job: dict[str, Any]) -> tuple[str, ...]:
     state = fmt.job_state(job.get("state"))
     if job.get("state") == "pending":  # why, in the job's detail
         printer = store.printers.get(job.get("printer_id") or "") or {}
         state += " (paused)" if printer.get("paused") else " (waits)" if store.waiting(job) else ""
     return (f"#{job['id']}", state, str(job.get("template") or "-"),
-            job.get("printer_name") or store.printer_name(job.get("printer_id")),
+            printer_of(store, job),
             fmt.short_time(job.get("created_at")), str(job.get("copies") or 1))
 
 
 class PrinterChoice(ModalScreen[str | None]):
-    """Which printer's queue to pause or resume, when there are several."""
+    """A question answered with a printer: `choices` maps printer ids to what choosing each does."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
 
-    def __init__(self, printers: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, question: str, choices: dict[str, str]) -> None:
         super().__init__()
-        self.printers = printers
+        self.question = question
+        self.choices = choices
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label("Pause or resume which printer's queue? (Esc: none)", id="dialog-title")
-            yield OptionList(*(Option(f"{status.get('name') or pid[:8]}: "
-                                      f"{'paused, resume it' if status.get('paused') else 'printing, pause it'}",
-                                      id=pid) for pid, status in self.printers.items()), id="printer-choice")
+            yield Label(f"{self.question} (Esc: none)", id="dialog-title")
+            yield OptionList(*(Option(text, id=pid) for pid, text in self.choices.items()), id="printer-choice")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
@@ -193,7 +200,11 @@ class DashboardScreen(BaseScreen):
         if len(printers) == 1:
             self.toggle_pause(next(iter(printers)))
         elif printers:
-            self.app.push_screen(PrinterChoice(printers), lambda chosen: chosen and self.toggle_pause(chosen))
+            choices = {pid: f"{status.get('name') or pid[:8]}: "
+                            f"{'paused, resume it' if status.get('paused') else 'printing, pause it'}"
+                       for pid, status in printers.items()}
+            self.app.push_screen(PrinterChoice("Pause or resume which printer's queue?", choices),
+                                 lambda chosen: chosen and self.toggle_pause(chosen))
 
     def toggle_pause(self, printer_id: str) -> None:
         store = self.appliance.store

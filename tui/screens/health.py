@@ -52,7 +52,9 @@ class HealthScreen(BaseScreen):
                 observed = entry.get("observedValue")
                 unit = entry.get("observedUnit") or ""
                 shown = "" if observed is None else f"{observed} {unit}".strip()
-                table.add_row(name, fmt.CHECK_SYMBOLS.get(entry.get("status", ""), entry.get("status", "?")),
+                component = entry.get("componentId")  # which printer the row is about
+                table.add_row(f"{name} · {component}" if component else name,
+                              fmt.CHECK_SYMBOLS.get(entry.get("status", ""), entry.get("status", "?")),
                               shown, str(entry.get("output") or ""))
 
     @staticmethod

@@ -17,7 +17,7 @@ from textual.widgets import Button, DataTable, Label, Select, Static
 
 from .. import fmt
 from .base import BaseScreen
-from .dashboard import JOB_COLUMNS, job_row
+from .dashboard import JOB_COLUMNS, PrinterChoice, job_row
 
 PAGE_SIZE = 50
 ACTION_BINDINGS = [
@@ -25,6 +25,7 @@ ACTION_BINDINGS = [
     Binding("x", "cancel_job", "Cancel", id="job.cancel"),
     Binding("o", "hold", "Hold", id="job.hold"),
     Binding("l", "release", "Release", id="job.release"),
+    Binding("m", "move_job", "Move", id="job.move"),
 ]
 
 
@@ -82,7 +83,8 @@ class ConfirmDialog(ModalScreen[bool]):
 
 
 # the job states each action is for (the server says the same with -32003); elsewhere it is greyed out
-ACTION_STATES = {"cancel_job": ("pending", "held", "stopped"), "hold": ("pending",), "release": ("held",)}
+ACTION_STATES = {"cancel_job": ("pending", "held", "stopped"), "hold": ("pending",), "release": ("held",),
+                 "move_job": ("pending", "held", "stopped")}
 
 
 class JobActions:
@@ -93,6 +95,8 @@ class JobActions:
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Cancel, hold and release only where the job's state allows them: greyed out otherwise."""
+        if action == "move_job" and len(self.app.store.printers) < 2:  # type: ignore[attr-defined]
+            return False  # nowhere to move it: not offered at all
         states = ACTION_STATES.get(action)
         if states is None:
             return True
@@ -138,7 +142,40 @@ class JobActions:
             if yes:
                 self._simple("job.cancel", job_id, "canceled")
 
-        self.app.push_screen(ConfirmDialog(f"Cancel job #{job_id}?"), answered)  # type: ignore[attr-defined]
+        question = f"Cancel job #{job_id}?"
+        job = self._job(job_id)
+        if job.get("state") == "stopped" and job.get("started_at"):  # as the server's printer-may-still-print
+            question += ("\nIts printer has it already and may still print it once it can (cover closed, tape "
+                         "loaded): a printer keeps a job it started.")
+        self.app.push_screen(ConfirmDialog(question), answered)  # type: ignore[attr-defined]
+
+    def action_move_job(self) -> None:
+        """job.move: to another printer, when nothing of it was sent (the server says so otherwise)."""
+        job_id = self.current_job_id()
+        if job_id is None:
+            return
+        store = self.app.store  # type: ignore[attr-defined]
+        here = self._job(job_id).get("printer_id")
+        others = {pid: store.printer_name(pid) + ("  (queue paused)" if status.get("paused") else "")
+                  for pid, status in store.printers.items() if pid != here}
+        if not others:
+            self.app.notify("There is no other printer to move it to.")  # type: ignore[attr-defined]
+            return
+
+        def chosen(printer_id: str | None) -> None:
+            if not printer_id:
+                return
+
+            async def work() -> None:
+                job = await self.app.call_or_notify(  # type: ignore[attr-defined]
+                    "job.move", {"job_id": job_id, "printer_id": printer_id}, what=f"Job #{job_id}")
+                if job:
+                    self.app.notify(f"Job #{job_id} moved to {store.printer_name(printer_id)}.")  # type: ignore[attr-defined]
+                    self.job_action_done(job)
+
+            self.background(work, group="job-action", exclusive=False)  # type: ignore[attr-defined]
+
+        self.app.push_screen(PrinterChoice(f"Move job #{job_id} to which printer?", others), chosen)  # type: ignore[attr-defined]
 
     def action_hold(self) -> None:
         job_id = self.current_job_id()

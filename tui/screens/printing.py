@@ -50,6 +50,7 @@ class PrintScreen(BaseScreen):
         self._cut_options: list[tuple[str, str]] = []
         self.touched: set[str] = set()
         self.submitting = False
+        self.sending = False  # a print.submit is on its way: a second ctrl+s is not a second label
 
     # --- layout --------------------------------------------------------------------------------
 
@@ -307,6 +308,9 @@ class PrintScreen(BaseScreen):
         if self.template is None:
             self.app.notify("Choose a template first.", severity="warning")
             return
+        if self.sending:
+            self.app.notify("Still sending the last label; press again once it is queued to print another.")
+            return
         copies_text = self.query_one("#copies", Input).value.strip() or "1"
         try:
             copies = int(copies_text)
@@ -345,7 +349,14 @@ class PrintScreen(BaseScreen):
             self.show_progress()
             self.app.notify(f"Job #{job['id']} queued.")
 
-        self.background(work, group="submit", exclusive=False)
+        async def once() -> None:
+            try:
+                await work()
+            finally:
+                self.sending = False
+
+        self.sending = True
+        self.background(once, group="submit", exclusive=False)
 
     def show_progress(self) -> None:
         if self.job_id is None:
