@@ -17,6 +17,13 @@ def _rank(job: dict[str, Any]) -> int:
     return _STAGE.get(str(job.get("state")), 0)
 
 
+def merged(known: dict[str, Any], newer: dict[str, Any]) -> dict[str, Any]:
+    """A job as known, updated by a newer report of it; what the server worked out from the older
+    job (DERIVED) goes unless the newer report says it again or is of the same moment."""
+    same_moment = str(newer.get("updated_at") or "") == str(known.get("updated_at") or "")
+    return {**{k: v for k, v in known.items() if same_moment or k not in DERIVED}, **newer}
+
+
 class Store:
     def __init__(self) -> None:
         self.printers: dict[str, dict[str, Any]] = {}
@@ -54,8 +61,7 @@ class Store:
                 # notification (RFC 3339 UTC stamps of one format compare as text; within one
                 # millisecond, a job only moves forward: pending, then at the printer, then done)
                 return None
-            merged = {**{k: v for k, v in known.items() if k not in DERIVED or new_at == old_at}, **params}
-            self.jobs[job_id] = merged
+            self.jobs[job_id] = merged(known, params)
             if len(self.jobs) > RECENT * 3:
                 for old in sorted(self.jobs)[: len(self.jobs) - RECENT * 2]:
                     del self.jobs[old]

@@ -339,9 +339,9 @@ class JobQueue:
     async def move(self, job_id: int, printer_id: str) -> dict[str, Any]:
         """Give a job nothing was sent of (pending, held, or stopped before sending) to another printer.
 
-        On a printer of the same model the stored raster goes as it is; on another model the label is
-        drawn again from its template and fields (as job.reprint with rerender), for the tape that
-        printer has. A stopped job goes back to pending: what stopped it was its old printer's.
+        On a printer of the same model with the same tape the stored raster goes as it is; otherwise the
+        label is drawn again from its template and fields (as job.reprint with rerender), for the tape
+        that printer has. A stopped job goes back to pending: what stopped it was its old printer's.
         """
         row = await self.job_row(job_id)
         target = self.printer(printer_id)
@@ -353,8 +353,10 @@ class JobQueue:
         if row["printer_id"] == target.id:
             return await self.describe(row)  # already there: asking again changes nothing
         source = self.printers.get(row["printer_id"])
+        loaded = target.current_media()
         redrawn = None
-        if source is None or source.model.name != target.model.name:
+        if source is None or source.model.name != target.model.name or (loaded is not None
+                                                                          and loaded.id != row["media"]):
             options = PrintOptions.stored(row["options"])
             try:
                 options.check(target)

@@ -40,8 +40,7 @@ def waiting(job: dict[str, Any], runtime: PrinterRuntime | None, queue: list[Que
         return out
 
     if runtime is None:
-        return said("printer-removed", "its printer is no longer configured: reprint it on another "
-                                       "(job.reprint with rerender)")
+        return said("printer-removed", "its printer is no longer configured: move it to another (job.move)")
     worker = runtime.worker
     if worker is not None and not worker.contact:
         return said("safe-mode", "the appliance runs in safe mode and contacts no printer: "

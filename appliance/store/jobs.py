@@ -266,7 +266,7 @@ async def recover(db: Database, printer_ids: Iterable[str]) -> list[int]:
 
 @dataclass(frozen=True, slots=True)
 class Redrawn:
-    """A job drawn again for another printer (job.move when the model differs)."""
+    """A job drawn again for another printer (job.move to another model, or to another tape)."""
 
     template_version: int
     media: str
@@ -296,8 +296,10 @@ async def move(db: Database, job_id: int, *, from_printer: str, to_printer: str,
                 "UPDATE jobs SET template_version = ?, media = ?, length_mm = ? WHERE id = ? RETURNING *",
                 (redrawn.template_version, redrawn.media, round(redrawn.length_mm, 2), job_id))
             row = next(iter(rows))
-            await conn.execute("UPDATE job_artifacts SET raster = ?, preview = ?, sha256 = ? WHERE job_id = ?",
-                               (redrawn.raster, redrawn.preview, hashlib.sha256(redrawn.raster).hexdigest(), job_id))
+            await conn.execute(
+                "INSERT INTO job_artifacts (job_id, raster, preview, sha256) VALUES (?, ?, ?, ?) ON CONFLICT (job_id)"
+                " DO UPDATE SET raster = excluded.raster, preview = excluded.preview, sha256 = excluded.sha256",
+                (job_id, redrawn.raster, redrawn.preview, hashlib.sha256(redrawn.raster).hexdigest()))
         await _write_steps(conn, job_id, [step])
     return row
 

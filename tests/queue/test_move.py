@@ -29,10 +29,17 @@ async def test_jobs_move_off_a_paused_printer_redrawn_for_another_model_or_as_th
     settings = configured(tmp_path / "state", tmp_path,
                           printer_table("shelf", "PT-P750W", f"file://{tmp_path}/shelf.prn", "12mm"),
                           printer_table("spare", "PT-P750W", f"file://{tmp_path}/spare.prn", "12mm"),
+                          printer_table("wide", "PT-P750W", f"file://{tmp_path}/wide.prn", "24mm"),
                           printer_table("ship", "QL-820NWB", f"file://{tmp_path}/ship.prn", "62mm"))
     async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
         ids = {p["name"]: p["id"] for p in await rpc.call("printer.list")}
         await rpc.call("printer.pause", {"printer_id": "shelf"})
+        await rpc.call("printer.pause", {"printer_id": "wide"})
+        narrow = await rpc.call("print.submit", _text("to the 24 mm tape", "shelf"))
+        drawn_for_12mm = await _raster_sha(app, narrow["id"])
+        widened = await rpc.call("job.move", {"job_id": narrow["id"], "printer_id": "wide"})
+        assert widened["media"] == "24mm"  # the same model with another tape: drawn again for it
+        assert await _raster_sha(app, narrow["id"]) != drawn_for_12mm
         stuck = await rpc.call("print.submit", _text("to the QL", "shelf"))
         held = await rpc.call("print.submit", _text("to the spare", "shelf", hold=True))
         before = await _raster_sha(app, held["id"])

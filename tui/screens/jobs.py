@@ -16,6 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Button, DataTable, Label, Select, Static
 
 from .. import fmt
+from ..model import merged
 from .base import BaseScreen
 from .dashboard import JOB_COLUMNS, PrinterChoice, job_row
 
@@ -299,8 +300,15 @@ class JobsScreen(JobActions, BaseScreen):
         self.refresh_bindings()  # cancel, hold and release follow the job under the cursor
 
     def data_changed(self, topic: str | None) -> None:
-        if topic == "catalogue":
-            self.query_one("#printer-filter", Select).set_options(self.printer_options())
+        if topic == "catalogue":  # (re)connected: the printers as they are now
+            chooser = self.query_one("#printer-filter", Select)
+            options = self.printer_options()
+            chooser.set_options(options)  # which clears the choice
+            if self.printer_filter in {pid for _, pid in options}:
+                chooser.value = self.printer_filter
+            elif self.printer_filter is not None:
+                self.printer_filter = None
+                self.load()
             return
         if topic == "queue":  # a printer paused or resumed: its pending jobs say so
             self.redraw()
@@ -315,8 +323,8 @@ class JobsScreen(JobActions, BaseScreen):
                 if not self.shown(job):
                     del self.rows[job_id]
                     changed = True
-                elif self.rows[job_id] != {**self.rows[job_id], **job}:
-                    self.rows[job_id] = {**self.rows[job_id], **job}
+                elif self.rows[job_id] != merged(self.rows[job_id], job):
+                    self.rows[job_id] = merged(self.rows[job_id], job)
                     changed = True
             elif first_page and job_id > newest and self.shown(job):
                 self.rows[job_id] = job
