@@ -95,14 +95,14 @@ class Store:
         printer = self.printers.get(job.get("printer_id") or "") or {}
         if printer.get("paused"):
             return "its printer's queue is paused: P on the Dashboard resumes it"
+        descriptions = printer.get("descriptions") or []
+        holding = printer.get("state") in ("offline", "stopped") or "jobs-refused" in (printer.get("reasons") or ())
+        if holding and descriptions:  # the printer as it is now, before what was said when the job was read
+            return str(descriptions[0])
         said = job.get("waiting") or {}
         if said.get("description") and said.get("reason") != "printer-paused":
             return str(said["description"])
-        if job.get("reasons"):
-            return advice(job["reasons"])
-        descriptions = printer.get("descriptions") or []
-        holding = printer.get("state") in ("offline", "stopped") or "jobs-refused" in (printer.get("reasons") or ())
-        return str(descriptions[0]) if holding and descriptions else None
+        return advice(job["reasons"]) if job.get("reasons") else None
 
     def printer_name(self, printer_id: str | None) -> str:
         if printer_id is None:

@@ -131,6 +131,7 @@ class StatusMonitor:
         # whether the printer takes jobs when its status probes fail (SNMP silent, raster port open)
         self.reachable = reachable
         self.refused: str | None = None  # see note_refused
+        self._refusals = 0  # notes so far: a port check clears only if no note came while it ran
         self.snapshot = _initial(configured_media, prober is not None)
         self.probes = 0
         self._busy = 0
@@ -193,9 +194,11 @@ class StatusMonitor:
                 self._update(self._marked(self._failed(str(exc) or type(exc).__name__,
                                                        await self._why_unreachable(exc))))
             else:
-                if self.refused is not None and not self._busy and self.reachable is not None \
-                        and await self.reachable():  # no job tried since (canceled, say): the port takes them again
-                    self.refused = None
+                if self.refused is not None and not self._busy and self.reachable is not None:
+                    # no job tried since (canceled, say): does the port take connections again?
+                    notes = self._refusals
+                    if await self.reachable() and notes == self._refusals and not self._busy:
+                        self.refused = None
                 self._update(self._marked(self._succeeded(result) if result is not None else self.snapshot))
             return self.snapshot
 
@@ -207,6 +210,7 @@ class StatusMonitor:
         connection opens again its status carries the reason "jobs-refused", so nobody is told "ready"
         of a printer that takes no job. Not while it counts as offline: that says more already.
         """
+        self._refusals += 1
         if error != self.refused:
             self.refused = error
             self._update(self._marked(self.snapshot))

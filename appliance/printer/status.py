@@ -80,7 +80,8 @@ _DESCRIPTIONS = {
     "model-mismatch": "Another model answers at this address than the configuration names — fix model in [[printers]]",
     "jobs-refused": "The printer answers status requests but refuses print jobs — is another computer printing "
                     "to it, or raw printing (port 9100) switched off? Jobs wait until it takes them",
-    "printer-busy": "Another program holds the printer's USB device (a CUPS queue?) — jobs wait until it lets go",
+    "printer-busy": "The printer is busy: printing a label from elsewhere, or another program holds its USB device "
+                    "(a CUPS queue?) — jobs wait until it is free",
 }
 
 

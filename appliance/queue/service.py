@@ -289,10 +289,15 @@ class JobQueue:
             step_detail["printer_replaced"] = original["printer_id"]
         elif chosen is not None and chosen.id != original["printer_id"]:
             step_detail["from_printer_id"] = original["printer_id"]
+            loaded = chosen.current_media()
             if not rerender and chosen.model.name != await printer_store.model_of(self.db, original["printer_id"]):
                 raise NotAllowed(f"job {job_id} was drawn for another model than {chosen.name}'s "
                                  f"({chosen.model.name}): reprint it there with rerender=true",
                                  {"field": "rerender", "reason": "another model"})
+            if not rerender and loaded is not None and loaded.id != original["media"]:
+                raise NotAllowed(f"job {job_id} was drawn for {original['media']} tape and {chosen.name} has "
+                                 f"{loaded.id}: reprint it there with rerender=true",
+                                 {"field": "rerender", "reason": "another tape"})
         try:
             options.check(runtime)
         except LabelError as exc:  # the original's options, on a printer that took its printer's place
@@ -373,15 +378,15 @@ class JobQueue:
                                  f"{data.get('field', 'fields')}: {data.get('reason', exc.message)}",
                                  {"field": "printer_id", "reason": "template changed"}) from None
             redrawn = jobs.Redrawn(rendered.result.version, rendered.media.id, rendered.result.length_mm, raster, page)
-        step = jobs.step("moved", "pending" if row["state"] == "stopped" else row["state"],
-                         from_printer_id=row["printer_id"], to_printer_id=target.id, redrawn=redrawn is not None,
-                         why="job.move")
         moved = await jobs.move(self.db, job_id, from_printer=row["printer_id"], to_printer=target.id,
-                                redrawn=redrawn, step=step)
+                                redrawn=redrawn, why="job.move")
         if moved is None:  # its worker sent it, or it was canceled or moved, while it was drawn
             current = await self.job_row(job_id)
-            raise NotAllowed(f"job {job_id} cannot move: it is {current['state']} now",
-                             {"field": "job_id", "reason": f"job is {current['state']}", "state": current["state"]})
+            now = self.printers.get(current["printer_id"])
+            why = (f"it was moved to {now.name if now else current['printer_id']} meanwhile"
+                   if current["printer_id"] != row["printer_id"] else f"it is {current['state']} now")
+            raise NotAllowed(f"job {job_id} cannot move: {why}",
+                             {"field": "job_id", "reason": why, "state": current["state"]})
         for runtime in (source, target):
             if runtime is not None and runtime.worker is not None:
                 runtime.worker.wake()

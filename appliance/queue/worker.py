@@ -328,7 +328,7 @@ class Worker:
         log.info("queue.job_stopped", job_id=row["id"], reason=reason, sent=False)
         while not self._draining:
             self.heartbeat = time.monotonic()
-            await monitor.wait_change(monitor.interval)
+            await self._change_or_wake(monitor.interval)
             current = await jobs.get(self.db, row["id"])
             if current is None or current["state"] != "stopped" or current["printer_id"] != self.runtime.id:
                 return False  # canceled or moved meanwhile
@@ -403,8 +403,9 @@ class Worker:
         return True
 
     def _refused(self, exc: TransportError) -> None:
-        """The printer's status says so too (a held USB device says so already, as printer-busy)."""
-        if exc.reason != "printer-busy":
+        """The printer's status says so too, where status and jobs take different ways in (a network
+        printer with SNMP; a held USB device says so already, as printer-busy)."""
+        if exc.reason != "printer-busy" and self.runtime.monitor.reachable is not None:
             self.runtime.monitor.note_refused(str(exc))
 
     async def _send_and_follow(self, processing: Any, raster: bytes | None, pages_before: int | None, attempts: int,
@@ -570,6 +571,19 @@ class Worker:
                 current = await jobs.get(self.db, job_id)
                 if current is None or current["state"] != "stopped":
                     return
+
+    async def _change_or_wake(self, seconds: float) -> None:
+        """Until the printer's status changes or the worker is woken (a cancel or job.move of the job
+        it watches), at most `seconds`; the wake is used up."""
+        waits = [asyncio.ensure_future(self.runtime.monitor.wait_change(seconds)),
+                 asyncio.ensure_future(self._wake.wait())]
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
+        self._wake.clear()
 
     async def _woken(self, seconds: float) -> bool:
         """Sleep like _pause, but end at a wake (a cancel, a resume, a new job): True then, and the wake

@@ -276,7 +276,7 @@ class Redrawn:
 
 
 async def move(db: Database, job_id: int, *, from_printer: str, to_printer: str, redrawn: Redrawn | None,
-               step: Step) -> sqlite3.Row | None:
+               **detail: Any) -> sqlite3.Row | None:
     """Give a job nothing was sent of to another printer, in one transaction; None when it is no longer
     waiting on `from_printer` (its worker took it, or it was canceled or moved meanwhile).
 
@@ -300,7 +300,8 @@ async def move(db: Database, job_id: int, *, from_printer: str, to_printer: str,
                 "INSERT INTO job_artifacts (job_id, raster, preview, sha256) VALUES (?, ?, ?, ?) ON CONFLICT (job_id)"
                 " DO UPDATE SET raster = excluded.raster, preview = excluded.preview, sha256 = excluded.sha256",
                 (job_id, redrawn.raster, redrawn.preview, hashlib.sha256(redrawn.raster).hexdigest()))
-        await _write_steps(conn, job_id, [step])
+        await _write_steps(conn, job_id, [step("moved", row["state"], from_printer_id=from_printer,
+                                               to_printer_id=to_printer, redrawn=redrawn is not None, **detail)])
     return row
 
 

@@ -73,10 +73,16 @@ async def test_jobs_move_off_a_paused_printer_redrawn_for_another_model_or_as_th
 async def test_a_job_is_reprinted_on_another_printer_redrawn_when_its_model_differs(tmp_path: Path) -> None:
     settings = configured(tmp_path / "state", tmp_path,
                           printer_table("shelf", "PT-P750W", f"file://{tmp_path}/shelf.prn", "12mm"),
+                          printer_table("wide", "PT-P750W", f"file://{tmp_path}/wide.prn", "24mm"),
                           printer_table("ship", "QL-820NWB", f"file://{tmp_path}/ship.prn", "62mm"))
     async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
         ids = {p["name"]: p["id"] for p in await rpc.call("printer.list")}
         first = await rpc.call("print.submit", _text("asset 7", "shelf"))
+        await wait_job(rpc, first["id"], ("completed",))
+        with pytest.raises(RpcError) as other_tape:  # the same model, another tape: not byte for byte either
+            await rpc.call("job.reprint", {"job_id": first["id"], "printer_id": "wide"})
+        assert other_tape.value.code == -32003 and "24mm" in other_tape.value.message
+        assert "rerender=true" in other_tape.value.message
         await wait_job(rpc, first["id"], ("completed",))
         with pytest.raises(RpcError) as bytes_only:  # a PT raster on a QL head: refused, with the fix
             await rpc.call("job.reprint", {"job_id": first["id"], "printer_id": "ship"})
@@ -117,12 +123,51 @@ async def test_a_worker_cannot_take_a_job_that_was_moved_from_its_printer(db: Da
     new = jobs.NewJob(printer_id="p1", state="pending", template="text", template_version=1, fields={},
                       copies=1, media="12mm", length_mm=30.0, raster=b"raster", preview=b"png")
     row = await jobs.insert(db, new, [])
-    moved = await jobs.move(db, row["id"], from_printer="p1", to_printer="p2", redrawn=None,
-                            step=jobs.step("moved", "pending"))
+    moved = await jobs.move(db, row["id"], from_printer="p1", to_printer="p2", redrawn=None)
     assert moved is not None and moved["printer_id"] == "p2"
     # p1's worker read the job before the move and now tries to send it: refused, nothing written
     assert await jobs.transition(db, row["id"], allowed_from=("pending",), to="processing", printer_id="p1") is None
-    assert await jobs.move(db, row["id"], from_printer="p1", to_printer="p2", redrawn=None,
-                           step=jobs.step("moved", "pending")) is None
+    assert await jobs.move(db, row["id"], from_printer="p1", to_printer="p2", redrawn=None) is None
     taken = await jobs.transition(db, row["id"], allowed_from=("pending",), to="processing", printer_id="p2")
     assert taken is not None and taken["state"] == "processing"
+
+
+async def test_a_job_moved_while_its_old_printer_connects_is_not_sent_there(tmp_path: Path) -> None:
+    import asyncio
+
+    settings = configured(tmp_path / "state", tmp_path,
+                          printer_table("shelf", "PT-P750W", f"file://{tmp_path}/shelf.prn", "12mm"),
+                          printer_table("spare", "PT-P750W", f"file://{tmp_path}/spare.prn", "12mm"))
+    async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        shelf = next(p for p in app.printers if p.name == "shelf")
+        connecting, go_on = asyncio.Event(), asyncio.Event()
+        real = shelf.transport
+
+        def slow_to_connect():  # type: ignore[no-untyped-def]
+            transport = real()
+            connect = transport.connect
+
+            async def gated() -> None:  # the worker has read the job and is opening the way to the printer
+                connecting.set()
+                await go_on.wait()
+                await connect()
+
+            transport.connect = gated  # type: ignore[method-assign]
+            return transport
+
+        shelf.transport = slow_to_connect  # type: ignore[method-assign]
+        job = await rpc.call("print.submit", _text("moved mid-connect", "shelf"))
+        await asyncio.wait_for(connecting.wait(), 10)
+        await rpc.call("printer.pause", {"printer_id": "spare"})  # so the moved job is still pending there …
+        moved = await rpc.call("job.move", {"job_id": job["id"], "printer_id": "spare"})
+        assert moved["printer_name"] == "spare"
+        go_on.set()  # … when shelf's worker connects, with the job it read before the move
+        await asyncio.sleep(0.3)
+        assert (await rpc.call("job.get", {"job_id": job["id"]}))["state"] == "pending"
+        await rpc.call("printer.resume", {"printer_id": "spare"})
+        done = await wait_job(rpc, job["id"], ("completed",))
+        assert done["printer_id"] == moved["printer_id"] and done["attempts"] == 1
+        await asyncio.sleep(0.3)
+        shelf_file = tmp_path / "shelf.prn"
+        assert not shelf_file.exists() or shelf_file.stat().st_size == 0  # nothing was sent to shelf
+        assert (tmp_path / "spare.prn").stat().st_size > 0

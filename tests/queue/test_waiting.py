@@ -111,5 +111,10 @@ async def test_a_refusing_printer_is_called_ready_again_once_it_takes_connection
     await monitor.probe_now()
     assert monitor.snapshot.reasons == ("jobs-refused",)  # still refusing: still said
     fast.simulator.printer.update(offline=False)
-    await monitor.probe_now()  # no job tries the port now: the probe looks at it
-    assert monitor.snapshot.reasons == () and (await rpc.call("printer.status"))["reasons"] == []
+    deadline = asyncio.get_running_loop().time() + 10
+    while monitor.snapshot.reasons:  # no job tries the port now: an idle probe looks at it
+        assert asyncio.get_running_loop().time() < deadline, monitor.snapshot.reasons
+        await monitor.probe_now()
+        await asyncio.sleep(0.02)
+    assert (await rpc.call("printer.status"))["reasons"] == []
+    assert fast.simulator.printer.jobs_received == 0  # the canceled job was never sent

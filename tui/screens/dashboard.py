@@ -115,9 +115,11 @@ class DashboardScreen(BaseScreen):
     def data_changed(self, topic: str | None) -> None:
         if topic in ("printers", "catalogue"):
             self.render_printers()
+            self.render_jobs()  # a pending job's "(waits)" follows its printer
         elif topic == "queue":  # also whether each printer's queue is paused
             self.render_queue()
             self.render_printers()
+            self.render_jobs()
         elif topic == "jobs":
             self.render_jobs()
         else:
@@ -222,6 +224,7 @@ class DashboardScreen(BaseScreen):
             self.app.notify(f"{name}: queue paused; its jobs wait until you resume it (P)." if answer.get("paused")
                             else f"{name}: queue resumed; waiting jobs print now.")
             self.render_printers()
+            self.render_jobs()
 
         self.background(work, group="pause", exclusive=False)
 

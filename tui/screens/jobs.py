@@ -310,7 +310,7 @@ class JobsScreen(JobActions, BaseScreen):
                 self.printer_filter = None
                 self.load()
             return
-        if topic == "queue":  # a printer paused or resumed: its pending jobs say so
+        if topic in ("queue", "printers"):  # a printer paused, resumed, gone or back: its pending jobs say so
             self.redraw()
             return
         if topic not in ("jobs", "snapshot"):
