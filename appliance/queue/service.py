@@ -142,10 +142,10 @@ class JobQueue:
         for row in rows:
             job = jobs.to_wire(row)
             runtime = self.printers.get(row["printer_id"])
-            queue = queued.get(row["printer_id"], [])
-            job["position"] = (sum(1 for q in queue if q.id < row["id"]) + 1) if row["state"] in jobs.WAITING else None
+            ahead = [q for q in queued.get(row["printer_id"], []) if q.id < row["id"]]
+            job["position"] = len(ahead) + 1 if row["state"] in jobs.WAITING else None
             job["printer_name"] = runtime.name if runtime else None
-            job["waiting"] = waiting(job, runtime, queue)
+            job["waiting"] = waiting(job, runtime, ahead)
             out.append(job)
         return out
 
@@ -298,22 +298,11 @@ class JobQueue:
                 raise NotAllowed(f"job {job_id} was drawn for {original['media']} tape and {chosen.name} has "
                                  f"{loaded.id}: reprint it there with rerender=true",
                                  {"field": "rerender", "reason": "another tape"})
-        try:
-            options.check(runtime)
-        except LabelError as exc:  # the original's options, on a printer that took its printer's place
-            raise NotAllowed(f"job {job_id} was printed with {exc.field}: {runtime.name} cannot: {exc.reason}",
-                             {"field": "job_id", "reason": exc.reason}) from None
+        self._check_options(original, options, runtime, field="job_id")  # on a printer that took its place
         if rerender:
-            try:
-                rendered, raster, page = await self.drawer.run(
-                    self._draw, runtime, original["template"], json.loads(original["fields"]), options, count,
-                    field="job_id")
-            except InvalidParams as exc:  # the job's stored fields no longer suit the template as it is now
-                data = exc.data if exc.has_data and isinstance(exc.data, dict) else {}
-                raise NotAllowed(f"job {job_id}'s fields do not suit template {original['template']!r} as it is "
-                                 f"now ({data.get('field', 'fields')}: {data.get('reason', exc.message)}): print it "
-                                 "anew with print.submit, or reprint it byte for byte (rerender=false)",
-                                 {"field": "rerender", "reason": "template changed"}) from None
+            rendered, raster, page = await self._redraw(
+                original, runtime, options, count, field="job_id", blame="rerender",
+                fix="print it anew with print.submit, or reprint it byte for byte (rerender=false)")
             template_version, media_id, length = rendered.result.version, rendered.media.id, rendered.result.length_mm
             fields = dict(rendered.result.fields)
             warnings = [w.to_dict() for w in rendered.result.warnings]
@@ -363,20 +352,10 @@ class JobQueue:
         if source is None or source.model.name != target.model.name or (loaded is not None
                                                                           and loaded.id != row["media"]):
             options = PrintOptions.stored(row["options"])
-            try:
-                options.check(target)
-            except LabelError as exc:
-                raise NotAllowed(f"job {job_id} is printed with {exc.field}: {target.name} cannot: {exc.reason}",
-                                 {"field": "printer_id", "reason": exc.reason}) from None
-            try:
-                rendered, raster, page = await self.drawer.run(
-                    self._draw, target, row["template"], json.loads(row["fields"]), options, row["copies"],
-                    field="printer_id")
-            except InvalidParams as exc:  # its stored fields no longer suit the template as it is now
-                data = exc.data if exc.has_data and isinstance(exc.data, dict) else {}
-                raise NotAllowed(f"job {job_id} cannot be drawn again for {target.name}: "
-                                 f"{data.get('field', 'fields')}: {data.get('reason', exc.message)}",
-                                 {"field": "printer_id", "reason": "template changed"}) from None
+            self._check_options(row, options, target, field="printer_id")
+            rendered, raster, page = await self._redraw(
+                row, target, options, row["copies"], field="printer_id", blame="printer_id",
+                fix="move it to a printer of the same model with the same tape, or print it anew with print.submit")
             redrawn = jobs.Redrawn(rendered.result.version, rendered.media.id, rendered.result.length_mm, raster, page)
         moved = await jobs.move(self.db, job_id, from_printer=row["printer_id"], to_printer=target.id,
                                 redrawn=redrawn, why="job.move")
@@ -393,6 +372,27 @@ class JobQueue:
         self.publish_job(jobs.to_wire(moved))
         self.publish_queue()
         return await self.describe(moved)
+
+    @staticmethod
+    def _check_options(job: sqlite3.Row, options: PrintOptions, runtime: PrinterRuntime, *, field: str) -> None:
+        """A stored job's print options (cut, resolution) on another printer than it was made for."""
+        try:
+            options.check(runtime)
+        except LabelError as exc:
+            raise NotAllowed(f"job {job['id']} was printed with {exc.field}: {runtime.name} cannot: {exc.reason}",
+                             {"field": field, "reason": exc.reason}) from None
+
+    async def _redraw(self, job: sqlite3.Row, runtime: PrinterRuntime, options: PrintOptions, copies: int, *,
+                      field: str, blame: str, fix: str) -> tuple[Rendered, bytes, bytes]:
+        """A stored job drawn again from its template and fields (job.reprint with rerender, job.move)."""
+        try:
+            return await self.drawer.run(self._draw, runtime, job["template"], json.loads(job["fields"]), options,
+                                         copies, field=field)
+        except InvalidParams as exc:  # the job's stored fields no longer suit the template as it is now
+            data = exc.data if exc.has_data and isinstance(exc.data, dict) else {}
+            raise NotAllowed(f"job {job['id']}'s fields do not suit template {job['template']!r} as it is now "
+                             f"({data.get('field', 'fields')}: {data.get('reason', exc.message)}): {fix}",
+                             {"field": blame, "reason": "template changed"}) from None
 
     async def _successor(self, printer_id: str, rerender: bool) -> PrinterRuntime:
         """The configured printer that took the name of a job's printer (a new address or model)."""

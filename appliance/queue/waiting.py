@@ -27,11 +27,11 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def waiting(job: dict[str, Any], runtime: PrinterRuntime | None, queue: list[Queued]) -> dict[str, Any] | None:
-    """Why the pending `job` (as on the wire) is not printing now; `queue` is its printer's (jobs.queues)."""
+def waiting(job: dict[str, Any], runtime: PrinterRuntime | None, ahead: list[Queued]) -> dict[str, Any] | None:
+    """Why the pending `job` (as on the wire) is not printing now; `ahead`: the jobs before it in its
+    printer's queue, oldest first (from jobs.queues)."""
     if job["state"] != "pending":
         return None
-    ahead = [q for q in queue if q.id < job["id"]]
 
     def said(reason: str, description: str, behind: Queued | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {"reason": reason, "description": description, "ahead": len(ahead)}

@@ -171,3 +171,26 @@ async def test_a_job_moved_while_its_old_printer_connects_is_not_sent_there(tmp_
         shelf_file = tmp_path / "shelf.prn"
         assert not shelf_file.exists() or shelf_file.stat().st_size == 0  # nothing was sent to shelf
         assert (tmp_path / "spare.prn").stat().st_size > 0
+
+
+async def test_a_job_whose_template_changed_since_cannot_be_drawn_again_and_says_what_to_do(tmp_path: Path) -> None:
+    first = ('title = "Tag"\n[fields.code]\ntype = "string"\nrequired = true\n'
+             '[[layout]]\ntype = "text"\ntext = "{code}"\n')
+    later = first + '[fields.owner]\ntype = "string"\nrequired = true\n'  # a new required field
+    settings = configured(tmp_path / "state", tmp_path,
+                          printer_table("shelf", "PT-P750W", f"file://{tmp_path}/shelf.prn", "12mm"),
+                          printer_table("ship", "QL-820NWB", f"file://{tmp_path}/ship.prn", "62mm"))
+    async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        await rpc.call("template.put", {"name": "tag", "definition": first})
+        job = await rpc.call("print.submit", {"template": "tag", "fields": {"code": "T-1"}, "printer_id": "shelf",
+                                              "hold": True})
+        await rpc.call("template.put", {"name": "tag", "definition": later})
+        with pytest.raises(RpcError) as moving:  # to a QL it must be drawn again, and the template wants more
+            await rpc.call("job.move", {"job_id": job["id"], "printer_id": "ship"})
+        said = moving.value
+        assert said.code == -32003 and said.data["field"] == "printer_id" and "fields.owner" in said.message
+        assert "move it to a printer of the same model" in said.message
+        assert (await rpc.call("job.get", {"job_id": job["id"]}))["printer_name"] == "shelf"  # left as it was
+        with pytest.raises(RpcError) as reprinting:
+            await rpc.call("job.reprint", {"job_id": job["id"], "rerender": True})
+        assert reprinting.value.data["field"] == "rerender" and "byte for byte" in reprinting.value.message
