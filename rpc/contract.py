@@ -171,7 +171,7 @@ METHODS: tuple[Method, ...] = (
         admin=True,
     ),
     _m("job.move", "Give a job nothing was sent of (pending, held, or stopped before sending) to another printer; "
-       "drawn again when its model differs.", params={"job_id": JOB_ID, "printer_id": PRINTER_ID},
+       "drawn again when its model or loaded tape differs.", params={"job_id": JOB_ID, "printer_id": PRINTER_ID},
        required=("job_id", "printer_id"), result=JOB, admin=True),
     _m("queue.status", "Per printer: paused, counts by state, the job in progress."),
     _m("stats.summary", "Jobs per day by outcome, labels and tape per width, mean submit-to-printed time.",
