@@ -371,7 +371,7 @@ class Appliance:
         if self.listeners is not None:
             steps.append(self.listeners.stop)
         if self.queue is not None:  # after the listeners: the calls they waited for were still drawn
-            steps.append(self.queue.drawer.close)
+            steps += [self.queue.drawer.close, self.queue.settle_events]
         if self.access is not None:
             steps.append(self.access.stop)
         steps += [printer.monitor.stop for printer in self.printers]

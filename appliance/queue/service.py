@@ -62,6 +62,8 @@ class JobQueue:
         self.registry = registry
         self.printers = {p.id: p for p in printers}
         self._queue_publish_pending = False
+        self._queue_publish_timer: asyncio.TimerHandle | None = None
+        self._queue_publish_task: asyncio.Future[None] | None = None
         self._submit_lock = asyncio.Lock()
         self.drawer = LabelDrawer()
 
@@ -96,7 +98,19 @@ class JobQueue:
         if self._queue_publish_pending:
             return
         self._queue_publish_pending = True
-        asyncio.get_running_loop().call_later(0.05, lambda: asyncio.ensure_future(self._publish_queue_now()))
+        self._queue_publish_timer = asyncio.get_running_loop().call_later(0.05, self._start_queue_publish)
+
+    def _start_queue_publish(self) -> None:
+        self._queue_publish_task = asyncio.ensure_future(self._publish_queue_now())
+
+    async def settle_events(self) -> None:
+        """At stop, once nothing changes jobs any more: a coalesced queue notification still to come is
+        dropped, one under way finishes (not left to a closed loop, unawaited)."""
+        if self._queue_publish_timer is not None:
+            self._queue_publish_timer.cancel()
+        if self._queue_publish_task is not None and not self._queue_publish_task.done():
+            await asyncio.gather(self._queue_publish_task, return_exceptions=True)
+        self._queue_publish_pending = False
 
     async def _publish_queue_now(self) -> None:
         self._queue_publish_pending = False
