@@ -303,15 +303,11 @@ class JobQueue:
             step_detail["printer_replaced"] = original["printer_id"]
         elif chosen is not None and chosen.id != original["printer_id"]:
             step_detail["from_printer_id"] = original["printer_id"]
-            loaded = chosen.current_media()
-            if not rerender and chosen.model.name != await printer_store.model_of(self.db, original["printer_id"]):
-                raise NotAllowed(f"job {job_id} was drawn for another model than {chosen.name}'s "
-                                 f"({chosen.model.name}): reprint it there with rerender=true",
-                                 {"field": "rerender", "reason": "another model"})
-            if not rerender and loaded is not None and loaded.id != original["media"]:
-                raise NotAllowed(f"job {job_id} was drawn for {original['media']} tape and {chosen.name} has "
-                                 f"{loaded.id}: reprint it there with rerender=true",
-                                 {"field": "rerender", "reason": "another tape"})
+            unfit = None if rerender else await self._unfit(original, chosen)
+            if unfit is not None:
+                reason, words = unfit
+                raise NotAllowed(f"job {job_id} was drawn for {words}: reprint it there with rerender=true",
+                                 {"field": "rerender", "reason": reason})
         self._check_options(original, options, runtime, field="job_id")  # on a printer that took its place
         if rerender:
             rendered, raster, page = await self._redraw(
@@ -361,10 +357,8 @@ class JobQueue:
         if row["printer_id"] == target.id:
             return await self.describe(row)  # already there: asking again changes nothing
         source = self.printers.get(row["printer_id"])
-        loaded = target.current_media()
         redrawn = None
-        if source is None or source.model.name != target.model.name or (loaded is not None
-                                                                          and loaded.id != row["media"]):
+        if await self._unfit(row, target) is not None:
             options = PrintOptions.stored(row["options"])
             self._check_options(row, options, target, field="printer_id")
             rendered, raster, page = await self._redraw(
@@ -386,6 +380,18 @@ class JobQueue:
         self.publish_job(jobs.to_wire(moved))
         self.publish_queue()
         return await self.describe(moved)
+
+    async def _unfit(self, job: sqlite3.Row, target: PrinterRuntime) -> tuple[str, str] | None:
+        """Why a job's stored raster cannot go to `target` as it is: ("another model" or "another tape",
+        in words for "drawn for …"); None when it fits (the same model with the same tape, or its tape unknown)."""
+        source = self.printers.get(job["printer_id"])
+        model = source.model.name if source else await printer_store.model_of(self.db, job["printer_id"])
+        if model != target.model.name:
+            return "another model", f"another model than {target.name}'s ({target.model.name})"
+        loaded = target.current_media()
+        if loaded is not None and loaded.id != job["media"]:
+            return "another tape", f"{job['media']} tape and {target.name} has {loaded.id}"
+        return None
 
     @staticmethod
     def _check_options(job: sqlite3.Row, options: PrintOptions, runtime: PrinterRuntime, *, field: str) -> None:
