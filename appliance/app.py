@@ -202,7 +202,7 @@ class Appliance:
         stored: list[Any] = [None]
 
         def changed(snapshot: Any) -> None:
-            wire = {"printer_id": printer.id, "name": printer.name, "paused": printer.paused, **snapshot.to_wire()}
+            wire = printer.status_wire(snapshot)
             self.events.publish("printers", "notify_printer_status", wire)
             if snapshot.reasons:
                 self.last_problem = f"{printer.name}: {snapshot.describe()[0]}"

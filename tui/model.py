@@ -8,6 +8,7 @@ from typing import Any
 from .fmt import advice
 
 RECENT = 20
+STATUS_SLACK_S = 2.0  # a probe takes a moment; how late a status may be before it is asked for again
 # worked out by the server when a job is read (not in notifications): stale once the job changes
 DERIVED = ("waiting", "position", "printer_name")
 _STAGE = {"pending": 0, "held": 0, "processing": 1, "stopped": 1, "canceled": 2, "aborted": 2, "completed": 2}
@@ -83,6 +84,17 @@ class Store:
         if status is None or status.get("age_s") is None:
             return None
         return float(status["age_s"]) + (time.monotonic() - self.received.get(printer_id, time.monotonic()))
+
+    def status_due(self, printer_id: str) -> bool:
+        """The server has probed this printer since the status kept here, without announcing it (it
+        announces changes, not probes): ask again, so "probed … ago" stays near the probe interval.
+        A printer that stopped answering keeps its old status there too: its age grows either way."""
+        interval = (self.printers.get(printer_id) or {}).get("probe_interval_s")
+        age = self.age_of(printer_id)
+        if not interval or age is None:
+            return False
+        since = time.monotonic() - self.received.get(printer_id, 0.0)
+        return age > interval + min(interval / 2, STATUS_SLACK_S) and since >= interval
 
     def waiting(self, job: dict[str, Any]) -> str | None:
         """Why a pending job does not print yet, in words; None when nothing holds it back.

@@ -13,9 +13,7 @@ if TYPE_CHECKING:
 
 def handlers(appliance: Appliance) -> dict[str, Any]:
     def status_of(printer_id: str | None) -> dict[str, Any]:
-        runtime = appliance.queue.printer(printer_id)
-        return {"printer_id": runtime.id, "name": runtime.name, "paused": runtime.paused,
-                **runtime.monitor.snapshot.to_wire()}
+        return appliance.queue.printer(printer_id).status_wire()
 
     async def printer_list(ctx: CallContext) -> list[dict[str, Any]]:
         return [p.to_wire() for p in appliance.queue.printers.values()]

@@ -28,8 +28,7 @@ class Session(Protocol):
 
 def handlers(appliance: Appliance) -> dict[str, Any]:
     async def snapshot() -> dict[str, Any]:
-        printers = [{"printer_id": p.id, "name": p.name, "paused": p.paused, **p.monitor.snapshot.to_wire()}
-                    for p in appliance.printers]
+        printers = [p.status_wire() for p in appliance.printers]
         jobs = (await appliance.queue.listing(None, None, None, RECENT_JOBS, None))["jobs"]
         return {"printers": printers, "jobs": jobs, "queue": await appliance.queue.status()}
 

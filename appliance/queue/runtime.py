@@ -11,7 +11,7 @@ from ..labels.geometry import Canvas
 from ..printer.identity import printer_id
 from ..printer.media import Media, media_for, media_table
 from ..printer.models import Model, get_model
-from ..printer.monitor import StatusMonitor, port_open, snmp_prober, transport_prober
+from ..printer.monitor import StatusMonitor, StatusSnapshot, port_open, snmp_prober, transport_prober
 from ..printer.transport import Transport, open_transport
 
 
@@ -65,6 +65,14 @@ class PrinterRuntime:
             "status_over_snmp": self.settings.snmp.enabled and self.connect_uri.startswith("tcp://"),
             "media": sorted(media_table(m)),
         }
+
+    def status_wire(self, snapshot: StatusSnapshot | None = None) -> dict[str, Any]:
+        """printer.status and its notification. `probe_interval_s` (None: never probed) lets a client
+        that keeps the status tell when it is due for a newer one: changes are announced, probes not."""
+        wire = {"printer_id": self.id, "name": self.name, "paused": self.paused,
+                **(snapshot or self.monitor.snapshot).to_wire()}
+        wire["probe_interval_s"] = self.monitor.interval if self.monitor.prober is not None else None
+        return wire
 
     def to_wire(self) -> dict[str, Any]:
         media = self.current_media()

@@ -150,3 +150,23 @@ def test_a_waiting_job_says_why_from_the_live_printer_and_drops_what_job_get_sai
                                        "updated_at": "2026-12-05T08:00:02.000Z", "position": 2})
     store.apply("notify_job_updated", {"id": 2, "state": "pending", "updated_at": "2026-12-05T08:00:02.000Z"})
     assert store.jobs[2]["position"] == 2
+
+
+def test_a_status_is_asked_for_again_after_its_probe_interval_and_not_every_tick(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import tui.model
+
+    clock = [100.0]
+    monkeypatch.setattr(tui.model.time, "monotonic", lambda: clock[0])
+    store = Store()
+    store.apply("notify_printer_status", {"printer_id": "p", "age_s": 0.0, "probe_interval_s": 10.0})
+    store.apply("notify_printer_status", {"printer_id": "usb", "age_s": 0.0, "probe_interval_s": None})
+    clock[0] += 11.0
+    assert not store.status_due("p")  # within the interval and its slack: the next probe may be under way
+    clock[0] += 1.5
+    assert store.status_due("p") and not store.status_due("usb")  # a printer never probed is never due
+    # asked, and the answer is as old (the printer stopped answering): not asked again on the next tick
+    store.apply("notify_printer_status", {"printer_id": "p", "age_s": 12.5, "probe_interval_s": 10.0})
+    clock[0] += 1.0
+    assert not store.status_due("p")
+    clock[0] += 9.0
+    assert store.status_due("p")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -21,9 +20,6 @@ from .. import fmt
 from .base import BaseScreen
 
 JOB_COLUMNS = ("Job", "State", "Template", "Printer", "Time", "Copies")
-# The server announces a printer's status when it changes, not on every probe: a status older
-# than this is asked for again, so "probed … ago" stays true while nothing changes.
-REFRESH_AFTER_S = 20.0
 
 
 def printer_of(store: Any, job: dict[str, Any]) -> str:
@@ -69,7 +65,6 @@ class DashboardScreen(BaseScreen):
         ("enter", "open_job", "Detail"),
         Binding("P", "toggle_pause", "Pause", id="printer.pause"),  # or resume
     ]
-    _refreshed_at = 0.0
 
     def body(self) -> Iterable[Widget]:
         yield Static("Waiting for the appliance…", id="printers")
@@ -94,14 +89,12 @@ class DashboardScreen(BaseScreen):
         if not store.printers:
             return
         self.render_printers()
-        now = time.monotonic()
-        stale = [pid for pid in store.printers if (store.age_of(pid) or 0.0) > REFRESH_AFTER_S]
-        if stale and now - self._refreshed_at > REFRESH_AFTER_S / 2:
-            self._refreshed_at = now
-            self.run_worker(self._refresh(stale), group="status-refresh", exclusive=True, exit_on_error=False)
+        due = [pid for pid in store.printers if store.status_due(pid)]
+        if due:
+            self.run_worker(self._refresh(due), group="status-refresh", exclusive=True, exit_on_error=False)
 
     async def _refresh(self, printer_ids: list[str]) -> None:
-        """Ask for the status of printers whose last announcement is old; quiet when it cannot (the banner says why)."""
+        """Ask for the status of printers probed since it was announced; quiet when it cannot (the banner says why)."""
         store = self.appliance.store
         for printer_id in printer_ids:
             try:
