@@ -280,6 +280,8 @@ async def test_a_job_waiting_for_a_label_from_elsewhere_says_why(fast: Appliance
     while (current := await rpc.call("job.get", {"job_id": job["id"]}))["reasons"] != ["printer-busy"]:
         assert current["state"] == "pending" and time.monotonic() < deadline, current  # not sent into it
         await asyncio.sleep(0.02)
+    # in words that fit a network printer (it once spoke only of a USB device another program holds)
+    assert current["waiting"]["description"].startswith("The printer is busy: printing a label from elsewhere")
     done = await wait_job(rpc, job["id"], ("completed",), timeout=15)
     assert done["reasons"] == []
     waits = [s for s in await rpc.call("job.timeline", {"job_id": job["id"]}) if s["event"] == "waiting"]

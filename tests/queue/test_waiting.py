@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from appliance.app import Appliance
+from appliance.simulator.runner import Simulator
 from rpc.client import RpcClient
 from tests.fast_fixtures import settle, wait_job
+from tests.support import configured, printer_table, running
 
 
 def _text(text: str) -> dict[str, object]:
@@ -118,3 +121,22 @@ async def test_a_refusing_printer_is_called_ready_again_once_it_takes_connection
         await asyncio.sleep(0.02)
     assert (await rpc.call("printer.status"))["reasons"] == []
     assert fast.simulator.printer.jobs_received == 0  # the canceled job was never sent
+
+
+async def test_a_refusing_printer_without_snmp_is_not_marked_jobs_refused_for_good(tmp_path: Path) -> None:
+    # No status probe can look at its port while no job tries it, so a "jobs-refused" would outlive a
+    # cancel; its jobs say why they wait instead
+    async with Simulator("PT-P750W", "12mm", out_dir=tmp_path / "lab", speed=None) as lab:
+        _, port = lab.tcp_address
+        settings = configured(tmp_path / "state", tmp_path, printer_table(
+            "lab", "PT-P750W", f"tcp://127.0.0.1:{port}", "12mm", snmp={"enabled": False}))
+        async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+            lab.printer.update(offline=True)
+            job = await rpc.call("print.submit", _text("refused, no SNMP"))
+            deadline = asyncio.get_running_loop().time() + 10
+            while (await rpc.call("job.get", {"job_id": job["id"]}))["reasons"] != ["printer-offline"]:
+                assert asyncio.get_running_loop().time() < deadline
+                await asyncio.sleep(0.02)
+            await rpc.call("job.cancel", {"job_id": job["id"]})
+            assert app.printers[0].monitor.refused is None
+            assert "jobs-refused" not in (await rpc.call("printer.status"))["reasons"]

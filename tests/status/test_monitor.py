@@ -129,3 +129,29 @@ async def test_an_unplugged_printer_is_called_offline_within_seconds_not_interva
         print(f"offline after {took:.1f} s (3 failed probes of 1 s each, 1 s apart)")
         app.simulator.printer.update(snmp_silent=False, offline=False)
         assert monitor.next_wait == 30.0  # offline: back to the usual pace, no hammering
+
+
+async def test_a_port_check_does_not_clear_a_refusal_noted_while_it_ran(fast: Appliance) -> None:
+    monitor = fast.printers[0].monitor
+    await monitor.stop()  # its own loop's probes would check the port again after this one
+    port_check = monitor.reachable
+    assert port_check is not None
+    entered, gate = asyncio.Event(), asyncio.Event()
+
+    async def gated() -> bool:  # the real port check, held open until the test lets it go
+        entered.set()
+        await gate.wait()
+        return await port_check()
+
+    monitor.reachable = gated
+    monitor.note_refused("refused before a cancel")  # no job tries the port now: an idle probe looks at it
+    probe = asyncio.ensure_future(monitor.probe_now())
+    await asyncio.wait_for(entered.wait(), 5)
+    monitor.note_refused("refused again")  # a new job tried meanwhile and was refused
+    gate.set()
+    await probe
+    # the port took the check's connection, but a job was refused after the check began: still said
+    assert monitor.refused == "refused again" and "jobs-refused" in monitor.snapshot.reasons
+    monitor.reachable = port_check
+    await monitor.probe_now()  # a check with no refusal during it clears it
+    assert monitor.refused is None and "jobs-refused" not in monitor.snapshot.reasons

@@ -170,3 +170,18 @@ def test_a_status_is_asked_for_again_after_its_probe_interval_and_not_every_tick
     assert not store.status_due("p")
     clock[0] += 9.0
     assert store.status_due("p")
+
+
+def test_a_waiting_job_says_what_its_printer_says_now_before_what_job_get_said() -> None:
+    store = Store()
+    store.apply_snapshot({"printers": [{"printer_id": "a", "name": "shelf", "paused": False, "state": "idle",
+                                        "reasons": [], "descriptions": []}]})
+    said = {"reason": "queued", "description": "behind job 4, which is printing", "ahead": 1, "behind_job_id": 4}
+    store.apply("notify_job_updated", {"id": 5, "state": "pending", "printer_id": "a", "reasons": [],
+                                       "updated_at": "2026-12-05T08:00:00.000Z", "waiting": said})
+    assert store.waiting(store.jobs[5]) == "behind job 4, which is printing"
+    for state, reasons, words in (("offline", ["printer-offline"], "Printer not reachable"),
+                                  ("idle", ["jobs-refused"], "The printer refuses print jobs")):
+        store.apply("notify_printer_status", {"printer_id": "a", "name": "shelf", "paused": False, "state": state,
+                                              "reasons": reasons, "descriptions": [words]})
+        assert store.waiting(store.jobs[5]) == words  # the job itself did not change meanwhile
