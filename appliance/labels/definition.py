@@ -192,14 +192,20 @@ def _fields(t: _Table) -> dict[str, model.FieldSpec]:
         ftype = f.choice("type", ("string", "integer", "date", "choice"), "string")
         pattern_src = f.get("pattern", str)
         pattern = None
+        max_length = f.get("max_length", int)
         if pattern_src is not None:
             try:
                 pattern = re.compile(pattern_src)
             except (re.error, RecursionError, OverflowError) as exc:
                 raise f.fail("pattern", f"bad regular expression: {exc}") from None
-            slow = regex_risk.risk(pattern_src) or regex_risk.slow_on_long_values(pattern, pattern_src)
-            if slow is not None:
-                raise f.fail("pattern", slow)
+            why = regex_risk.risk(pattern_src)
+            if why is not None:
+                raise f.fail("pattern", why)
+            trial = regex_risk.try_on_long_values(pattern, pattern_src, max_length or regex_risk.LONGEST_VALUE)
+            if trial.refused is not None:
+                raise f.fail("pattern", trial.refused)
+            if trial.quick_up_to is not None:  # slow only on values far longer than a label holds
+                max_length = trial.quick_up_to
         choices = tuple(f.get("choices", list, []))
         if ftype == "choice" and (not choices or not all(isinstance(c, str) for c in choices)):
             raise f.fail("choices", "a choice field needs a list of strings")
@@ -226,7 +232,7 @@ def _fields(t: _Table) -> dict[str, model.FieldSpec]:
             help=f.get("help", str, ""),
             required=f.get("required", bool, False),
             default=default,
-            max_length=f.get("max_length", int),
+            max_length=max_length,
             pattern=pattern,
             choices=choices,
             min=f.get("min", int),

@@ -14,7 +14,7 @@ missed one stalls the server. Possessive repeats (``a++``) and atomic groups (``
 backtrack and are allowed anywhere; they are the fix to suggest.
 
 Patterns that are only polynomially slow (``.*-.*-.*``: n³) have no such shape; they are found by
-trying them on long values (:func:`slow_on_long_values`).
+trying them on long values (:func:`try_on_long_values`).
 
 It reads the parse tree of Python's own regex compiler (``re._parser``); should a Python version
 not have it, the check is skipped (the pattern is still compiled and used).
@@ -22,8 +22,10 @@ not have it, the check is skipped (the pattern is still compiled and used).
 
 from __future__ import annotations
 
+import math
 import re
 import time
+from dataclasses import dataclass
 from typing import Any
 
 try:
@@ -193,7 +195,8 @@ def risk(pattern: str) -> str | None:
     return None
 
 
-PUMP_LENGTH = 512  # characters in a trial value; field values may be up to 4096
+PUMP_LENGTH = 512  # characters in a trial value; longer ones are judged from the growth up to here
+LONGEST_VALUE = 4096  # what the RPC contract lets a field value be, when the field sets no max_length
 PUMP_BUDGET_S = 0.025  # a sound pattern takes microseconds on it; a cubic one tens of milliseconds
 GROWTH_FLOOR_S = 0.0001  # runs shorter than this are too noisy to extrapolate from
 _PUMP_CHARS = "aA1 -_./:"
@@ -207,14 +210,27 @@ def _timed(pattern: re.Pattern[str], value: str) -> float:
 
 
 def _too_slow(took: float, length: int, char: str, verb: str) -> str:
-    return (f"{verb} {took * 1000:.0f} ms on a {length}-character value ({char!r} repeated), and "
-            "values may be up to 4096 characters: repeats side by side that can take the same "
-            "characters (like .*-.*-.*) try every way to split them; make them possessive "
-            "(.*+) or the characters they take distinct ([^-]*-[^-]*)")
+    return (f"{verb} {took * 1000:.0f} ms on a {length}-character value ({char!r} repeated): repeats side by "
+            "side that can take the same characters (like .*-.*-.*) try every way to split them; make them "
+            "possessive (.*+) or the characters they take distinct ([^-]*-[^-]*), or give the field a "
+            "shorter max_length")
 
 
-def slow_on_long_values(pattern: re.Pattern[str], source: str) -> str | None:
-    """Why `pattern` is too slow on long values, found by trying it; None when it is quick.
+def _degree(took: float, before: float) -> float:
+    """How the time grew from half the length: 1 linear, 2 quadratic…"""
+    return max(1.0, math.log2(took / max(before, 1e-7)))
+
+
+@dataclass(frozen=True)
+class Trial:
+    """What trying a pattern on long values found."""
+
+    refused: str | None = None  # why it is too slow even on values of PUMP_LENGTH characters
+    quick_up_to: int | None = None  # when it is slow only on longer values than that: the longest it is quick on
+
+
+def try_on_long_values(pattern: re.Pattern[str], source: str, longest: int = LONGEST_VALUE) -> Trial:
+    """Try `pattern` on long values, for values of up to `longest` characters.
 
     The star-height rule above catches exponential patterns. Polynomial ones escape it: repeats side
     by side that can take the same characters, like ``.*-.*-.*`` or ``\\d*\\d*\\d*x``, try every way to
@@ -222,15 +238,22 @@ def slow_on_long_values(pattern: re.Pattern[str], source: str) -> str | None:
     run on a few long values made of one character (those the pattern names, and some common
     ones) and a final character it cannot end on; one slow run refuses it.
 
-    The length doubles from 8, and a run whose time grew so fast that the next length would be
-    over the budget refuses the pattern without that run: Python's ``re`` holds the GIL for a
-    whole match, so one run of an n⁶ pattern just past the budget's length took half a second,
-    during which the server answered nobody.
+    The length doubles from 8 up to PUMP_LENGTH (or `longest`), and a run whose time grew so fast
+    that the next length would be over the budget refuses the pattern without that run: Python's
+    ``re`` holds the GIL for a whole match, so one run of an n⁶ pattern just past the budget's length
+    took half a second, during which the server answered nobody.
+
+    Past PUMP_LENGTH the time at `longest` is worked out from the growth up to it. A pattern quick
+    on PUMP_LENGTH characters but not on `longest` is not refused (``.*-.*`` is common and harmless
+    on a label's text) but kept to the longest value it is quick on: ``.*-.*`` took 29 ms on 4096
+    characters, and a read-only caller could send such values as fast as the rate limit lets it.
     """
     chars = dict.fromkeys(c for c in source + _PUMP_CHARS if c.isprintable())
     previous: dict[tuple[str, str], float] = {}
+    top = max(8, min(PUMP_LENGTH, longest))
+    quick_up_to: int | None = None
     length = 8
-    while length <= PUMP_LENGTH:
+    while length <= top:
         for char in chars:
             for ending in _ENDINGS:
                 value = char * length + ending
@@ -238,13 +261,21 @@ def slow_on_long_values(pattern: re.Pattern[str], source: str) -> str | None:
                 if took > PUMP_BUDGET_S:  # once more before refusing: a busy machine can preempt one run
                     took = min(took, _timed(pattern, value))
                     if took > PUMP_BUDGET_S:
-                        return _too_slow(took, length, char, "takes")
+                        return Trial(refused=_too_slow(took, length, char, "takes"))
                 before = previous.get((char, ending))
-                if took > GROWTH_FLOOR_S and before is not None and length < PUMP_LENGTH:
-                    took = min(took, _timed(pattern, value), _timed(pattern, value))  # a preempted run is no growth
-                    guess = took * took / max(before, 1e-7)  # the same growth again at twice the length
-                    if guess > PUMP_BUDGET_S:
-                        return _too_slow(guess, length * 2, char, "would take about")
                 previous[(char, ending)] = took
+                beyond = length == top and longest > top  # the last trial: the longest value is judged from it
+                target = longest if beyond else min(length * 2, longest)
+                if took <= GROWTH_FLOOR_S or before is None or target <= length:
+                    continue
+                took = previous[(char, ending)] = min(took, _timed(pattern, value), _timed(pattern, value))
+                degree = _degree(took, before)  # a preempted run is no growth: the least of three
+                guess = took * (target / length) ** degree
+                if guess <= PUMP_BUDGET_S:
+                    continue
+                if not beyond:
+                    return Trial(refused=_too_slow(guess, target, char, "would take about"))
+                quick = max(length, int(length * (PUMP_BUDGET_S / took) ** (1 / degree)))
+                quick_up_to = quick if quick_up_to is None else min(quick_up_to, quick)
         length *= 2
-    return None
+    return Trial(quick_up_to=quick_up_to)
