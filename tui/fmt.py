@@ -98,8 +98,11 @@ def age(seconds: float | None) -> str:
 def tape(media: dict[str, Any] | None) -> str:
     if not media or not media.get("id"):
         return "no tape"
-    width = media.get("width_mm")
-    parts = [f"{width:g} mm" if isinstance(width, int | float) else str(media.get("id"))]
+    width, length = media.get("width_mm"), media.get("length_mm")
+    if isinstance(width, int | float) and isinstance(length, int | float) and length:  # die-cut labels
+        parts = [f"{width:g} × {length:g} mm"]
+    else:
+        parts = [f"{width:g} mm" if isinstance(width, int | float) else str(media.get("id"))]
     if media.get("kind"):
         parts.append(str(media["kind"]))
     text, back = media.get("text_color"), media.get("tape_color")

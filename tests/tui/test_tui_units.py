@@ -185,3 +185,12 @@ def test_a_waiting_job_says_what_its_printer_says_now_before_what_job_get_said()
         store.apply("notify_printer_status", {"printer_id": "a", "name": "shelf", "paused": False, "state": state,
                                               "reasons": reasons, "descriptions": [words]})
         assert store.waiting(store.jobs[5]) == words  # the job itself did not change meanwhile
+
+
+def test_die_cut_labels_say_their_length_as_well_as_their_width() -> None:
+    from tui import fmt
+
+    assert fmt.tape({"id": "62x29", "width_mm": 62, "length_mm": 29, "kind": "die-cut"}) == "62 × 29 mm, die-cut"
+    assert fmt.tape({"id": "62mm", "width_mm": 62, "length_mm": None, "kind": "continuous"}) == "62 mm, continuous"
+    assert fmt.tape({"id": "12mm", "width_mm": 12, "kind": "laminated", "tape_color": "white",
+                     "text_color": "black"}) == "12 mm, laminated, black on white"
