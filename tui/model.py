@@ -8,6 +8,7 @@ from typing import Any
 from .fmt import advice
 
 RECENT = 20
+DEFAULT_PROBE_INTERVAL_S = 10.0
 STATUS_SLACK_S = 2.0  # a probe takes a moment; how late a status may be before it is asked for again
 # worked out by the server when a job is read (not in notifications): stale once the job changes
 DERIVED = ("waiting", "position", "printer_name")
@@ -89,7 +90,8 @@ class Store:
         """The server has probed this printer since the status kept here, without announcing it (it
         announces changes, not probes): ask again, so "probed … ago" stays near the probe interval.
         A printer that stopped answering keeps its old status there too: its age grows either way."""
-        interval = (self.printers.get(printer_id) or {}).get("probe_interval_s")
+        # a server from before probe_interval_s: its default interval
+        interval = (self.printers.get(printer_id) or {}).get("probe_interval_s", DEFAULT_PROBE_INTERVAL_S)
         age = self.age_of(printer_id)
         if not interval or age is None:
             return False

@@ -170,6 +170,9 @@ def test_a_status_is_asked_for_again_after_its_probe_interval_and_not_every_tick
     assert not store.status_due("p")
     clock[0] += 9.0
     assert store.status_due("p")
+    store.apply("notify_printer_status", {"printer_id": "old", "age_s": 0.0})  # a server that does not say
+    clock[0] += 13.0
+    assert store.status_due("old")  # its default interval, 10 s
 
 
 def test_a_waiting_job_says_what_its_printer_says_now_before_what_job_get_said() -> None:
