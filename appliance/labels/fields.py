@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -21,6 +22,10 @@ def coerce(template: Template, values: dict[str, Any]) -> dict[str, FieldValue]:
     later: list[FieldSpec] = []
     for spec in template.fields.values():
         raw = values.get(spec.name)
+        if isinstance(raw, str) and raw and not raw.strip():  # a blank-looking cell of a CSV: no label of spaces
+            if spec.required:
+                raise LabelError(f"fields.{spec.name}", "required, and this value is only spaces")
+            raw = ""
         if raw is None or raw == "":
             if spec.required:
                 raise LabelError(f"fields.{spec.name}", "required")
@@ -69,15 +74,30 @@ def _coerce_one(spec: FieldSpec, raw: Any) -> FieldValue:
             return date.fromisoformat(raw.strip())
         except ValueError:
             raise LabelError(path, "expected a date (YYYY-MM-DD)") from None
+    if isinstance(raw, float):
+        raise LabelError(path, f"expected a string: send \"{raw}\" in quotes (a JSON number loses trailing zeros, "
+                               "as 1.50 becomes 1.5)")
     if isinstance(raw, bool) or not isinstance(raw, str | int):
         raise LabelError(path, "expected a string")
-    text = str(raw)
+    text = _printable(path, str(raw))
     if spec.type == "choice" and text not in spec.choices:
         raise LabelError(path, f"must be one of {', '.join(spec.choices)}")
     if spec.max_length is not None and len(text) > spec.max_length:
         raise LabelError(path, f"longer than {spec.max_length} characters")
     if spec.pattern is not None and not spec.pattern.fullmatch(text):
         raise LabelError(path, f"does not match the pattern {spec.pattern.pattern}")
+    return text
+
+
+LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85")  # control characters the renderer breaks lines at
+
+
+def _printable(path: str, text: str) -> str:
+    """No control character but line breaks: a label would show it as a box, or not at all."""
+    for index, char in enumerate(text):
+        if char not in LINE_BREAKS and unicodedata.category(char) == "Cc":
+            raise LabelError(path, f"holds a control character (U+{ord(char):04X}) at position {index + 1}, "
+                                   "which a label cannot show; remove it")
     return text
 
 

@@ -36,6 +36,31 @@ def test_missing_required_field(registry: TemplateRegistry, pt12: Canvas) -> Non
     assert (err.kind, err.field, err.reason) == ("invalid", "fields.asset_id", "required")
 
 
+def test_a_required_field_of_only_spaces_is_missing_not_a_blank_label(registry: TemplateRegistry,
+                                                                       pt12: Canvas) -> None:
+    # a blank-looking CSV cell printed a white label
+    err = refused(render, registry.get("text"), {"text": "   "}, pt12)
+    assert err.field == "fields.text" and err.reason.startswith("required")
+    assert "only spaces" in err.reason
+    kept = render(registry.get("text"), {"text": "A", "line2": "  "}, pt12)  # an optional one is left out
+    assert kept.image.size == render(registry.get("text"), {"text": "A"}, pt12).image.size
+
+
+@pytest.mark.parametrize("value", ["a\x00b", "tab\there", "bell\x07", "del\x7f"])
+def test_control_characters_are_refused_with_where_they_are(registry: TemplateRegistry, pt12: Canvas,
+                                                            value: str) -> None:
+    err = refused(render, registry.get("text"), {"text": value}, pt12)
+    code = next(c for c in value if c < " " or c == "\x7f")
+    assert err.field == "fields.text" and f"U+{ord(code):04X}" in err.reason
+    assert f"position {value.index(code) + 1}" in err.reason
+
+
+def test_a_number_for_a_text_field_says_to_send_it_quoted(registry: TemplateRegistry, pt12: Canvas) -> None:
+    err = refused(render, registry.get("bin-label"), {"text": 1.5}, pt12)
+    assert err.field == "fields.text" and '"1.5" in quotes' in err.reason and "trailing zeros" in err.reason
+    assert render(registry.get("bin-label"), {"text": 15}, pt12).image.width > 0  # an integer reads the same
+
+
 def test_unknown_field(registry: TemplateRegistry, pt12: Canvas) -> None:
     err = refused(render, registry.get("text"), {"text": "a", "colour": "red"}, pt12)
     assert (err.kind, err.field) == ("invalid", "fields.colour")
