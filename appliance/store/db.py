@@ -28,7 +28,11 @@ class Database:
         self._conn = await aiosqlite.connect(self.path, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         await self._conn.execute("PRAGMA journal_mode=WAL")
-        await self._conn.execute("PRAGMA synchronous=NORMAL")
+        # FULL: every commit is on the disk before it returns. With NORMAL a commit in WAL mode can
+        # roll back at a power cut: a job its caller was told was queued, or the "processing" written
+        # before its raster goes out, so after the cut the label would be sent again and print twice.
+        # One fsync of the WAL per commit; a job makes three (bench/).
+        await self._conn.execute("PRAGMA synchronous=FULL")
         await self._conn.execute("PRAGMA foreign_keys=ON")
         await self._conn.execute("PRAGMA busy_timeout=5000")
 
