@@ -97,6 +97,8 @@ class Worker:
         self._unreachable_at = 0.0  # monotonic time of the last one
         self._retry_at: float | None = None  # not before this, unless the printer answers a probe first
         self._left_over_followed = False
+        self._left_over_why = ("the appliance restarted while this job was at the printer; the page counter "
+                               "tells whether it came out, or it is sent again")
         self._left_over_held = False
         # (job, monotonic time) of the first look that found the printer printing a label not ours
         self._busy_for: tuple[int, float] | None = None
@@ -153,9 +155,7 @@ class Worker:
         """
         for row in await jobs.started_on(self.db, self.runtime.id):
             pages_before, serial = await jobs.sent_to(self.db, row["id"])
-            steps = [jobs.step("following", row["state"], page_count=pages_before,
-                               why="the appliance restarted while this job was at the printer; the page counter "
-                                   "tells whether it came out, or it is sent again")]
+            steps = [jobs.step("following", row["state"], page_count=pages_before, why=self._left_over_why)]
             await self._guarded(row["id"], self._follow_again(row, pages_before, serial, steps))
 
     async def _follow_again(self, row: Any, pages_before: int | None, serial: str | None,
@@ -188,8 +188,12 @@ class Worker:
             await self._woken(5.0)
             return
         if not self._left_over_followed:
-            await self._follow_left_over()
-            self._left_over_followed = True
+            self._left_over_followed = True  # before: a job whose end cannot be stored sets it again
+            try:
+                await self._follow_left_over()
+            except BaseException:
+                self._left_over_followed = False
+                raise
             return
         if self.paused:
             await self._woken(5.0)
@@ -231,8 +235,10 @@ class Worker:
     async def _failed(self, job_id: int, exc: Exception) -> None:
         """A bug (or a database that stays locked) must not kill the worker: the job is aborted with a reason.
 
-        If even that cannot be written, the job stays as it is (a pending one is tried again, one at
-        the printer is followed again at the next start) and the worker goes on after a pause.
+        If even that cannot be written (the disk is full, say), the job stays as it is: a pending one
+        is tried again, and one at the printer is followed again, as after a restart, before any
+        other job is sent. Another job's labels would move the page counter, and the one left
+        `processing` would be counted done with them (found by a power-cut trial: disk full mid-job).
         """
         log.error("queue.worker_error", job_id=job_id, printer=self.runtime.name, error=type(exc).__name__,
                   exc_info=exc)
@@ -242,6 +248,9 @@ class Worker:
         except Exception as again:
             log.error("queue.worker_error_unrecorded", job_id=job_id, printer=self.runtime.name,
                       error=type(again).__name__)
+            self._left_over_followed = False  # the next turn follows whatever is at the printer first
+            self._left_over_why = ("its last step could not be stored (disk full?); the page counter tells "
+                                   "whether it came out, or it is sent again")
             await self._pause(1.0)
 
     async def _publish(self, row: Any) -> None:

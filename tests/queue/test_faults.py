@@ -413,3 +413,35 @@ async def test_a_failure_that_cannot_even_be_recorded_does_not_kill_the_worker(
     assert done["attempts"] == 1 and failures == {"process": 0, "abort": 0}
     await wait_job(rpc, second["id"], ("completed",))
     assert worker.alive
+
+
+async def test_a_job_whose_end_cannot_be_stored_is_followed_again_before_the_next_is_sent(
+        fast: Appliance, rpc: RpcClient) -> None:
+    # The disk filled while a label printed: "completed" could not be written, nor "aborted". The job
+    # stayed "processing" for good, the next job printed, and at the next start the first was counted
+    # done with the second one's label too (a power-cut trial, 2026-12-05).
+    sim(fast).update(speed=30)
+    first = await rpc.call("print.submit", {"template": "text", "fields": {"text": "disk full"}})
+    await wait_job(rpc, first["id"], ("processing",))
+    async with fast.db.transaction() as conn:  # the server's own connection: its writes now fail as on a full disk
+        await conn.execute("CREATE TEMP TRIGGER disk_full BEFORE UPDATE OF state ON jobs "
+                           "WHEN NEW.state IN ('completed', 'aborted') "
+                           "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+    deadline = time.monotonic() + 10
+    while not sim(fast).printed:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.02)
+    second = await rpc.call("print.submit", {"template": "text", "fields": {"text": "after it"}})
+    await asyncio.sleep(1.5)  # the worker failed to store the first job's end, and tried again
+    assert (await rpc.call("job.get", {"job_id": first["id"]}))["state"] == "processing"
+    assert sim(fast).jobs_received == 1  # the second job was not sent meanwhile
+    async with fast.db.transaction() as conn:  # space freed
+        await conn.execute("DROP TRIGGER disk_full")
+    done = await wait_job(rpc, first["id"], ("completed",), timeout=10)
+    assert done["reasons"] == []
+    assert (await wait_job(rpc, second["id"], ("completed",), timeout=10))["state"] == "completed"
+    await asyncio.sleep(0.3)
+    assert len(printed(fast)) == 2
+    steps = await rpc.call("job.timeline", {"job_id": first["id"]})
+    assert steps[-1]["event"] == "completed" and steps[-1]["detail"]["labels"] == 1  # its own label only
+    assert any("could not be stored" in s["detail"].get("why", "") for s in steps if s["event"] == "following")
