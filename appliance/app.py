@@ -24,9 +24,10 @@ from .clock import now_text
 from .config import PrinterSettings, Settings, SnmpSettings, parse_listen
 from .events import EventBus
 from .printer import snmp
+from .start_marker import SAFE_AFTER, StartMarker
 from .state_lock import StateDirInUse, StateLock
 from .store import migrate
-from .store.db import Database
+from .store.db import Database, damaged_message, is_damaged
 from .systemd import Notifier
 
 log = logs.get("appliance")
@@ -114,37 +115,39 @@ class Appliance:
 
     # --- life cycle --------------------------------------------------------------------------
 
-    @property
-    def marker(self) -> Path:
-        """Exists while a start is under way; found at the next start, it means that start never got ready."""
-        return self.settings.state_dir / "starting.marker"
-
     async def start(self) -> None:
         settings = self.settings
         state_dir = settings.state_dir
         state_dir.mkdir(parents=True, exist_ok=True)
         self.state_lock.acquire()  # before the marker, migrations or recovery touch anything
-        self.safe_mode = self.marker.exists()
-        self.marker.write_text(now_text())
+        marker = StartMarker(state_dir / "starting.marker")
+        died = marker.begin()
+        self.safe_mode = died >= SAFE_AFTER
         if self.safe_mode:
-            log.warning("appliance.safe_mode", why="the previous start never reached ready; queues stay paused and "
-                        "printers are not contacted until printer.resume")
-        migration_state = await asyncio.to_thread(migrate.ensure_head, settings.db_path)
-        self.migration_head = migration_state.head
-        await self.db.open()
-        await self._start_printers()
-        self.dispatcher = self.build_dispatcher()
+            log.warning("appliance.safe_mode", why=f"the last {died} starts never reached ready; queues stay paused "
+                        "and printers are not contacted until printer.resume")
+        elif died:
+            log.warning("appliance.start_cut_short", why="the last start never reached ready (a power cut while "
+                        "starting?); starting normally, and in safe mode if this one does not get ready either")
         from .web.listeners import SocketInUse
 
         try:
+            await self._open_database()
+            await self._start_printers()
+            self.dispatcher = self.build_dispatcher()
             await self._start_listeners()
-        except (SocketInUse, OSError):
-            # the address or socket is taken: a setting to change, not a crash. Safe mode is for
-            # starts that die or hang, so the next start must not come up paused because of this.
-            self.marker.unlink(missing_ok=True)
+        except sqlite3.DatabaseError as exc:  # found damaged past the migrations' look (recovering jobs, say)
+            if not is_damaged(exc):
+                raise
+            marker.clear()
+            raise migrate.MigrationError(damaged_message(settings.db_path, exc)) from exc
+        except (SocketInUse, OSError, migrate.MigrationError):
+            # the address taken, a damaged database: a setting or a file to fix, said in one line, not a
+            # crash. Safe mode is for starts that die or hang, so the next start must not come up paused.
+            marker.clear()
             raise
         self._tasks.add(asyncio.get_running_loop().create_task(self._housekeeping(), name="housekeeping"))
-        self.marker.unlink(missing_ok=True)
+        marker.clear()
         self.ready = True
         self.notifier.ready(self.status_line())
         if not self.safe_mode:  # the first probes (and pysnmp's import) come after READY, not before
@@ -155,6 +158,11 @@ class Appliance:
             self.notifier.dump_hangs()  # systemd's watchdog counts from READY on; so does the hang dump
         log.info("appliance.ready", url=self.listeners.url, socket=str(settings.socket_path),
                  state_dir=str(state_dir), printers=len(self.printers), safe_mode=self.safe_mode)
+
+    async def _open_database(self) -> None:
+        """Migrations (before our own connection), then the connection; a damaged file is a MigrationError."""
+        self.migration_head = (await asyncio.to_thread(migrate.ensure_head, self.settings.db_path)).head
+        await self.db.open()
 
     async def _start_printers(self) -> None:
         from .labels.registry import TemplateRegistry

@@ -17,6 +17,16 @@ from typing import Any
 import aiosqlite
 
 
+def is_damaged(exc: BaseException) -> bool:
+    """An SQLite error that means the file itself is damaged (not a lock, not a full disk)."""
+    return getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT)
+
+
+def damaged_message(path: Path, exc: BaseException) -> str:
+    return (f"{path} cannot be read ({exc}): the file is damaged; restore a backup (docs/install-pi.md §7), "
+            "or move it aside to start afresh")
+
+
 class Database:
     def __init__(self, path: Path) -> None:
         self.path = path

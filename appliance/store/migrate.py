@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from .db import damaged_message, is_damaged
+
 
 class MigrationError(RuntimeError):
     pass
@@ -120,10 +122,9 @@ def applied_ids(db_path: Path) -> set[str] | None:
     try:
         return {row[0] for row in conn.execute("SELECT migration_id FROM _yoyo_migration")}
     except sqlite3.Error as exc:  # no yoyo table yet (None), or a damaged file (said at once)
-        if getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+        if is_damaged(exc):
             # yoyo would retry its lock for 10 s on such a file first; a locked or unreadable one is not damaged
-            raise MigrationError(f"{db_path} cannot be read ({exc}): the file is damaged; restore a backup "
-                                 "(docs/install-pi.md §7), or move it aside to start afresh") from exc
+            raise MigrationError(damaged_message(db_path, exc)) from exc
         return None
     finally:
         conn.close()

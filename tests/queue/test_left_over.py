@@ -83,7 +83,7 @@ async def test_safe_mode_shows_the_job_left_at_the_printer_and_lets_a_person_can
     await _one_label(state_dir)
     kept = await _leave_at_printer(state_dir)
     dropped = await _leave_at_printer(state_dir)
-    (state_dir / "starting.marker").write_text("2026-12-04T08:00:00Z")  # the last start died before ready
+    (state_dir / "starting.marker").write_text("2026-12-04T08:00:00Z 2")  # the last two starts died before ready
     async with running(make_settings(state_dir)) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
         assert app.safe_mode
         held = await wait_job(rpc, kept, ("stopped",))
@@ -129,7 +129,7 @@ async def test_a_cancel_judges_the_job_in_the_state_it_changes_it_from(
     printer may still print it (it used to succeed without that reason)."""
     await _one_label(state_dir)
     job_id = await _leave_at_printer(state_dir)
-    (state_dir / "starting.marker").write_text("2026-12-04T08:00:00Z")  # safe mode: the worker holds it
+    (state_dir / "starting.marker").write_text("2026-12-04T08:00:00Z 2")  # safe mode: the worker holds it
     from appliance.queue import worker as worker_module
 
     looked = asyncio.Event()
