@@ -6,12 +6,34 @@ import argparse
 import importlib
 import os
 import sys
+from collections.abc import Sequence
+from typing import Any
 
 COMMANDS = ("serve", "call", "check", "migrate", "token", "backup", "simulate", "tui")
 
 
+class Parser(argparse.ArgumentParser):
+    """Options may come after the positionals too: `appliance call job.list --state-dir state limit=12`.
+
+    Each sub-command's parser (the class is inherited by `add_subparsers`) parses intermixed; a parser
+    that holds sub-commands itself cannot, and parses as argparse always does."""
+
+    _intermixing = False
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: Any = None) -> tuple[argparse.Namespace, list[str]]:
+        nested = any(a.nargs in (argparse.PARSER, argparse.REMAINDER) for a in self._get_positional_actions())
+        if self._intermixing or nested:  # parse_known_intermixed_args calls back here for each of its passes
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="appliance",
         description="Label Appliance: a print server for Brother PT and QL label printers.",
     )

@@ -100,10 +100,15 @@ NOT_RUNNING = ("is the appliance running? Start it with `appliance serve`, or po
                "--socket PATH, --state-dir DIR or --url URL --token TOKEN")
 
 
+def token_refused(exc: RpcError) -> bool:
+    """A 401 for the token itself (missing, malformed, not accepted), not a read token calling an admin method."""
+    return exc.code == UNAUTHORIZED and not (exc.has_data and isinstance(exc.data, dict) and exc.data.get("needs"))
+
+
 def describe_refusal(exc: RpcError, token: str | None) -> str:
     """The server's error as one line, with the fix when it is a missing or refused token."""
     text = f"error {exc.code}: {exc.message}"
-    if exc.code != UNAUTHORIZED or (exc.has_data and isinstance(exc.data, dict) and exc.data.get("needs")):
+    if not token_refused(exc):
         return text
     if token:
         return (f"{text}\n  the appliance did not accept the token (mistyped or revoked?); "

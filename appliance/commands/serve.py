@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
+import shutil
+from pathlib import Path
 
 from ..config import ConfigError, parse_listen
 from .common import add_config_args, fail, load_settings
@@ -31,21 +34,44 @@ def run(args: argparse.Namespace) -> int:
     from .. import logs
 
     logs.configure(settings.log.format, settings.log.level)
-    from pathlib import Path
-
     from ..app import serve, start_refusal
     from ..store.migrate import MigrationError
 
     try:
         return asyncio.run(serve(settings, ready_file=Path(args.ready_file) if args.ready_file else None))
     except MigrationError as exc:
-        return fail(str(exc), 1)
+        return fail(f"{exc}{low_space_hint(settings.state_dir)}", 1)
     except Exception as exc:
         refusal = start_refusal(exc, settings.server.listen)
         if refusal is not None:
             return fail(refusal, 1)
         if not isinstance(exc, OSError):
             raise
-        where = f" {exc.filename}" if exc.filename else ""
-        return fail(f"cannot start: {exc.strerror or exc}:{where} (check --state-dir {settings.state_dir} "
-                    "is writable by this user)", 1)
+        return fail(cannot_start(exc, settings.state_dir), 1)
+
+
+FULL = (errno.ENOSPC, errno.EDQUOT)
+LOW_SPACE_BYTES = 1 << 20  # less than this free and SQLite cannot be trusted to migrate or write
+
+
+def cannot_start(exc: OSError, state_dir: Path) -> str:
+    """One line for an OSError at start: a full disk says so; anything else is most likely permissions."""
+    what = exc.strerror or str(exc)
+    if exc.filename:
+        what += f": {exc.filename}"
+    if exc.errno in FULL:
+        return (f"cannot start: {what}: the disk holding the state directory {state_dir} is full; "
+                f"free some space there (`df -h {state_dir}` shows how much is left)")
+    return f"cannot start: {what} (check --state-dir {state_dir} is writable by this user)"
+
+
+def low_space_hint(state_dir: Path) -> str:
+    """After a failed migration: the likely reason, when the disk is (nearly) full, else nothing."""
+    try:
+        free = shutil.disk_usage(state_dir).free
+    except OSError:
+        return ""
+    if free >= LOW_SPACE_BYTES:
+        return ""
+    return (f"\n  the disk holding {state_dir} has only {free // 1024} KiB free, which is likely why: free some "
+            "space there and start again")

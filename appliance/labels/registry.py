@@ -13,6 +13,7 @@ one definition; copy a built-in under a new name to customise it.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tempfile
@@ -27,6 +28,7 @@ from appliance.labels.fonts import find_font
 from appliance.labels.model import BarcodeElement, Template, TextElement
 
 _VERSION_LINE = re.compile(r"^\s*version\s*=.*$")
+MAX_NAMES_SHOWN = 20  # in a "no template named" message; template.list has them all
 
 
 def builtin_dir() -> Path:
@@ -113,12 +115,26 @@ class TemplateRegistry:
                 out[name] = cached.error
         return out
 
+    @staticmethod
+    def _not_found(name: str, names: list[str], kind: str = "") -> str:
+        """"no template named 'bin-lable'; did you mean 'bin-label'?", else the names there are."""
+        said = f"no {kind}template named {name!r}"
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+        if close:
+            return f"{said}; did you mean {' or '.join(repr(n) for n in close)}?"
+        if not names:
+            return f"{said} (there are no {kind}templates)"
+        shown = ", ".join(sorted(names)[:MAX_NAMES_SHOWN])
+        if len(names) > MAX_NAMES_SHOWN:
+            shown += f", and {len(names) - MAX_NAMES_SHOWN} more (template.list lists them)"
+        return f"{said} ({kind}templates: {shown})"
+
     def get(self, name: str) -> Template:
         if name in self.builtins:
             return self.builtins[name]
         cached = self._load_user(name) if definition.NAME_RE.match(name) else None
         if cached is None:
-            raise LabelError("name", f"no template named {name!r}", "not_found")
+            raise LabelError("name", self._not_found(name, [*self.builtins, *self._user_names()]), "not_found")
         if cached.error is not None:
             raise cached.error
         assert cached.template is not None
@@ -171,7 +187,7 @@ class TemplateRegistry:
             raise LabelError("name", f"{name!r} is a built-in template and cannot be deleted", "state")
         path = self._user_path(name) if definition.NAME_RE.match(name) else None
         if path is None or not path.exists():
-            raise LabelError("name", f"no template named {name!r}", "not_found")
+            raise LabelError("name", self._not_found(name, self._user_names(), "user "), "not_found")
         last = _version_in_file(path)
         _atomic_write(path.with_suffix(".deleted"), f"version = {last}\n")  # a later put counts on from it
         path.unlink()

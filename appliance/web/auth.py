@@ -2,8 +2,13 @@
 
 The unix socket is trusted (its file mode and group decide who may connect) and is
 never limited. Over TCP every path but /healthz and /readiness needs a token in
-`Authorization: Bearer …` or `X-Api-Key: …`; without a valid one every request gets
-the same 401 body, whatever the path or method, so nothing about the API leaks.
+`Authorization: Bearer …` or `X-Api-Key: …`. Without a valid one a request gets 401
+whatever the method, with `data` saying whether no token came, the header was not a
+token, or the token was not accepted: what the caller knows already. A wrong and a
+revoked token get the very same answer, so nothing tells which tokens exist. A path
+the appliance does not serve is 404 whatever the token: the paths are the same on
+every appliance and documented, and a 401 there sent people hunting for a token
+problem when they had mistyped the path.
 
 The hot path stays cheap: a SHA-256 of the presented token and a dict lookup. Token
 lookups are cached for at most `CACHE_TTL_S`, so a token revoked by the CLI (another
@@ -25,7 +30,7 @@ from typing import Any
 
 from aiohttp import web
 
-from rpc.errors import RATE_LIMITED, UNAUTHORIZED
+from rpc.errors import INVALID_REQUEST, RATE_LIMITED, UNAUTHORIZED
 from rpc.wirejson import dumps, loads
 
 from .. import logs
@@ -44,7 +49,26 @@ MAX_TOKEN_LENGTH = 256
 MAX_CACHE = 4096
 JSON = "application/json"
 
-UNAUTHORIZED_BODY = dumps({"jsonrpc": "2.0", "error": {"code": UNAUTHORIZED, "message": "Unauthorized"}, "id": None})
+SEND = "send `Authorization: Bearer TOKEN` (or `X-Api-Key: TOKEN`)"
+
+
+def _unauthorized_body(credentials: str, reason: str) -> str:
+    error = {"code": UNAUTHORIZED, "message": "Unauthorized", "data": {"credentials": credentials, "reason": reason}}
+    return dumps({"jsonrpc": "2.0", "error": error, "id": None})
+
+
+# by what presented_token() found: None (no header), "" (a header that holds no token), a token not accepted
+NO_TOKEN_BODY = _unauthorized_body(
+    "missing", f"no token: {SEND}; create one on the appliance with `appliance token create NAME`")
+NOT_A_TOKEN_BODY = _unauthorized_body(
+    "malformed", f"the Authorization header is not `Bearer TOKEN`, or X-Api-Key is empty: {SEND}")
+REFUSED_BODY = _unauthorized_body(
+    "refused", "token not accepted (mistyped or revoked?): `appliance token list` on the appliance shows "
+    "the tokens it knows; `appliance token create NAME` makes a new one")
+NOT_FOUND_BODY = dumps({"jsonrpc": "2.0", "error": {
+    "code": INVALID_REQUEST, "message": "Not Found",
+    "data": {"field": "path", "reason": "no such path: the appliance serves POST /rpc, GET /ws, GET /healthz "
+             "and GET /readiness"}}, "id": None})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -153,9 +177,14 @@ class LogThrottle:
         log.warning(event, peer=key, suppressed=suppressed, **fields)
 
 
-def unauthorized() -> web.Response:
-    return web.Response(status=401, text=UNAUTHORIZED_BODY, content_type=JSON,
-                        headers={"WWW-Authenticate": "Bearer"})
+def unauthorized(token: str | None) -> web.Response:
+    """401 for what presented_token() found: nothing, a header without a token, or a token not accepted."""
+    body = NO_TOKEN_BODY if token is None else NOT_A_TOKEN_BODY if not token else REFUSED_BODY
+    return web.Response(status=401, text=body, content_type=JSON, headers={"WWW-Authenticate": "Bearer"})
+
+
+def not_found() -> web.Response:
+    return web.Response(status=404, text=NOT_FOUND_BODY, content_type=JSON)
 
 
 def rate_limited_error(retry_after: float) -> dict[str, Any]:
@@ -277,9 +306,11 @@ class AccessGuard:
                 if wait:
                     self.throttled_log("rate.limited", peer)
                     return rate_limited(wait)
+                if isinstance(request.match_info.http_exception, web.HTTPNotFound):
+                    return not_found()  # before the token: the paths are no secret, a 401 here misleads
                 grant = await self.authenticate(request, peer)
                 if grant is None:
-                    return unauthorized()
+                    return unauthorized(presented_token(request))
                 if grant.name is not None:
                     wait = self.rates.take("t:" + grant.name)
                     if wait:

@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from appliance.web.auth import UNAUTHORIZED_BODY
+from appliance.web.auth import NO_TOKEN_BODY, NOT_A_TOKEN_BODY, REFUSED_BODY
 from rpc import contract
 from rpc.errors import UNAUTHORIZED
 from tests.access.helpers import bearer, make_token, post_rpc, revoke_token, running, unix_session
@@ -42,32 +42,57 @@ async def test_every_method_refuses_missing_wrong_and_revoked_tokens_identically
         await revoke_token(app, "soon-gone")
         await asyncio.sleep(1.1)
         wrong = "la_" + secrets.token_urlsafe(32)
-        credentials = {
-            "missing": {},
-            "wrong bearer": bearer(wrong),
-            "wrong x-api-key": {"X-Api-Key": wrong},
-            "revoked": bearer(revoked),
-            "not bearer": {"Authorization": f"Basic {revoked}"},
-            "empty": {"Authorization": "Bearer "},
+        credentials = {  # what the caller sent → the one answer it gets
+            "missing": ({}, NO_TOKEN_BODY),
+            "wrong bearer": (bearer(wrong), REFUSED_BODY),
+            "wrong x-api-key": ({"X-Api-Key": wrong}, REFUSED_BODY),
+            "revoked": (bearer(revoked), REFUSED_BODY),  # as a token never issued: nothing tells which exist
+            "too long": (bearer("la_" + "x" * 300), REFUSED_BODY),
+            "not bearer": ({"Authorization": f"Basic {revoked}"}, NOT_A_TOKEN_BODY),
+            "empty": ({"Authorization": "Bearer "}, NOT_A_TOKEN_BODY),
+            "empty x-api-key": ({"X-Api-Key": ""}, NOT_A_TOKEN_BODY),
         }
-        bodies = set()
         async with aiohttp.ClientSession() as session:
             for name in contract.CATALOGUE:
-                for label, headers in credentials.items():
+                for label, (headers, expected) in credentials.items():
                     async with session.post(url + "/rpc", json=request(name), headers=headers) as response:
                         body = await response.text()
                         assert response.status == 401, (name, label)
                         assert response.headers["WWW-Authenticate"] == "Bearer"
-                        bodies.add(body)
-            # any other path or verb gets the very same answer: nothing tells what exists
-            for method, path in (("GET", "/rpc"), ("GET", "/ws"), ("POST", "/nope"), ("GET", "/admin"),
-                                 ("DELETE", "/rpc")):
-                async with session.request(method, url + path) as response:
-                    assert response.status == 401, path
-                    bodies.add(await response.text())
-        assert bodies == {UNAUTHORIZED_BODY}
-        assert json.loads(UNAUTHORIZED_BODY) == {"jsonrpc": "2.0", "error": {"code": -32001, "message": "Unauthorized"},
-                                                 "id": None}
+                        assert body == expected, (name, label)
+            # a path the appliance serves, with another verb, is refused the same way
+            for method, path in (("GET", "/rpc"), ("GET", "/ws"), ("DELETE", "/rpc"), ("PUT", "/ws")):
+                for label, (headers, expected) in credentials.items():
+                    async with session.request(method, url + path, headers=headers) as response:
+                        assert (response.status, await response.text()) == (401, expected), (method, path, label)
+        assert revoked not in REFUSED_BODY + NOT_A_TOKEN_BODY
+        assert json.loads(NO_TOKEN_BODY)["error"] == {
+            "code": -32001, "message": "Unauthorized",
+            "data": {"credentials": "missing", "reason": "no token: send `Authorization: Bearer TOKEN` (or "
+                     "`X-Api-Key: TOKEN`); create one on the appliance with `appliance token create NAME`"}}
+        assert json.loads(REFUSED_BODY)["error"]["data"] == {
+            "credentials": "refused", "reason": "token not accepted (mistyped or revoked?): `appliance token list` "
+            "on the appliance shows the tokens it knows; `appliance token create NAME` makes a new one"}
+
+
+async def test_a_path_the_appliance_does_not_serve_is_404_whatever_the_token(state_dir: Path) -> None:
+    async with running(state_dir) as app:
+        url = app.listeners.url
+        admin = await make_token(app, "admin")
+        async with aiohttp.ClientSession() as session:
+            for headers in ({}, bearer("la_" + secrets.token_urlsafe(32)), bearer(admin), {"X-Api-Key": ""}):
+                for method, path in (("GET", "/nonexistent"), ("GET", "/readyz"), ("POST", "/nope"),
+                                     ("GET", "/admin"), ("POST", "/rpc/"), ("GET", "/healthz/x")):
+                    async with session.request(method, url + path, headers=headers) as response:
+                        assert response.status == 404, (method, path, headers)
+                        answer = await response.json()
+                    assert answer["error"]["data"] == {
+                        "field": "path", "reason": "no such path: the appliance serves POST /rpc, GET /ws, "
+                        "GET /healthz and GET /readiness"}
+            async with session.get(url + "/readiness") as response:  # the documented open paths stay open
+                assert response.status in (200, 503)
+            async with session.get(url + "/healthz") as response:
+                assert response.status == 200
 
 
 async def test_a_revoked_token_stops_working_within_about_a_second(state_dir: Path) -> None:

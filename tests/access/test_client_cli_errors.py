@@ -96,6 +96,7 @@ def test_missing_token_says_how_to_get_one(served: tuple[str, str, Path]) -> Non
     assert "-32001" in checked.stderr and "--token" in checked.stderr and "appliance token create" in checked.stderr
     called = cli("call", "printer.status", "--url", url)
     assert called.returncode == 1 and "appliance token create" in called.stderr
+    assert "credentials" not in called.stderr  # the server's data says it too: said once, in the CLI's words
 
 
 def test_refused_token_is_named_as_such(served: tuple[str, str, Path]) -> None:

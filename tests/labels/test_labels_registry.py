@@ -126,3 +126,17 @@ def test_preview_png(reg: TemplateRegistry, pt12: Canvas) -> None:
     assert framed.size == (result.length_px * 2, 2 * round(12 * 180 / 25.4))
     assert framed.getpixel((0, 0)) not in (0, 255)  # the unprintable edge, in light grey
     assert result.summary()["length_px"] == result.length_px
+
+
+def test_an_unknown_name_gets_a_did_you_mean_or_the_names_there_are(reg: TemplateRegistry) -> None:
+    reg.put("shelf", DEF)
+    with pytest.raises(LabelError) as typo:
+        reg.get("bin-lable")
+    assert typo.value.kind == "not_found"
+    assert typo.value.reason == "no template named 'bin-lable'; did you mean 'bin-label'?"
+    with pytest.raises(LabelError) as far:
+        reg.get("zzz")
+    assert far.value.reason == "no template named 'zzz' (templates: asset-tag, bin-label, cable-flag, shelf, text)"
+    with pytest.raises(LabelError) as gone:
+        reg.delete("shelv")
+    assert gone.value.reason == "no user template named 'shelv'; did you mean 'shelf'?"
