@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from appliance.config import Settings
 from appliance.simulator.runner import Simulator
 from appliance.store import jobs
 from appliance.store.db import Database
@@ -94,52 +95,53 @@ async def test_a_job_is_reprinted_on_another_printer_redrawn_when_its_model_diff
         assert (tmp_path / "ship.prn").stat().st_size > 0
 
 
+def _lab_and_spare(tmp_path: Path, lab: Simulator) -> Settings:
+    """Two PT-P750W with 12 mm tape: "lab", a network printer with SNMP (the simulator), and "spare", a file."""
+    _, port = lab.tcp_address
+    return configured(tmp_path / "state", tmp_path, printer_table(
+        "lab", "PT-P750W", f"tcp://127.0.0.1:{port}", "12mm", poll_interval_s=0.2, busy_poll_interval_s=0.05,
+        snmp={"host": "127.0.0.1", "port": lab.snmp_port, "timeout": 0.5}),
+        printer_table("spare", "PT-P750W", f"file://{tmp_path}/spare.prn", "12mm"))
+
+
 async def test_a_job_stopped_for_its_printer_moves_to_another_and_prints_there(tmp_path: Path) -> None:
-    async with Simulator("PT-P750W", "12mm", out_dir=tmp_path / "lab", speed=None) as lab:
-        _, port = lab.tcp_address
-        settings = configured(tmp_path / "state", tmp_path, printer_table(
-            "lab", "PT-P750W", f"tcp://127.0.0.1:{port}", "12mm", poll_interval_s=0.2, busy_poll_interval_s=0.05,
-            snmp={"host": "127.0.0.1", "port": lab.snmp_port, "timeout": 0.5}),
-            printer_table("spare", "PT-P750W", f"file://{tmp_path}/spare.prn", "12mm"))
-        async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
-            lab.printer.update(cover_open=True)
-            await app.printers[0].monitor.probe_now()
-            job = await rpc.call("print.submit", _text("lid open", "lab"))
-            await wait_job(rpc, job["id"], ("stopped",))
-            moved = await rpc.call("job.move", {"job_id": job["id"], "printer_id": "spare"})
-            assert moved["state"] == "pending" and moved["reasons"] == []  # the cover was the lab's
-            await wait_job(rpc, job["id"], ("completed",))
-            lab.printer.update(cover_open=False)
-            await app.printers[0].monitor.probe_now()
-            later = await rpc.call("print.submit", _text("lid closed", "lab"))
-            await wait_job(rpc, later["id"], ("completed",))  # the lab's worker let the moved job go
-            assert lab.printer.jobs_received == 1  # only the later one: the moved job never reached it
+    async with (Simulator("PT-P750W", "12mm", out_dir=tmp_path / "lab", speed=None) as lab,
+                running(_lab_and_spare(tmp_path, lab)) as app,
+                RpcClient(socket_path=str(app.settings.socket_path)) as rpc):
+        lab.printer.update(cover_open=True)
+        await app.printers[0].monitor.probe_now()
+        job = await rpc.call("print.submit", _text("lid open", "lab"))
+        await wait_job(rpc, job["id"], ("stopped",))
+        moved = await rpc.call("job.move", {"job_id": job["id"], "printer_id": "spare"})
+        assert moved["state"] == "pending" and moved["reasons"] == []  # the cover was the lab's
+        await wait_job(rpc, job["id"], ("completed",))
+        lab.printer.update(cover_open=False)
+        await app.printers[0].monitor.probe_now()
+        later = await rpc.call("print.submit", _text("lid closed", "lab"))
+        await wait_job(rpc, later["id"], ("completed",))  # the lab's worker let the moved job go
+        assert lab.printer.jobs_received == 1  # only the later one: the moved job never reached it
 
 
 @pytest.mark.parametrize("action", ["job.move", "job.cancel"])
 async def test_a_job_stopped_before_sending_that_is_moved_or_canceled_lets_the_next_go_at_once(
         tmp_path: Path, action: str) -> None:
-    async with Simulator("PT-P750W", "12mm", out_dir=tmp_path / "lab", speed=None) as lab:
-        _, port = lab.tcp_address
-        settings = configured(tmp_path / "state", tmp_path, printer_table(
-            "lab", "PT-P750W", f"tcp://127.0.0.1:{port}", "12mm", poll_interval_s=0.2, busy_poll_interval_s=0.05,
-            snmp={"host": "127.0.0.1", "port": lab.snmp_port, "timeout": 0.5}),
-            printer_table("spare", "PT-P750W", f"file://{tmp_path}/spare.prn", "12mm"))
-        async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
-            monitor = app.printers[0].monitor
-            stuck = await rpc.call("print.submit", _text("drawn for 12 mm", "lab", hold=True))
-            lab.printer.update(tape="24mm")
-            await monitor.probe_now()
-            await rpc.call("job.release", {"job_id": stuck["id"]})
-            await wait_job(rpc, stuck["id"], ("stopped",))
-            monitor.interval = 30.0  # nothing about the printer changes for a long while
-            await asyncio.sleep(0.5)
-            behind = await rpc.call("print.submit", _text("drawn for 24 mm", "lab"))
-            assert behind["waiting"]["behind_job_id"] == stuck["id"]
-            await rpc.call(action, {"job_id": stuck["id"], **({"printer_id": "spare"} if action == "job.move" else {})})
-            # the lab's worker lets the stuck job go when told, not at the next status change (30 s away)
-            await wait_job(rpc, behind["id"], ("completed",), timeout=5)
-            assert lab.printer.jobs_received == 1
+    async with (Simulator("PT-P750W", "12mm", out_dir=tmp_path / "lab", speed=None) as lab,
+                running(_lab_and_spare(tmp_path, lab)) as app,
+                RpcClient(socket_path=str(app.settings.socket_path)) as rpc):
+        monitor = app.printers[0].monitor
+        stuck = await rpc.call("print.submit", _text("drawn for 12 mm", "lab", hold=True))
+        lab.printer.update(tape="24mm")
+        await monitor.probe_now()
+        await rpc.call("job.release", {"job_id": stuck["id"]})
+        await wait_job(rpc, stuck["id"], ("stopped",))
+        monitor.interval = 30.0  # nothing about the printer changes for a long while
+        await asyncio.sleep(0.5)
+        behind = await rpc.call("print.submit", _text("drawn for 24 mm", "lab"))
+        assert behind["waiting"]["behind_job_id"] == stuck["id"]
+        await rpc.call(action, {"job_id": stuck["id"], **({"printer_id": "spare"} if action == "job.move" else {})})
+        # the lab's worker lets the stuck job go when told, not at the next status change (30 s away)
+        await wait_job(rpc, behind["id"], ("completed",), timeout=5)
+        assert lab.printer.jobs_received == 1
 
 
 async def test_a_worker_cannot_take_a_job_that_was_moved_from_its_printer(db: Database) -> None:
