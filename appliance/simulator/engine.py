@@ -239,7 +239,6 @@ class PrintEngine:
                 page, media, blank=blank, tape_color=fields["tape_color"], text_color=fields["text_color"]
             )
             # named by the page counter, which survives restarts (NVRAM), so a restart never reuses a number
-            path = await asyncio.to_thread(output.write_label, self.out_dir, printer.page_counter + 1, at, image)
-            await asyncio.to_thread(output.write_counter, self.out_dir, printer.page_counter + 1)
+            path = await asyncio.to_thread(output.deliver_label, self.out_dir, printer.page_counter + 1, at, image)
         printer.record_print(PrintedLabel(label_number, number, index, media.width_mm, length, blank, at, path))
         printer.notify(ST_COMPLETED)

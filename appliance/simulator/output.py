@@ -8,7 +8,11 @@ resolution so the picture keeps the label's proportions. Names sort in print ord
 
 The page counter is kept beside them in `page-counter`, as a real printer keeps it in
 NVRAM: a virtual printer started again on the same directory goes on counting, so the
-appliance can tell after a restart whether a label came out.
+appliance can tell after a restart whether a label came out. The counter is the moment a
+label counts as out: the picture is written aside first, the counter next, and only then
+is the picture given its name; `settle` finishes or drops a picture a kill left aside, so
+the PNGs always match the counter (a kill never leaves a label the counter does not know,
+which the appliance would rightly send again, making a second PNG of one label).
 """
 
 from __future__ import annotations
@@ -68,13 +72,34 @@ def printed_area(label: Image, page: DecodedPage, media: Media) -> tuple[int, in
     return margin, top, label.width - margin, top + height
 
 
-def write_label(out_dir: Path, number: int, at: datetime, label: Image) -> Path:
+def deliver_label(out_dir: Path, number: int, at: datetime, label: Image) -> Path:
+    """Write `label` as printed label `number` and move the page counter to `number`, in that order."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / file_name(number, at)
-    tmp = path.with_suffix(".png.tmp")
-    label.save(tmp, format="PNG")
-    tmp.replace(path)
+    aside = _aside(path)
+    label.save(aside, format="PNG")
+    write_counter(out_dir, number)  # from here on the label is out
+    aside.replace(path)
     return path
+
+
+def settle(out_dir: Path) -> int:
+    """Name the pictures a kill left aside that the counter counts, drop those it does not; the counter."""
+    counter = read_counter(out_dir)
+    for aside in out_dir.glob("*" + _ASIDE):
+        number = aside.name[:6]
+        if number.isdigit() and int(number) <= counter:
+            aside.replace(out_dir / aside.name[: -len(_ASIDE)])
+        else:
+            aside.unlink(missing_ok=True)
+    return counter
+
+
+_ASIDE = ".tmp"
+
+
+def _aside(path: Path) -> Path:
+    return path.with_name(path.name + _ASIDE)
 
 
 COUNTER_FILE = "page-counter"

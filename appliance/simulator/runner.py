@@ -44,7 +44,7 @@ class Simulator:
         """`speed` in mm/s; None or 0 prints instantly. Port 0 picks a free port."""
         self.printer = VirtualPrinter(model, tape, speed_mm_s=speed, tape_remaining_mm=tape_remaining_mm, serial=serial)
         if out_dir is not None:
-            self.printer.page_counter = output.read_counter(out_dir)  # kept like a printer's NVRAM
+            self.printer.page_counter = output.settle(out_dir)  # kept like a printer's NVRAM
         self.engine = PrintEngine(self.printer, out_dir)
         self.out_dir = out_dir
         self._listen = listen

@@ -142,6 +142,32 @@ async def test_page_counter_survives_a_restart_like_nvram(sim: Simulator) -> Non
         assert other.printer.page_counter == 0  # another printer
 
 
+async def test_a_label_is_named_only_once_the_page_counter_counts_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "printed"
+    (out / "page-counter").mkdir(parents=True)  # the counter cannot be written: the label never counts as out
+    async with Simulator(out_dir=out, speed=None, snmp=None) as sim:
+        await send(sim, job("lost"))
+        await sim.wait_idle(5)
+    assert list(out.glob("*.png")) == []  # no picture of a label the counter does not know
+
+
+async def test_a_restarted_printer_settles_the_pictures_a_kill_left_aside(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "printed"
+    async with Simulator(out_dir=out, speed=None, snmp=None) as sim:
+        await send(sim, job("one"))
+        await sim.wait_idle(5)
+    (done,) = out.glob("*.png")
+    counted = out / ("000002-" + done.name[7:] + ".tmp")  # killed after the counter moved, before the rename
+    counted.write_bytes(done.read_bytes())
+    (out / "page-counter").write_text("2\n")
+    uncounted = out / ("000003-" + done.name[7:] + ".tmp")  # killed before the counter moved: never came out
+    uncounted.write_bytes(done.read_bytes())
+    async with Simulator(out_dir=out, speed=None, snmp=None) as again:
+        assert again.printer.page_counter == 2
+    assert sorted(f.name[:7] for f in out.iterdir() if f.name != "page-counter") == ["000001-", "000002-"]
+    assert (out / counted.name[:-4]).read_bytes() == done.read_bytes()
+
+
 async def test_a_restarted_printer_numbers_its_labels_on_from_its_page_counter(tmp_path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "printed"
     for _ in range(2):  # the same output folder across a restart, as `appliance simulate --out` keeps it
