@@ -1,8 +1,8 @@
 """The README's first command: the appliance on its virtual printer, two labels, and the TUI.
 
 Runs the server in this process (state in ./state by default), prints a welcome label
-and an asset tag on the virtual PT-P750W (PNGs land in <state_dir>/printed/), then opens
-the TUI as a child process on the server's unix socket. Without a terminal (or with
+and an asset tag on the virtual PT-P750W the first time a state dir is used (PNGs land in
+<state_dir>/printed/), then opens the TUI as a child process on the server's unix socket. Without a terminal (or with
 --no-tui) it keeps serving until Ctrl-C, and says how to reach it.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import signal
 import sys
 from pathlib import Path
@@ -28,20 +27,31 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def _welcome(appliance: object, count: int) -> list[int]:
+async def _welcome(appliance: object, count: int) -> tuple[list[int], list[int]]:
+    """Submit the welcome labels this state dir has not printed yet: (new job ids, ids printed before).
+
+    Each has a fixed idempotency key, so they print on the first start only, not on every
+    `./run demo` (and a restart during the first can never print them twice).
+    """
     from .app import Appliance
+    from .store import jobs
 
     assert isinstance(appliance, Appliance)
-    queue = appliance.queue
-    jobs = []
+    new: list[int] = []
+    before: list[int] = []
     samples = [
         ("text", {"text": "Hello from Label Appliance", "line2": "virtual PT-P750W, 12 mm"}),
         ("asset-tag", {"name": "Demo drill", "asset_id": "MS-0001"}),
     ][:count]
     for template, fields in samples:
-        job = await queue.submit(template, fields, 1, None, False, f"demo-{template}-{os.getpid()}")
-        jobs.append(job["id"])
-    return jobs
+        key = f"demo-welcome-{template}"
+        earlier = await jobs.by_idempotency_key(appliance.db, key)
+        if earlier is not None:  # whatever it asked for then (another printer since?), it had its turn
+            before.append(earlier["id"])
+            continue
+        job = await appliance.queue.submit(template, fields, 1, None, False, key)
+        new.append(job["id"])
+    return new, before
 
 
 async def _main(args: argparse.Namespace, settings: Settings, interactive: bool) -> int:
@@ -55,11 +65,13 @@ async def _main(args: argparse.Namespace, settings: Settings, interactive: bool)
         loop.add_signal_handler(sig, stop.set)
     try:
         await appliance.start()
-        jobs = await _welcome(appliance, args.labels)
+        jobs, before = await _welcome(appliance, args.labels)
         printed = settings.state_dir / "printed"
         where = (f"Label Appliance is running: {appliance.listeners.url} (token needed over TCP) and "
                  f"{settings.socket_path} (trusted).\nLabels print on a virtual PT-P750W with 12 mm tape; "
                  f"each appears as a PNG in {printed}/")
+        if before:
+            where += f"\nThe welcome labels were printed on the first start (jobs {_ids(before)}), not again."
         if interactive:
             tui = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "appliance.cli", "tui", "--socket", str(settings.socket_path))
@@ -70,7 +82,8 @@ async def _main(args: argparse.Namespace, settings: Settings, interactive: bool)
                 tui.terminate()
                 await tui.wait()
             stopper.cancel()
-            farewell = (f"The demo has stopped the appliance. Jobs printed: {jobs}, as PNGs in {printed}/\n"
+            done = f"Jobs printed: {_ids(jobs)}, as PNGs" if jobs else "Printed labels are PNGs"
+            farewell = (f"The demo has stopped the appliance. {done} in {printed}/\n"
                         "Run `./run demo` again to start it and reopen the TUI.")
         else:
             print(where, flush=True)
@@ -84,6 +97,10 @@ async def _main(args: argparse.Namespace, settings: Settings, interactive: bool)
     if farewell:
         print(farewell)
     return 0
+
+
+def _ids(ids: list[int]) -> str:
+    return ", ".join(str(i) for i in ids)
 
 
 def main(argv: list[str] | None = None) -> int:
