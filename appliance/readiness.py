@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import __version__
 from .clock import now_text
+from .printer.status import describe
 
 if TYPE_CHECKING:
     from .app import Appliance
@@ -165,7 +166,8 @@ def worker_limit(printer: Any) -> float:
                q.connect_timeout_s + q.write_timeout_s + IDLE_HEARTBEAT_S)
 
 
-def worker_check(appliance: Appliance, printer: Any, counts: dict[str, int] | None) -> dict[str, Any]:
+def worker_check(appliance: Appliance, printer: Any, counts: dict[str, int] | None,
+                 stopped: dict[str, int] | None = None) -> dict[str, Any]:
     name = printer.name
     worker = printer.worker
     if worker is None or not worker.alive:
@@ -181,8 +183,9 @@ def worker_check(appliance: Appliance, printer: Any, counts: dict[str, int] | No
         return entry("warn", f"{name} is paused by a person; {counts.get('pending', 0)} job(s) wait; "
                      "`appliance call printer.resume` to continue", **extra)
     if counts.get("stopped"):
-        return entry("warn", f"{counts['stopped']} job(s) on {name} stopped until a person fixes the printer",
-                     **extra)
+        why = "; ".join(describe(r) for r in stopped if r) if stopped else ""
+        return entry("warn", f"{counts['stopped']} job(s) on {name} stopped{': ' + why if why else ''}. They print "
+                     "once that is fixed; or move or cancel them", **extra)
     if appliance.safe_mode:
         return entry("warn", f"paused by safe mode; {counts.get('pending', 0)} job(s) wait", **extra)
     return entry("pass", **extra)
@@ -229,6 +232,7 @@ async def check(appliance: Appliance) -> dict[str, Any]:
     db_ok = checks["sqlite:responseTime"][0]["status"] == "pass"
     stored: set[str] = set()
     counts: dict[str, dict[str, int]] = {}
+    stopped: dict[str, dict[str, int]] = {}
     if db_ok:
         checks["migrations:head"] = [await migrations_check(appliance)]
         from .store import jobs
@@ -236,6 +240,8 @@ async def check(appliance: Appliance) -> dict[str, Any]:
         try:
             stored = {r["id"] for r in await _bounded(appliance.db.fetchall("SELECT id FROM printers"))}
             counts = await _bounded(jobs.counts(appliance.db))
+            if any(c.get("stopped") for c in counts.values()):
+                stopped = await _bounded(jobs.stopped_reasons(appliance.db))
         except Exception as exc:
             db_ok = False
             checks["sqlite:responseTime"] = [entry("fail", f"the database stopped answering ({_why(exc)})",
@@ -248,7 +254,7 @@ async def check(appliance: Appliance) -> dict[str, Any]:
                                  {**_skipped("the database does not answer"), "componentId": p.name}
                                  for p in printers]
     checks["printer:status"] = [status_check(appliance, p) for p in printers]
-    checks["queue:worker"] = [worker_check(appliance, p, counts.get(p.id)) for p in printers]
+    checks["queue:worker"] = [worker_check(appliance, p, counts.get(p.id), stopped.get(p.id)) for p in printers]
     checks["events:subscribers"] = [subscribers_check(appliance)]
     checks["disk:free"] = [disk_check(appliance)]
     checks["appliance:safeMode"] = [safe_mode_check(appliance)]

@@ -230,6 +230,17 @@ async def counts(db: Database) -> dict[str, dict[str, int]]:
     return found
 
 
+async def stopped_reasons(db: Database) -> dict[str, dict[str, int]]:
+    """printer id → {reason: stopped jobs}; a stopped job without a reason counts under ""."""
+    rows = await db.fetchall(
+        "SELECT printer_id, j.value AS reason, COUNT(*) AS n FROM jobs LEFT JOIN json_each(jobs.reasons) AS j"
+        " WHERE state = 'stopped' GROUP BY printer_id, j.value")
+    found: dict[str, dict[str, int]] = {}
+    for row in rows:
+        found.setdefault(row["printer_id"], {})[row["reason"] or ""] = row["n"]
+    return found
+
+
 async def recover(db: Database, printer_ids: Iterable[str]) -> list[int]:
     """At start-up: decide what becomes of the jobs the last run left unfinished.
 

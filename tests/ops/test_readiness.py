@@ -79,7 +79,26 @@ async def test_paused_printer_and_stopped_job_warn(appliance: Appliance, client:
         await asyncio.sleep(0.05)
     body = await client.call("readiness.check")
     worker = entries(body, "queue:worker")[0]
-    assert worker["status"] == "warn" and "1 job(s) on virtual stopped" in worker["output"]
+    assert worker["status"] == "warn" and "1 job(s) on virtual stopped: Cover open" in worker["output"]
+
+
+async def test_a_job_stopped_for_other_tape_says_so_not_that_the_printer_is_faulty(
+        appliance: Appliance, client: RpcClient) -> None:
+    await fresh(appliance)
+    await client.call("printer.pause")
+    job = await client.call("print.submit", {"template": "text", "fields": {"text": "for 12 mm"}})
+    appliance.simulator.printer.update(tape="24mm")  # a person changed the tape; the printer itself is fine
+    await appliance.printers[0].monitor.probe_now()
+    await client.call("printer.resume")
+    deadline = time.monotonic() + 10
+    while (await client.call("job.get", {"job_id": job["id"]}))["state"] != "stopped":
+        assert time.monotonic() < deadline, "the job never stopped"
+        await asyncio.sleep(0.05)
+    body = await client.call("readiness.check")
+    assert entries(body, "printer:status")[0]["status"] == "pass"
+    worker = entries(body, "queue:worker")[0]["output"]
+    assert "1 job(s) on virtual stopped: Wrong tape loaded — load the tape this label was made for" in worker
+    assert "fixes the printer" not in worker and "move or cancel" in worker
 
 
 async def test_database_closed_fails_with_503(appliance: Appliance) -> None:
