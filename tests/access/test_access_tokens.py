@@ -93,6 +93,10 @@ async def test_a_path_the_appliance_does_not_serve_is_404_whatever_the_token(sta
                 assert response.status in (200, 503)
             async with session.get(url + "/healthz") as response:
                 assert response.status == 200
+        served = {(route.method, route.resource.canonical) for route in app.listeners.app.router.routes()
+                  if route.method != "*" and route.resource is not None}
+        assert served == {("POST", "/rpc"), ("GET", "/ws"), ("GET", "/healthz"), ("GET", "/readiness"),
+                          ("HEAD", "/ws"), ("HEAD", "/healthz"), ("HEAD", "/readiness")}  # what the 404 names
 
 
 async def test_a_revoked_token_stops_working_within_about_a_second(state_dir: Path) -> None:
