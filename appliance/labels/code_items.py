@@ -69,16 +69,16 @@ class QrItem(Item):
         need = self.span * self.el.min_module_dots
         along = room < self.h  # the label's length limits it, not the tape's height
         where = "the label's length here" if along else "the tape height"
+        mm = self.ctx.canvas.head_mm
+        size = f"{mm(need):.1f} mm ({self.span} modules of {mm(self.el.min_module_dots):.2f} mm)"
         if self.matrix.width <= SMALLEST_QR:  # no shorter data would help
             fix = "use longer labels" if along else "use a wider tape"
-            self.omit_or_fail("tape", f"even the smallest QR code needs {need} dots ({self.span} modules × "
-                              f"{self.el.min_module_dots} dots); {where} leaves {room}: {fix}", "state")
+            self.omit_or_fail("tape", f"even the smallest QR code needs {size} and {where} leaves "
+                              f"{mm(room):.1f} mm: {fix}", "state")
             return
-        self.omit_or_fail(
-            self.field,
-            f"QR data too long for {where}: {self.span} modules × {self.el.min_module_dots} dots "
-            f"= {need} dots, only {room} available",
-        )
+        fix = "shorten it, or use longer labels" if along else "shorten it, or use a wider tape"
+        self.omit_or_fail(self.field, f"QR data too long for {where}: its code needs {size}, "
+                          f"only {mm(room):.1f} mm is free: {fix}")
 
     def natural(self) -> int:
         if self.module < self.el.min_module_dots:

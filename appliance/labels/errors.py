@@ -45,7 +45,7 @@ class FontNotFoundError(LabelError):
 class LabelWarning:
     """Something the render did on its own that the user may want to know."""
 
-    code: str  # "text-shrunk", "content-clipped", "barcode-omitted", "qr-omitted", ...
+    code: str  # "text-shrunk", "text-small", "content-clipped", "barcode-omitted", "qr-omitted", ...
     message: str
     element: str | None = None  # "layout[1]" or None for the whole label
 

@@ -79,6 +79,13 @@ def line_metrics(path: str, size_px: int) -> tuple[int, int]:
     return font(path, size_px).getmetrics()
 
 
+@lru_cache(maxsize=1024)
+def cap_height(path: str, size_px: int) -> int:
+    """How high the capitals ("H") are drawn at this size, in pixels."""
+    _, top, _, bottom = font(path, size_px).getbbox("H")
+    return bottom - top
+
+
 def clear_caches() -> None:
     """Forget indexed directories (after fonts were installed while running)."""
     _index.cache_clear()

@@ -15,6 +15,7 @@ from ..labels.registry import TemplateRegistry
 from ..labels.render import render
 from ..labels.result import RenderResult
 from ..printer.media import Media, MediaError
+from ..printer.models import Model
 from ..printer.raster import CUTS, Cut, encode_job
 from .runtime import PrinterRuntime, canvas_for
 
@@ -46,18 +47,28 @@ class PrintOptions:
                    high_res=found.get("high_res") is True)
 
     def check(self, runtime: PrinterRuntime) -> None:
-        """Refuse what this printer cannot do, naming the option (before anything is rendered)."""
+        """Refuse what this printer cannot do, naming the option (before anything is rendered): a bad
+        parameter for this printer (-32602, with what it can do), not a state that will pass."""
         model = runtime.model
-        if self.cut == "half" and not model.supports_half_cut:
-            raise LabelError("cut", f"{model.name} has no half-cutter; use full, chain or none", "state")
-        if self.cut == "chain" and not model.supports_chain:
-            raise LabelError("cut", f"{model.name} does not do chain printing", "state")
+        if self.cut not in cuts_of(model):
+            lacks = "has no half-cutter" if self.cut == "half" else "does not do chain printing"
+            raise LabelError("cut", f"{model.name} {lacks}; its cuts are {_words(cuts_of(model))}")
         if self.cut_every != 1 and not model.supports_cut_every:
-            raise LabelError("cut_every", f"{model.name} cuts after every label; leave cut_every at 1", "state")
+            raise LabelError("cut_every", f"{model.name} cuts after every label; leave cut_every at 1")
         if self.cut_every != 1 and self.cut == "none":
-            raise LabelError("cut_every", "means nothing with cut = none", "invalid")
+            raise LabelError("cut_every", "means nothing with cut = none; leave cut_every at 1 or choose a cut")
         if self.high_res and not model.high_res:
-            raise LabelError("high_res", f"{model.name} has no high-resolution mode", "state")
+            raise LabelError("high_res", f"{model.name} has no high-resolution mode; leave high_res off "
+                             f"(it prints at {model.dpi} dpi)")
+
+
+def cuts_of(model: Model) -> tuple[Cut, ...]:
+    """The cuts this model can make, in the order print.submit lists them."""
+    return tuple(c for c in CUTS if (c != "half" or model.supports_half_cut) and (c != "chain" or model.supports_chain))
+
+
+def _words(items: tuple[str, ...]) -> str:
+    return ", ".join(items[:-1]) + " or " + items[-1] if len(items) > 1 else items[0]
 
 
 @dataclass(frozen=True)

@@ -227,8 +227,10 @@ class JobQueue:
             media=rendered.media.id, length_mm=round(rendered.result.length_mm, 2), raster=raster,
             preview=page, idempotency_key=idempotency_key, request_digest=digest)
         warnings = [w.to_dict() for w in rendered.result.warnings]
+        # the timeline's queued step holds them as print.submit answers them: a list, [] for none (steps
+        # stored before said null for none; jobs.queued_warnings reads that as [])
         row, inserted = await self._insert(new, [jobs.step("queued", new.state, copies=copies, media=new.media,
-                                                           warnings=warnings or None)])
+                                                           warnings=warnings)])
         if not inserted:  # a concurrent submit with the same key stored its job first
             return await self._same_request(row, template, copies, digest)
         job = await self._accepted(runtime, row)
@@ -333,7 +335,7 @@ class JobQueue:
             fields=fields, copies=count, media=media_id, length_mm=round(length, 2), raster=raster, preview=page,
             origin_job_id=job_id, idempotency_key=idempotency_key, request_digest=digest)
         row, inserted = await self._insert(new, [jobs.step("queued", "pending", **step_detail,
-                                                           warnings=warnings or None)])
+                                                           warnings=warnings)])
         if not inserted:  # a concurrent twin with the same key got there first
             return await self._same_request(row, original["template"], count, digest)
         job = await self._accepted(runtime, row)

@@ -112,6 +112,8 @@ def test_every_builtin_renders_on_every_tape(registry: TemplateRegistry, name: s
         assert ("barcode-omitted" in codes) == (canvas.tape_width_mm < 12)
     if name == "asset-tag":
         assert ("qr-omitted" in codes) == (canvas.tape_width_mm < 9)
+    # two rows of text on 3.5 mm tape are under 1 mm high; on any wider tape ordinary input reads well
+    assert ("text-small" in codes) == (canvas.tape_width_mm < 6 and name in ("text", "asset-tag")), result.warnings
     if canvas.fixed_length_px:
         assert result.length_px == canvas.fixed_length_px
 
@@ -122,7 +124,7 @@ def test_an_asset_tag_fits_a_short_die_cut_label(registry: TemplateRegistry, lab
     width_mm, pins, length = label
     canvas = ql_canvas(width_mm, pins, fixed_length_px=length)
     result = render(registry.get("asset-tag"), {"name": "Laptop 12", "asset_id": "MS-0042"}, canvas)
-    assert result.length_px == length and not result.warnings
+    assert result.length_px == length and not result.warnings  # no text-small either: 1 mm capitals at 300 dpi
     decoded = decode(result.image)
     assert [text for text, _ in decoded] == ["MS-0042"], decoded  # the QR code is there, and readable
 
@@ -140,3 +142,18 @@ def test_a_long_qr_code_on_a_short_label_takes_the_length_its_neighbours_leave(r
     fields = {"name": "A", "asset_id": "MS-0042", "url_prefix": "x" * 120}
     result = render(registry.get("asset-tag"), fields, canvas)
     assert [text for text, _ in decode(result.image)] == ["x" * 120 + "MS-0042"]
+
+
+@pytest.mark.parametrize("name, fields", [
+    ("text", {"text": "Server rack 4, shelf B"}),
+    ("text", {"text": "Kabel 3", "line2": "Patchfeld A – Port 12"}),
+    ("asset-tag", {"name": "Dell Latitude 7440", "asset_id": "IT-000123"}),
+    ("bin-label", {"text": "SHELF-12-B"}),
+    ("cable-flag", {"text": "SW1 P12", "line2": "VLAN 20"}),
+])
+@pytest.mark.parametrize("tape", ["pt6", "pt9", "pt12", "pt24", "ql29", "ql62"])
+def test_builtins_with_ordinary_input_do_not_call_their_text_small(registry: TemplateRegistry, name: str,
+                                                                    fields: dict[str, object], tape: str) -> None:
+    canvas = TAPES[tape]
+    result = render(registry.get(name), fields, canvas)
+    assert "text-small" not in {w.code for w in result.warnings}, result.warnings

@@ -101,7 +101,12 @@ def test_text_that_cannot_fit_at_minimum_size(pt12: Canvas) -> None:
     t = tpl([{"type": "text", "text": "{v}", "min_size": "8pt"}], length_mm=20)
     err = refused(render, t, {"v": "a very long text that will never fit in twenty millimetres"}, pt12)
     assert (err.kind, err.field) == ("invalid", "fields.v")
-    assert "does not fit" in err.reason and "minimum size" in err.reason
+    assert "does not fit in 16.1 × 9.9 mm even at the smallest size the template allows" in err.reason, err
+    assert "mm high capitals, 8 pt)" in err.reason and "dots" not in err.reason
+    assert err.reason.endswith("shorten the text, or use a wider tape or a longer label")
+    tall = tpl([{"type": "text", "text": "{v}", "min_size": "8pt"}])  # grows along the tape: lines are the limit
+    err = refused(render, tall, {"v": "1\n2\n3\n4\n5\n6"}, pt12)
+    assert "does not fit in a height of 9.9 mm" in err.reason and err.reason.endswith("use fewer lines or a wider tape")
 
 
 def test_qr_data_too_long_for_tape_height(registry: TemplateRegistry) -> None:
@@ -109,6 +114,8 @@ def test_qr_data_too_long_for_tape_height(registry: TemplateRegistry) -> None:
     err = refused(render, registry.get("asset-tag"), fields, pt_canvas(9, 50))
     assert (err.kind, err.field) == ("invalid", "fields.url_prefix")
     assert "QR data too long for the tape height" in err.reason
+    assert "needs 10.4 mm" in err.reason and "only 7.1 mm is free" in err.reason and "dots" not in err.reason, err
+    assert err.reason.endswith("shorten it, or use a wider tape")
 
 
 def test_qr_data_too_long_blames_a_field_the_caller_filled(registry: TemplateRegistry) -> None:
@@ -121,12 +128,14 @@ def test_a_tape_too_narrow_for_any_qr_code_blames_the_tape(registry: TemplateReg
     # 9 mm heat-shrink tube prints 48 pins: not even a one-letter id fits a QR code there
     err = refused(render, registry.get("asset-tag"), {"name": "n", "asset_id": "A"}, pt_canvas(9, 48))
     assert (err.kind, err.field) == ("state", "tape") and "use a wider tape" in err.reason, err
+    assert "needs 7.1 mm" in err.reason and "leaves 6.8 mm" in err.reason and "dots" not in err.reason, err
 
 
 def test_qr_data_too_long_for_a_fixed_length_names_the_length(pt12: Canvas) -> None:
     short = tpl([{"type": "qr", "data": "{v}"}, {"type": "text", "text": "label"}], length_mm=10)
     err = refused(render, short, {"v": "x" * 60}, pt12)
     assert err.field == "fields.v" and "too long for the label's length here" in err.reason, err
+    assert "dots" not in err.reason and err.reason.endswith("use longer labels"), err
 
 
 def test_qr_data_too_long_for_any_qr(pt12: Canvas) -> None:

@@ -58,6 +58,32 @@ def test_fixed_size_text_shrinks_with_a_warning_or_clips(pt12: Canvas) -> None:
     assert render(fits, {"v": "ok"}, pt12).warnings == ()
 
 
+def test_text_fitted_too_small_to_read_warns_in_mm_and_pt(registry) -> None:
+    # 70 × W in the text template on 29x90 die-cut labels: about 0.7 mm high, printed without a word before
+    result = render(registry.get("text"), {"text": "W" * 70}, ql_canvas(29, 306, fixed_length_px=991))
+    (small,) = result.warnings
+    assert (small.code, small.element) == ("text-small", "layout[0]")
+    assert "mm high capitals" in small.message and " pt)" in small.message and "dots" not in small.message
+    assert "shorten the text, or use a wider tape or a longer label" in small.message
+    two_rows = render(registry.get("text"), {"text": "Hello", "line2": "World"}, pt_canvas(3.5, 24))
+    assert [w.code for w in two_rows.warnings] == ["text-small"]  # the height limits it: length would not help
+    assert two_rows.warnings[0].message.endswith("use fewer lines or a wider tape")
+    assert render(registry.get("text"), {"text": "W" * 20}, ql_canvas(29, 306, fixed_length_px=991)).warnings == ()
+
+
+def test_shrunk_fixed_size_text_says_its_sizes_in_pt_and_warns_when_it_gets_too_small(pt12: Canvas) -> None:
+    shrink = tpl([{"type": "text", "text": "{v}", "size": "20pt", "min_size": "1px"}], length_mm=20)
+    (shrunk,) = render(shrink, {"v": "fits at a smaller size"}, pt12).warnings
+    assert shrunk.code == "text-shrunk" and shrunk.message.startswith("text shrunk from 20 pt to ")
+    tiny = render(shrink, {"v": "a sentence far too long for twenty millimetres of tape"}, pt12)
+    assert [w.code for w in tiny.warnings] == ["text-shrunk", "text-small"]
+
+
+def test_text_the_template_asks_to_be_small_is_not_called_small(pt12: Canvas) -> None:
+    small_on_purpose = tpl([{"type": "text", "text": "{v}", "min_size": "2pt", "max_size": "3pt"}], length_mm=30)
+    assert render(small_on_purpose, {"v": "fine print"}, pt12).warnings == ()
+
+
 def test_wrap_uses_more_lines_in_a_narrow_box(ql62: Canvas) -> None:
     wrap = tpl([{"type": "text", "text": "{v}", "wrap": True, "max_lines": 3}], length_mm=40)
     result = render(wrap, {"v": "one two three four five six"}, ql62)

@@ -223,16 +223,34 @@ async def test_cut_and_resolution_options_reach_the_printer_and_survive_a_reprin
 
 
 async def test_an_option_the_printer_lacks_is_refused_by_name(state_dir: Path) -> None:
+    # a bad parameter for this printer (-32602, as an unknown cut is), not "not allowed in the current state"
     settings = make_settings(state_dir, simulator={"model": "QL-820NWB", "tape": "62mm"})
     async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
         with pytest.raises(RpcError) as refused:
             await rpc.call("print.submit", {"template": "text", "fields": {"text": "x"}, "cut": "half"})
-        assert refused.value.code == -32003 and refused.value.data["field"] == "cut"
-        assert "no half-cutter" in refused.value.message
+        assert refused.value.code == -32602 and refused.value.data["field"] == "cut"
+        assert refused.value.data["reason"] == "QL-820NWB has no half-cutter; its cuts are full, chain or none"
         with pytest.raises(RpcError) as unknown:
             await rpc.call("print.submit", {"template": "text", "fields": {"text": "x"}, "cut": "zigzag"})
         assert unknown.value.code == -32602 and unknown.value.data["field"] == "cut"
         assert (await rpc.call("queue.status"))["totals"].get("pending", 0) == 0  # nothing half-made
+
+
+async def test_options_a_pt_p700_lacks_are_bad_params_naming_each_option(state_dir: Path) -> None:
+    settings = make_settings(state_dir, simulator={"model": "PT-P700", "tape": "12mm"})
+    text = {"template": "text", "fields": {"text": "x"}}
+    async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        for method, option, field, words in [
+            ("print.submit", {"cut": "half"}, "cut", "its cuts are full, chain or none"),
+            ("print.submit", {"cut_every": 3}, "cut_every", "leave cut_every at 1"),
+            ("print.submit", {"high_res": True}, "high_res", "leave high_res off"),
+            ("label.preview", {"high_res": True}, "high_res", "leave high_res off"),
+        ]:
+            with pytest.raises(RpcError) as refused:
+                await rpc.call(method, {**text, **option})
+            assert (refused.value.code, refused.value.data["field"]) == (-32602, field), (method, refused.value)
+            assert "PT-P700" in refused.value.data["reason"] and words in refused.value.data["reason"]
+        assert (await rpc.call("print.submit", {**text, "cut": "chain"}))["options"] == {"cut": "chain"}
 
 
 def test_stored_options_this_version_does_not_know_are_left_at_their_default() -> None:
