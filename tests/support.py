@@ -109,3 +109,16 @@ def start_simulator(out_dir: Path, *extra: str) -> tuple[subprocess.Popen[str], 
         process.kill()
         raise AssertionError(f"simulator did not start: {process.stderr.read() if process.stderr else ''}")
     return process, raster, snmp
+
+
+def damage_page(db: Path, name: str) -> None:
+    """Overwrite the first page of table or index `name` in the SQLite file `db` with bytes that are no
+    b-tree page, as a bad SD card sector leaves it. The file must have no WAL left (a server stopped)."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        root = conn.execute("SELECT rootpage FROM sqlite_schema WHERE name = ?", (name,)).fetchone()[0]
+    with db.open("r+b") as file:
+        file.seek((root - 1) * page_size)
+        file.write(bytes(range(256)) * (page_size // 256))
