@@ -53,6 +53,7 @@ class Appliance:
         self.registry: Any = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.last_problem: str | None = None
+        self.damaged: str | None = None  # a read found the database damaged past the start's bounded check
         self.listeners: Any = None
         self.dispatcher: Dispatcher | None = None
         self.access: Any = None  # web.auth.AccessGuard, built with the listeners
@@ -95,6 +96,14 @@ class Appliance:
                 return NotAllowed("the appliance's storage is full: nothing was stored. Free space on it (or lower "
                                   "[history] keep_days / artifact_days) and try again",
                                   {"reason": "storage-full"})
+            if is_damaged(exc):  # a page the start's bounded check did not read (store.db.integrity_problems)
+                if self.damaged is None:
+                    log.error("appliance.database_damaged", db=str(self.settings.db_path), error=str(exc))
+                self.damaged = damaged_message(self.settings.db_path, exc)
+                self.last_problem = "the database is damaged: restore a backup"
+                return NotAllowed(f"the appliance's database is damaged ({exc}); an administrator must restore a "
+                                  "backup made with `appliance backup` (docs/install-pi.md §7)",
+                                  {"reason": "storage-damaged"})
             return None
 
         return Dispatcher(self.handlers(), on_call=on_call, on_internal_error=on_internal_error,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from appliance.store import migrate
-from tests.support import PYTHON, cli_env, damage_page
+from tests.support import PYTHON, cli_env, damage_page, grow_history
 
 
 def tables(db: Path) -> set[str]:
@@ -128,18 +128,10 @@ def _large_database(db: Path) -> None:
     from appliance.store.db import FULL_CHECK_MAX_BYTES
 
     migrate.up(db)
+    grow_history(db, FULL_CHECK_MAX_BYTES)
     with contextlib.closing(sqlite3.connect(db)) as conn, conn:
-        conn.execute("INSERT INTO printers (id, name, model, uri, created_at, updated_at) VALUES "
-                     "('p', 'lab', 'PT-P750W', 'tcp://192.0.2.1', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')")
-        jobs = FULL_CHECK_MAX_BYTES // 12_000 + 50
-        conn.executemany("INSERT INTO jobs (printer_id, state, template, template_version, media, created_at, "
-                         "updated_at) VALUES ('p', 'completed', 'text', 1, 'tze-12', ?, ?)",
-                         [(f"2026-01-01T00:00:{i % 60:02d}Z",) * 2 for i in range(jobs)])
-        conn.execute("INSERT INTO job_artifacts (job_id, raster, preview, sha256) "
-                     "SELECT id, randomblob(11000), randomblob(1000), 'x' FROM jobs")
         conn.execute("INSERT INTO api_tokens (name, scope, token_hash, created_at) "
                      "VALUES ('ops', 'admin', 'h', '2026-01-01T00:00:00Z')")
-    assert db.stat().st_size > FULL_CHECK_MAX_BYTES
 
 
 @pytest.mark.parametrize("page", ["sqlite_autoindex__yoyo_migration_1", "sqlite_autoindex_api_tokens_2", "_yoyo_log"])

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.ops.helpers import call, spawn, terminate
-from tests.support import damage_page, make_settings, running
+from tests.ops.helpers import call, entries, get_unix, spawn, terminate
+from tests.support import damage_page, grow_history, make_settings, running
 
 
 async def _database_with_a_job(state_dir: Path) -> None:
@@ -41,3 +41,26 @@ def test_a_damaged_index_or_migration_log_page_stops_the_start_with_the_way_back
                             "under Restore in docs/install-pi.md §7), or move it aside with its -wal and -shm "
                             "files to start afresh")
     assert not (state_dir / "starting.marker").exists()  # an explained failure: the next start is not safe mode
+
+
+async def test_a_damaged_history_page_of_a_large_file_is_said_when_read_and_fails_readiness(state_dir: Path) -> None:
+    # a large file's job history is not checked at start (it would cost seconds on a Pi after a power cut):
+    # the call that reads a damaged page says so, and readiness fails from then on, instead of an internal error
+    from appliance.store.db import FULL_CHECK_MAX_BYTES
+    from rpc.errors import RpcError
+
+    async with running(make_settings(state_dir)):
+        pass
+    db = state_dir / "appliance.db"
+    grow_history(db, FULL_CHECK_MAX_BYTES)
+    damage_page(db, "job_events_by_job")
+    async with running(make_settings(state_dir)) as app:
+        status, _, body = await get_unix(app.settings.socket_path, "/readiness")
+        assert status == 200
+        with pytest.raises(RpcError) as damaged:
+            await call(app.settings.socket_path, "job.timeline", {"job_id": 1})
+        assert damaged.value.code == -32003 and damaged.value.data == {"reason": "storage-damaged"}
+        assert "restore a backup made with `appliance backup`" in damaged.value.message
+        status, _, body = await get_unix(app.settings.socket_path, "/readiness")
+        assert status == 503
+        assert "the file is damaged; restore a backup" in entries(body, "sqlite:responseTime")[0]["output"]
