@@ -16,7 +16,11 @@ from urllib.parse import quote
 from .db import damaged_message, integrity_problems, is_damaged, primary_code
 
 LOW_SPACE_BYTES = 1 << 20  # less than this free and SQLite cannot be trusted to migrate or write
-LOCK_WAIT_S = 0.2  # for yoyo's own lock: the state directory's lock (StateLock) already keeps other migrators out
+# How long yoyo waits for its lock row: with the state directory's lock (StateLock) held here, no other
+# appliance migrates, and a wait only delays saying why a write failed; without it (`appliance token`), a
+# server may be migrating beside us.
+LOCK_WAIT_S = 0.2
+LOCK_WAIT_UNLOCKED_S = 10.0
 
 
 class MigrationError(RuntimeError):
@@ -89,8 +93,8 @@ def _refuse_newer(db_path: Path, recorded: set[str] | None) -> None:
 def up(db_path: Path) -> list[str]:
     """Apply every pending migration; returns the ids applied.
 
-    `up` and `down` are run with the state directory's lock held (StateLock: `appliance serve`,
-    `appliance migrate up|down`), so no other migration can be running.
+    Under the state directory's lock (StateLock), a yoyo lock row left by a migration cut short is
+    cleared first; without it, yoyo's lock is waited for (LOCK_WAIT_UNLOCKED_S).
     """
     _refuse_newer(db_path, inspect(db_path))
     return _up(db_path)
@@ -100,7 +104,7 @@ def _up(db_path: Path) -> list[str]:
     with _writing(db_path):
         backend, migrations = _backend_and_migrations(db_path)
         try:
-            with backend.lock(LOCK_WAIT_S):
+            with backend.lock(_lock_wait(db_path)):
                 todo = backend.to_apply(migrations)
                 backend.apply_migrations(todo)
         finally:
@@ -116,7 +120,7 @@ def down(db_path: Path, steps: int = 1) -> list[str]:
     with _writing(db_path):
         backend, migrations = _backend_and_migrations(db_path)
         try:
-            with backend.lock(LOCK_WAIT_S):
+            with backend.lock(_lock_wait(db_path)):
                 todo = backend.to_rollback(migrations)[:steps]
                 backend.rollback_migrations(todo)
         finally:
@@ -145,28 +149,54 @@ def _writing(db_path: Path, *, prove: bool = True) -> Iterator[None]:
         if cause is not None:
             raise cause from exc
         if type(exc).__name__ == "LockTimeout":  # yoyo's words would send the user to a tool they do not have
-            raise MigrationError(f"{db_path} stayed locked for {LOCK_WAIT_S:g} s while migrating (is another "
-                                 "program writing it?); try again") from exc
+            raise MigrationError(f"{db_path} stayed locked for {_lock_wait(db_path):g} s while migrating (is "
+                                 "another program writing it?); try again") from exc
         if isinstance(exc, sqlite3.Error):  # said in a line by `appliance migrate` as by the server's start
             raise MigrationError(f"migrating {db_path} failed: {exc}") from exc
         raise
 
 
 def _prove_writable(db_path: Path) -> None:
-    """A real write (page 1 rewritten, as it is), and any yoyo lock row cleared: with the state
-    directory's lock held, such a row is one left by a migration cut short (a power cut, a full disk),
-    which would otherwise make every later start wait for it."""
+    """A real write (page 1 rewritten, as it is), and yoyo's lock row cleared when this process holds the
+    state directory's lock: then the row is one left by a migration cut short (a power cut, a full disk),
+    which made every later start wait for it and fail ("Process N has locked this database")."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(db_path, timeout=5.0, isolation_level=None)
     try:
         conn.execute("BEGIN IMMEDIATE")
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
         conn.execute(f"PRAGMA user_version = {version}")
-        if conn.execute("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'yoyo_lock'").fetchone():
+        if conn.execute("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'yoyo_lock'").fetchone() \
+                and _state_dir_held_here(db_path.parent):
             conn.execute("DELETE FROM yoyo_lock")
         conn.execute("COMMIT")
     finally:
         conn.close()
+
+
+def _lock_wait(db_path: Path) -> float:
+    return LOCK_WAIT_S if _state_dir_held_here(db_path.parent) else LOCK_WAIT_UNLOCKED_S
+
+
+def _state_dir_held_here(state_dir: Path) -> bool:
+    """This process holds `state_dir`'s lock (StateLock: `serve`, `migrate up|down`), so no other
+    appliance migrates it; `appliance token` migrates without it, beside a running server."""
+    import fcntl
+
+    from ..state_lock import StateLock
+
+    path = StateLock(state_dir).path
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # a descriptor of its own: our own lock blocks it too
+    except BlockingIOError:
+        return os.pread(fd, 32, 0).decode("ascii", "replace").strip() == str(os.getpid())
+    finally:
+        os.close(fd)  # a lock it took here goes with it
+    return False
 
 
 def unwritable(db_path: Path, exc: BaseException) -> OSError | None:

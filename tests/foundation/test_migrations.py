@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from appliance.state_lock import StateLock
 from appliance.store import migrate
 from tests.support import PYTHON, cli_env, damage_page, grow_history
 
@@ -146,13 +147,36 @@ def test_a_damaged_page_outside_the_history_of_a_large_file_is_found_at_start(tm
     assert "the file is damaged; restore a backup made with `appliance backup`" in str(damaged.value)
 
 
-def test_a_lock_left_by_a_migration_cut_short_does_not_stop_the_next_one(tmp_path: Path) -> None:
-    db = tmp_path / "appliance.db"
+def _cut_short_with_its_lock_left(db: Path) -> None:
     migrate.up(db)
     migrate.down(db)
     with contextlib.closing(sqlite3.connect(db)) as conn, conn:  # as a power cut during a migration leaves it
         conn.execute("INSERT INTO yoyo_lock (locked, ctime, pid) VALUES (1, '2026-01-01 00:00:00', 4242)")
-    # before: yoyo waited 10 s for pid 4242, then "Process 4242 has locked this database (run yoyo break-lock …)"
-    assert migrate.ensure_head(db).at_head
+
+
+def test_a_lock_left_by_a_migration_cut_short_does_not_stop_the_next_start(tmp_path: Path) -> None:
+    db = tmp_path / "appliance.db"
+    _cut_short_with_its_lock_left(db)
+    lock = StateLock(tmp_path)  # as `appliance serve` and `appliance migrate up` hold it
+    lock.acquire()
+    try:
+        # before: yoyo waited 10 s for pid 4242, then "Process 4242 has locked this database (run yoyo break-lock …)"
+        assert migrate.ensure_head(db).at_head
+    finally:
+        lock.release()
     with contextlib.closing(sqlite3.connect(db)) as conn:
         assert conn.execute("SELECT count(*) FROM yoyo_lock").fetchone()[0] == 0
+
+
+def test_without_the_state_directory_a_migration_lock_is_left_to_its_owner(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # `appliance token` migrates without the state directory's lock, beside a server that may be migrating
+    db = tmp_path / "appliance.db"
+    _cut_short_with_its_lock_left(db)
+    monkeypatch.setattr(migrate, "LOCK_WAIT_UNLOCKED_S", 0.3)  # not 10 s in a test
+    with pytest.raises(migrate.MigrationError) as locked:
+        migrate.ensure_head(db)
+    assert str(locked.value) == (f"{db} stayed locked for 0.3 s while migrating (is another program writing it?); "
+                                 "try again")  # not yoyo's "run yoyo break-lock", a tool the appliance does not ship
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("SELECT pid FROM yoyo_lock").fetchall() == [(4242,)]
