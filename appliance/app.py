@@ -99,11 +99,9 @@ class Appliance:
             if is_damaged(exc):  # a page the start's bounded check did not read (store.db.integrity_problems)
                 if self.damaged is None:
                     log.error("appliance.database_damaged", db=str(self.settings.db_path), error=str(exc))
-                self.damaged = damaged_message(self.settings.db_path, exc)
+                self.damaged = DAMAGED_AT_WORK
                 self.last_problem = "the database is damaged: restore a backup"
-                return NotAllowed(f"the appliance's database is damaged ({exc}); an administrator must restore a "
-                                  "backup made with `appliance backup` (docs/install-pi.md §7)",
-                                  {"reason": "storage-damaged"})
+                return NotAllowed(DAMAGED_AT_WORK, {"reason": "storage-damaged"})
             return None
 
         return Dispatcher(self.handlers(), on_call=on_call, on_internal_error=on_internal_error,
@@ -411,6 +409,10 @@ class Appliance:
         self._tasks.clear()
 
 
+# To callers and in /readiness (neither may show paths or exception text); the journal has both.
+DAMAGED_AT_WORK = ("the appliance's database file is damaged (a page SQLite cannot read); an administrator must "
+                   "restore a backup made with `appliance backup` (the steps are under Restore in "
+                   "docs/install-pi.md §7)")
 STEP_LIMIT_S = 10.0  # no stop step may hang the shutdown past systemd's TimeoutStopSec
 
 
