@@ -53,6 +53,7 @@ class Appliance:
         self.registry: Any = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.last_problem: str | None = None
+        self.damaged: str | None = None  # a read found the database damaged past the start's bounded check
         self.listeners: Any = None
         self.dispatcher: Dispatcher | None = None
         self.access: Any = None  # web.auth.AccessGuard, built with the listeners
@@ -95,6 +96,12 @@ class Appliance:
                 return NotAllowed("the appliance's storage is full: nothing was stored. Free space on it (or lower "
                                   "[history] keep_days / artifact_days) and try again",
                                   {"reason": "storage-full"})
+            if is_damaged(exc):  # a page the start's bounded check did not read (store.db.integrity_problems)
+                if self.damaged is None:
+                    log.error("appliance.database_damaged", db=str(self.settings.db_path), error=str(exc))
+                self.damaged = DAMAGED_AT_WORK
+                self.last_problem = "the database is damaged: restore a backup"
+                return NotAllowed(DAMAGED_AT_WORK, {"reason": "storage-damaged"})
             return None
 
         return Dispatcher(self.handlers(), on_call=on_call, on_internal_error=on_internal_error,
@@ -402,6 +409,10 @@ class Appliance:
         self._tasks.clear()
 
 
+# To callers and in /readiness (neither may show paths or exception text); the journal has both.
+DAMAGED_AT_WORK = ("the appliance's database file is damaged (a page SQLite cannot read); an administrator must "
+                   "restore a backup made with `appliance backup` (the steps are under Restore in "
+                   "docs/install-pi.md §7)")
 STEP_LIMIT_S = 10.0  # no stop step may hang the shutdown past systemd's TimeoutStopSec
 
 

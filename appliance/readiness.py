@@ -64,10 +64,17 @@ def _expected_migrations() -> tuple[str, ...]:
 
 
 async def sqlite_check(appliance: Appliance) -> dict[str, Any]:
+    from .app import DAMAGED_AT_WORK
+    from .store.db import is_damaged
+
+    if appliance.damaged is not None:  # a call read a damaged page: each later one may too
+        return entry("fail", appliance.damaged, componentType="datastore")
     started = time.perf_counter()
     try:
         await _bounded(appliance.db.fetchone("SELECT 1 FROM printers LIMIT 1"))
     except Exception as exc:
+        if is_damaged(exc):
+            return entry("fail", DAMAGED_AT_WORK, componentType="datastore")
         return entry("fail", f"the database does not answer ({_why(exc)}); see the journal and "
                      "`appliance migrate status`", componentType="datastore")
     ms = (time.perf_counter() - started) * 1000

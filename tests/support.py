@@ -109,3 +109,35 @@ def start_simulator(out_dir: Path, *extra: str) -> tuple[subprocess.Popen[str], 
         process.kill()
         raise AssertionError(f"simulator did not start: {process.stderr.read() if process.stderr else ''}")
     return process, raster, snmp
+
+
+def damage_page(db: Path, name: str) -> None:
+    """Overwrite the first page of table or index `name` in the SQLite file `db` with bytes that are no
+    b-tree page, as a bad SD card sector leaves it. The file must have no WAL left (a server stopped)."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        root = conn.execute("SELECT rootpage FROM sqlite_schema WHERE name = ?", (name,)).fetchone()[0]
+    with db.open("r+b") as file:
+        file.seek((root - 1) * page_size)
+        file.write(bytes(range(256)) * (page_size // 256))
+
+
+def grow_history(db: Path, past_bytes: int) -> None:
+    """Completed jobs, each with a raster, a preview and a timeline step, added until the file is larger than
+    `past_bytes`, as a box that printed for weeks has them (SQL alone: no server draws them)."""
+    import sqlite3
+
+    at = "2026-01-01T00:00:00Z"
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("INSERT OR IGNORE INTO printers (id, name, model, uri, created_at, updated_at) "
+                     "VALUES ('history', 'history', 'PT-P750W', 'tcp://192.0.2.1', ?, ?)", (at, at))
+        conn.executemany("INSERT INTO jobs (printer_id, state, template, template_version, media, created_at, "
+                         "updated_at) VALUES ('history', 'completed', 'text', 1, 'tze-12', ?, ?)",
+                         [(at, at)] * (past_bytes // 12_000 + 50))
+        conn.execute("INSERT INTO job_artifacts (job_id, raster, preview, sha256) SELECT id, randomblob(11000), "
+                     "randomblob(1000), 'x' FROM jobs WHERE printer_id = 'history'")
+        conn.execute("INSERT INTO job_events (job_id, at, event, state) "
+                     "SELECT id, created_at, 'completed', 'completed' FROM jobs WHERE printer_id = 'history'")
+    assert db.stat().st_size > past_bytes

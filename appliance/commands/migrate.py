@@ -61,8 +61,10 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc), 1)
     except StateDirInUse as exc:
         return fail(f"{exc}; migrations change the tables it is using", 1)
-    except OSError as exc:  # a read-only or full state directory
-        return fail(f"cannot write in {settings.state_dir}: {exc.strerror or exc}", 1)
+    except OSError as exc:  # a read-only or full state directory, also as SQLite met it (store.migrate.unwritable)
+        from .serve import cannot_start
+
+        return fail(cannot_start(exc, settings.state_dir, doing="migrate"), 1)
     finally:
         lock.release()
     print(f"database: {db}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
-import shutil
 from pathlib import Path
 
 from ..config import ConfigError, parse_listen
@@ -51,26 +50,25 @@ def run(args: argparse.Namespace) -> int:
 
 
 FULL = (errno.ENOSPC, errno.EDQUOT)
-LOW_SPACE_BYTES = 1 << 20  # less than this free and SQLite cannot be trusted to migrate or write
 
 
-def cannot_start(exc: OSError, state_dir: Path) -> str:
-    """One line for an OSError at start: a full disk says so; anything else is most likely permissions."""
+def cannot_start(exc: OSError, state_dir: Path, doing: str = "start") -> str:
+    """One line for an OSError at start (or `appliance migrate`, doing="migrate"): a full disk says so;
+    anything else is most likely permissions."""
     what = exc.strerror or str(exc)
     if exc.filename:
         what += f": {exc.filename}"
     if exc.errno in FULL:
-        return (f"cannot start: {what}: the disk holding the state directory {state_dir} is full; "
+        return (f"cannot {doing}: {what}: the disk holding the state directory {state_dir} is full; "
                 f"free some space there (`df -h {state_dir}` shows how much is left)")
-    return f"cannot start: {what} (check --state-dir {state_dir} is writable by this user)"
+    return f"cannot {doing}: {what} (check --state-dir {state_dir} is writable by this user)"
 
 
 def low_space_hint(state_dir: Path) -> str:
     """After a failed migration: the likely reason, when the disk is (nearly) full, else nothing."""
-    try:
-        free = shutil.disk_usage(state_dir).free
-    except OSError:
-        return ""
+    from ..store.migrate import LOW_SPACE_BYTES, free_bytes
+
+    free = free_bytes(state_dir)
     if free >= LOW_SPACE_BYTES:
         return ""
     return (f"\n  the disk holding {state_dir} has only {free // 1024} KiB free, which is likely why: free some "

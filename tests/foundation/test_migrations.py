@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import subprocess
@@ -9,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from appliance.state_lock import StateLock
 from appliance.store import migrate
-from tests.support import PYTHON, cli_env
+from tests.support import PYTHON, cli_env, damage_page, grow_history
 
 
 def tables(db: Path) -> set[str]:
@@ -120,3 +122,61 @@ def test_a_damaged_database_file_says_how_to_recover(tmp_path: Path) -> None:
     with pytest.raises(migrate.MigrationError) as damaged:
         migrate.ensure_head(db)
     assert "restore a backup" in str(damaged.value)
+
+
+def _large_database(db: Path) -> None:
+    """At head, with jobs and their rasters past FULL_CHECK_MAX_BYTES, as a box that printed for weeks."""
+    from appliance.store.db import FULL_CHECK_MAX_BYTES
+
+    migrate.up(db)
+    grow_history(db, FULL_CHECK_MAX_BYTES)
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("INSERT INTO api_tokens (name, scope, token_hash, created_at) "
+                     "VALUES ('ops', 'admin', 'h', '2026-01-01T00:00:00Z')")
+
+
+@pytest.mark.parametrize("page", ["sqlite_autoindex__yoyo_migration_1", "sqlite_autoindex_api_tokens_2", "_yoyo_log"])
+def test_a_damaged_page_outside_the_history_of_a_large_file_is_found_at_start(tmp_path: Path, page: str) -> None:
+    # a large file is not checked whole (its job history would cost seconds on a Pi): the rest still is
+    db = tmp_path / "appliance.db"
+    _large_database(db)
+    migrate.ensure_head(db)
+    damage_page(db, page)
+    with pytest.raises(migrate.MigrationError) as damaged:
+        migrate.ensure_head(db)  # before: at head, so nothing read but the list of migrations
+    assert "the file is damaged; restore a backup made with `appliance backup`" in str(damaged.value)
+
+
+def _cut_short_with_its_lock_left(db: Path) -> None:
+    migrate.up(db)
+    migrate.down(db)
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:  # as a power cut during a migration leaves it
+        conn.execute("INSERT INTO yoyo_lock (locked, ctime, pid) VALUES (1, '2026-01-01 00:00:00', 4242)")
+
+
+def test_a_lock_left_by_a_migration_cut_short_does_not_stop_the_next_start(tmp_path: Path) -> None:
+    db = tmp_path / "appliance.db"
+    _cut_short_with_its_lock_left(db)
+    lock = StateLock(tmp_path)  # as `appliance serve` and `appliance migrate up` hold it
+    lock.acquire()
+    try:
+        # before: yoyo waited 10 s for pid 4242, then "Process 4242 has locked this database (run yoyo break-lock …)"
+        assert migrate.ensure_head(db).at_head
+    finally:
+        lock.release()
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("SELECT count(*) FROM yoyo_lock").fetchone()[0] == 0
+
+
+def test_without_the_state_directory_a_migration_lock_is_left_to_its_owner(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # `appliance token` migrates without the state directory's lock, beside a server that may be migrating
+    db = tmp_path / "appliance.db"
+    _cut_short_with_its_lock_left(db)
+    monkeypatch.setattr(migrate, "LOCK_WAIT_UNLOCKED_S", 0.3)  # not 10 s in a test
+    with pytest.raises(migrate.MigrationError) as locked:
+        migrate.ensure_head(db)
+    assert str(locked.value) == (f"{db} stayed locked for 0.3 s while migrating (is another program writing it?); "
+                                 "try again")  # not yoyo's "run yoyo break-lock", a tool the appliance does not ship
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("SELECT pid FROM yoyo_lock").fetchall() == [(4242,)]

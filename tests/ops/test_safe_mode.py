@@ -12,7 +12,7 @@ from appliance.app import Appliance
 from appliance.systemd import Notifier
 from rpc.client import RpcClient
 from tests.ops.helpers import NotifySocket, call, entries, get_unix, spawn, terminate, wait_ready
-from tests.support import make_settings
+from tests.support import damage_page, make_settings
 
 
 def printed(state_dir: Path) -> list[Path]:
@@ -129,21 +129,13 @@ async def test_a_start_that_finds_its_address_taken_leaves_no_safe_mode_behind(s
 
 def test_a_database_damaged_past_its_first_pages_is_said_in_one_line_and_leaves_no_safe_mode(
         state_dir: Path) -> None:
-    import sqlite3
-
     process = spawn(state_dir)  # a database as a running box has it, with a job in it
     wait_ready(process, state_dir)
     job = asyncio.run(call(state_dir / "rpc.sock", "print.submit", {"template": "text", "fields": {"text": "a"}}))
     assert job["id"] == 1
     assert terminate(process)[0] == 0
     db = state_dir / "appliance.db"
-    with sqlite3.connect(db) as conn:
-        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'jobs'").fetchone()[0]
-    conn.close()
-    with db.open("r+b") as file:  # the jobs table's first page, as a bad SD card sector leaves it
-        file.seek((root - 1) * page_size)
-        file.write(bytes(range(256)) * (page_size // 256))
+    damage_page(db, "jobs")
     process = spawn(state_dir)
     _, err = process.communicate(timeout=30)
     # before: a traceback from recovering the jobs, and the marker left, so the restored box came up paused
