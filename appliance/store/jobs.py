@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..clock import now_text
+from ..reasons import describe_all
 from .db import Database
 from .printers import final_successor
 
@@ -48,10 +49,13 @@ def step(event: str, state: str | None = None, **detail: Any) -> Step:
 
 
 def to_wire(row: sqlite3.Row) -> dict[str, Any]:
+    """The job as every caller sees it; `descriptions`: a sentence per reason, as printer.status has them."""
+    reasons = json.loads(row["reasons"])
     job = {
         "id": row["id"],
         "state": row["state"],
-        "reasons": json.loads(row["reasons"]),
+        "reasons": reasons,
+        "descriptions": describe_all(reasons),
         "printer_id": row["printer_id"],
         "template": row["template"],
         "template_version": row["template_version"],
