@@ -13,6 +13,9 @@ from collections.abc import Iterable
 from .printer.status import describe as describe_printer_reason
 
 _JOB_REASONS = {
+    "status-lost": "The printer stopped answering status requests after this job was sent: it may still be "
+                   "printing, and the label may come out. The job is followed again when it answers; if it "
+                   "does not, check its power and network",
     "safe-mode": "The appliance restarted in safe mode while this label was at the printer: resume the printer "
                  "(printer.resume) and its page counter tells whether the label came out; cancel the job if you "
                  "checked by hand",

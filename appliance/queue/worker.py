@@ -8,9 +8,10 @@ printer's status says it; `printer-offline` otherwise), for as long as it takes:
 was sent, so nothing can print twice; it is tried again with capped exponential backoff,
 or as soon as the printer answers a status probe. Only then is the job `processing`: the
 worker sends the stored raster and follows the printer's status until the page counter
-says the labels came out. A tape running out, a cover opening or the printer going offline
-*during* the job stops it without sending it again: the printer keeps the job and finishes
-it after the cassette is replaced, and the page counter tells afterwards whether it did. Faults while sending
+says the labels came out. A tape running out, a cover opening or the printer's status
+going silent *during* the job (`status-lost`: it may be printing still, or be off) stops
+it without sending it again: the printer keeps the job and finishes it after the cassette
+is replaced, and the page counter tells afterwards whether it did. Faults while sending
 are retried with capped exponential backoff up to `max_attempts`; errors that cannot heal
 abort at once. Connections that cannot be opened are never attempts.
 
@@ -79,6 +80,14 @@ def waiting_reason(exc: TransportError, snapshot: StatusSnapshot, answered: bool
     if exc.reason == "printer-busy":
         return "printer-busy"
     return "jobs-refused" if answered and "jobs-refused" in snapshot.reasons else "printer-offline"
+
+
+def following_reason(reason: str) -> str:
+    """A stop reason for a job whose raster is at the printer. Status probes that fail then say only
+    that the status cannot be read: the printer may be printing it (the label came out in trials
+    while the job said "not reachable"), or it may be off; nothing tells which without a connection
+    to its raster port, which could upset the job."""
+    return "status-lost" if reason == "printer-offline" else reason
 
 
 class Worker:
@@ -727,7 +736,7 @@ class Worker:
             if snapshot.state == "printing" and not saw_printing:
                 saw_printing = True
                 steps.append(jobs.step("printing", "processing"))
-            reason = next((r for r in snapshot.reasons if r in FOLLOW_STOPS), None)
+            reason = next((following_reason(r) for r in snapshot.reasons if r in FOLLOW_STOPS), None)
             if reason is not None and stopped_for is None:
                 stopped_for = reason
                 changed = await jobs.transition(self.db, job_id, allowed_from=("processing",), to="stopped",
