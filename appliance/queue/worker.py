@@ -481,7 +481,7 @@ class Worker:
             else:
                 steps.append(jobs.step("resending", "processing", attempt=attempts + 1,
                                        why="the printer is idle and its page counter did not move"))
-            await self._save_attempts(job_id, attempts + 1)
+            await self._save_attempts(job_id, attempts + 1, steps)
 
     async def _send(self, job_id: int, raster: bytes, attempts: int, steps: list[jobs.Step],
                     transport: Transport) -> bool:
@@ -511,7 +511,7 @@ class Worker:
                 await self._finish(job_id, "aborted", [failure.reason], [*steps, jobs.step("failed", "aborted")],
                                    attempts=attempts)
                 return False
-            await self._save_attempts(job_id, attempts)
+            await self._save_attempts(job_id, attempts, steps)
             await self._pause(backoff(attempts, self.settings.retry_base_s, self.settings.retry_max_s))
             current = await jobs.get(self.db, job_id)
             if current is None or current["state"] != "processing":
@@ -644,9 +644,10 @@ class Worker:
             await asyncio.sleep(min(left, 5.0))
         self.heartbeat = time.monotonic()
 
-    async def _save_attempts(self, job_id: int, attempts: int) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute("UPDATE jobs SET attempts = ? WHERE id = ?", (attempts, job_id))
+    async def _save_attempts(self, job_id: int, attempts: int, steps: list[jobs.Step]) -> None:
+        """The attempt count and the steps so far, which are written now (and so left out of the next write)."""
+        await jobs.save_attempts(self.db, job_id, attempts, steps)
+        steps.clear()
 
     def _expected_seconds(self, row: Any, copies: int | None = None) -> float:
         return float(row["length_mm"] * (row["copies"] if copies is None else copies) / PRINT_SPEED_MM_S + 5.0)
@@ -733,9 +734,6 @@ class Worker:
                     "completed", "completed", confirmed=False,
                     why="the printer reports no page counter; done after the time printing takes")])
                 return "done", expected
-            if snapshot.state == "printing" and not saw_printing:
-                saw_printing = True
-                steps.append(jobs.step("printing", "processing"))
             reason = next((following_reason(r) for r in snapshot.reasons if r in FOLLOW_STOPS), None)
             if reason is not None and stopped_for is None:
                 stopped_for = reason
@@ -751,8 +749,10 @@ class Worker:
                 deadline = float("inf")  # a person has to act; the printer keeps the job meanwhile
             elif reason is None and stopped_for is not None and self._answered(snapshot):
                 stopped_for = None
+                # with the steps so far (`following`, after a restart): the timeline keeps their order
                 changed = await jobs.transition(self.db, job_id, allowed_from=("stopped",), to="processing",
-                                                steps=[jobs.step("resumed", "processing")])
+                                                steps=[*steps, jobs.step("resumed", "processing")])
+                steps.clear()
                 if changed is None:
                     return "gone", 0
                 await self._publish(changed)
@@ -763,6 +763,9 @@ class Worker:
                 # idle, with none (or only some) of the labels out long after they should all be: the
                 # rest is lost (a power cut at the printer drops what it had not printed yet)
                 return "lost", count - pages_before
+            if snapshot.state == "printing" and not saw_printing:  # after a `resumed` of this same look
+                saw_printing = True
+                steps.append(jobs.step("printing", "processing"))
             if time.monotonic() > deadline:
                 await self._finish(job_id, "aborted", ["timed-out"], [*steps, jobs.step(
                     "failed", "aborted", error=f"not printed within {self.settings.print_timeout_s:g} s")])

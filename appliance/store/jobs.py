@@ -158,6 +158,14 @@ async def transition(
     return row
 
 
+async def save_attempts(db: Database, job_id: int, attempts: int, steps: Iterable[Step] = ()) -> None:
+    """A resend's attempt count, with the steps that led to it (`sent`, `printing`, …: they are kept
+    in memory until the job's next write, and would be lost with the process otherwise)."""
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE jobs SET attempts = ? WHERE id = ?", (attempts, job_id))
+        await _write_steps(conn, job_id, steps)
+
+
 async def add_steps(db: Database, job_id: int, steps: list[Step]) -> None:
     if steps:
         async with db.transaction() as conn:
