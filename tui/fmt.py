@@ -16,33 +16,6 @@ PRINTER_WORDS = {"idle": "ready", "printing": "printing", "processing": "printin
 NO_STATUS = "? no status (cannot be asked)"  # a printer with no status channel: file://, or TCP with SNMP off
 CHECK_SYMBOLS = {"pass": "✓ pass", "warn": "! warn", "fail": "✗ fail"}
 
-# what a person does about a job stopped for this reason (the server's printer descriptions say more)
-REASON_ADVICE = {
-    "cover-open": "Close the printer cover; the job then continues by itself.",
-    "media-empty": "Load a new tape cassette; the printer then finishes the job.",
-    "media-needed": "Insert a tape cassette; the job then continues.",
-    "media-mismatch": "Load the tape this label was made for, or cancel and print again for the loaded tape.",
-    "media-jam": "Open the cover and clear the jammed tape.",
-    "printer-offline": "Check the printer's power and connection; the job waits for it.",
-    "overheating": "Wait: printing resumes when the head has cooled down.",
-    "printer-busy": "The printer is printing a label from elsewhere (another computer, or the rest of a canceled "
-                    "job), or another program holds its USB device (a CUPS queue?); the job waits until it is free.",
-    "safe-mode": "The appliance restarted in safe mode while this label was at the printer: resume the printer and "
-                 "its page counter tells whether the label came out; cancel the job if you checked by hand.",
-    "printer-replaced": "Another printer answers at this address than the one this label was sent to: check that "
-                        "one, and reprint the job if the label did not come out.",
-    "status-unavailable": "The printer takes jobs but its status cannot be read: check the SNMP community and port "
-                          "in [printers.snmp], or set enabled = false there to print without status.",
-    "model-mismatch": "Another model answers at the printer's address than the configuration names: set its model "
-                      "in [[printers]], restart, and reprint the job (with rerender).",
-    "printer-removed": "Its printer is no longer configured (or was replaced by another model under its name): "
-                       "reprint the job, with rerender if the model changed.",
-    "printed-after-cancel": "The printer kept this job when it stopped and printed it once it could: the "
-                            "label came out although the job was canceled.",
-    "interrupted": "The appliance restarted mid-job and the printer has no page counter to tell whether "
-                   "the label came out: check, and reprint it if not.",
-}
-
 
 def job_state(state: str | None) -> str:
     state = state or "?"
@@ -54,10 +27,13 @@ def printer_state(state: str | None) -> str:
     return f"{PRINTER_SYMBOLS.get(state, '·')} {PRINTER_WORDS.get(state, state)}"
 
 
-def advice(reasons: list[str] | None) -> str:
-    found = [REASON_ADVICE[r] for r in reasons or () if r in REASON_ADVICE]
-    if found:
-        return " ".join(found)
+def advice(job: dict[str, Any]) -> str:
+    """What the job's reasons mean, as the server words them (its `descriptions`: one source for the
+    TUI, scripts and printer.status); a server from before descriptions: the reasons' names."""
+    said = [str(d).rstrip(".") + "." for d in job.get("descriptions") or () if d]
+    if said:
+        return " ".join(said)
+    reasons = job.get("reasons") or []
     if reasons:
         return "Reason: " + ", ".join(r.replace("-", " ") for r in reasons) + "."
     return ""

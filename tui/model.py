@@ -116,7 +116,7 @@ class Store:
         said = job.get("waiting") or {}
         if said.get("description") and said.get("reason") != "printer-paused":
             return str(said["description"])
-        return advice(job["reasons"]) if job.get("reasons") else None
+        return advice(job) if job.get("reasons") else None
 
     def printer_name(self, printer_id: str | None) -> str:
         if printer_id is None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..printer.media import MediaError
-from ..printer.status import describe
+from ..reasons import describe
 from ..store.jobs import Queued
 from .runtime import PrinterRuntime
 from .worker import blocker

@@ -3,15 +3,17 @@
 Before sending it checks the cached status: offline keeps the job pending (with the
 reason `printer-offline`); cover open, no tape or the wrong tape stop it (nothing sent)
 until the condition clears. A printer that cannot be reached (refused, unplugged, timed
-out connecting) keeps the job pending too, for as long as it takes: nothing was sent, so
-nothing can print twice; it is tried again with capped exponential backoff, or as soon as
-the printer answers a status probe. Only then is the job `processing`: the worker sends
-the stored raster and follows the printer's status until the page counter says the labels
-came out. A tape running out, a cover opening or the printer going offline *during* the
-job stops it without sending it again: the printer keeps the job and finishes it after the
-cassette is replaced, and the page counter tells afterwards whether it did. Faults while
-sending are retried with capped exponential backoff up to `max_attempts`; errors that
-cannot heal abort at once. Connections that cannot be opened are never attempts.
+out connecting) keeps the job pending too (`jobs-refused` while its status answers, as the
+printer's status says it; `printer-offline` otherwise), for as long as it takes: nothing
+was sent, so nothing can print twice; it is tried again with capped exponential backoff,
+or as soon as the printer answers a status probe. Only then is the job `processing`: the
+worker sends the stored raster and follows the printer's status until the page counter
+says the labels came out. A tape running out, a cover opening or the printer's status
+going silent *during* the job (`status-lost`: it may be printing still, or be off) stops
+it without sending it again: the printer keeps the job and finishes it after the cassette
+is replaced, and the page counter tells afterwards whether it did. Faults while sending
+are retried with capped exponential backoff up to `max_attempts`; errors that cannot heal
+abort at once. Connections that cannot be opened are never attempts.
 
 Jobs the last run left at the printer (see `jobs.recover`) are followed first, even on a
 paused printer (a pause holds jobs not yet sent); in safe mode, where the printer is not
@@ -71,9 +73,21 @@ def _serial(snapshot: StatusSnapshot) -> str | None:
     return serial if isinstance(serial, str) and serial else None
 
 
-def waiting_reason(exc: TransportError) -> str:
-    """Why a job waits for a printer it cannot reach: busy (another program holds the USB device) or offline."""
-    return "printer-busy" if exc.reason == "printer-busy" else "printer-offline"
+def waiting_reason(exc: TransportError, snapshot: StatusSnapshot, answered: bool) -> str:
+    """Why a job waits for a printer it cannot open a connection to: busy (another program holds the USB
+    device); refusing jobs while its status answers (the monitor says "jobs-refused": raster port closed
+    or held by another computer), as the printer's status says it; or offline."""
+    if exc.reason == "printer-busy":
+        return "printer-busy"
+    return "jobs-refused" if answered and "jobs-refused" in snapshot.reasons else "printer-offline"
+
+
+def following_reason(reason: str) -> str:
+    """A stop reason for a job whose raster is at the printer. Status probes that fail then say only
+    that the status cannot be read: the printer may be printing it (the label came out in trials
+    while the job said "not reachable"), or it may be off; nothing tells which without a connection
+    to its raster port, which could upset the job."""
+    return "status-lost" if reason == "printer-offline" else reason
 
 
 class Worker:
@@ -403,7 +417,7 @@ class Worker:
             if self._unreachable == 1:
                 log.warning("queue.printer_unreachable", printer=self.runtime.name, error=str(exc), job_id=row["id"])
             self._refused(exc)
-            await self._mark_waiting(row, waiting_reason(exc), error=str(exc), sent=False)
+            await self._mark_waiting(row, self._waiting_reason(exc), error=str(exc), sent=False)
             return False
         if self._unreachable:
             log.info("queue.printer_reachable", printer=self.runtime.name, after=self._unreachable)
@@ -416,6 +430,11 @@ class Worker:
         printer with SNMP; a held USB device says so already, as printer-busy)."""
         if exc.reason != "printer-busy" and self.runtime.monitor.reachable is not None:
             self.runtime.monitor.note_refused(str(exc))
+
+    def _waiting_reason(self, exc: TransportError) -> str:
+        """After _refused: the job's reason agrees with its printer's status (see waiting_reason)."""
+        snapshot = self.runtime.monitor.snapshot
+        return waiting_reason(exc, snapshot, self._answered(snapshot))
 
     async def _send_and_follow(self, processing: Any, raster: bytes | None, pages_before: int | None, attempts: int,
                                steps: list[jobs.Step], transport: Transport | None, *, sent: bool = False,
@@ -462,7 +481,7 @@ class Worker:
             else:
                 steps.append(jobs.step("resending", "processing", attempt=attempts + 1,
                                        why="the printer is idle and its page counter did not move"))
-            await self._save_attempts(job_id, attempts + 1)
+            await self._save_attempts(job_id, attempts + 1, steps)
 
     async def _send(self, job_id: int, raster: bytes, attempts: int, steps: list[jobs.Step],
                     transport: Transport) -> bool:
@@ -492,7 +511,7 @@ class Worker:
                 await self._finish(job_id, "aborted", [failure.reason], [*steps, jobs.step("failed", "aborted")],
                                    attempts=attempts)
                 return False
-            await self._save_attempts(job_id, attempts)
+            await self._save_attempts(job_id, attempts, steps)
             await self._pause(backoff(attempts, self.settings.retry_base_s, self.settings.retry_max_s))
             current = await jobs.get(self.db, job_id)
             if current is None or current["state"] != "processing":
@@ -501,12 +520,14 @@ class Worker:
             transport = self.runtime.transport()
 
     async def _wait_reachable(self, job_id: int, exc: TransportError, steps: list[jobs.Step]) -> Transport | None:
-        """A job to send again finds the printer unreachable: it is `stopped` (printer-offline) until a
-        connection opens, which is then returned; None when the job was canceled or the worker stops.
+        """A job to send again finds the printer unreachable: it is `stopped` (printer-offline, or
+        jobs-refused while its status answers) until a connection opens, which is then returned; None
+        when the job was canceled or the worker stops.
 
         Tries are not attempts (nothing was sent), so the job is never aborted for an unplugged printer.
         """
-        reason = waiting_reason(exc)
+        self._refused(exc)
+        reason = self._waiting_reason(exc)
         stopped = await jobs.transition(
             self.db, job_id, allowed_from=("processing",), to="stopped", reasons=[reason],
             steps=[*steps, jobs.step("printer-error", "stopped", reason=reason, error=str(exc), sent=False)])
@@ -533,6 +554,12 @@ class Worker:
                 await transport.close()
                 if again.retryable and not again.reached:
                     self._refused(again)
+                    if (now := self._waiting_reason(again)) != reason:  # say a changed cause (once)
+                        reason = now
+                        changed = await jobs.transition(
+                            self.db, job_id, allowed_from=("stopped",), to="stopped", reasons=[reason],
+                            steps=[jobs.step("printer-error", "stopped", reason=reason, error=str(again), sent=False)])
+                        await self._publish(changed)
                     continue
                 await self._finish(job_id, "aborted", [again.reason], [jobs.step(
                     "failed", "aborted", reason=again.reason, error=str(again), sent=False)])
@@ -617,9 +644,10 @@ class Worker:
             await asyncio.sleep(min(left, 5.0))
         self.heartbeat = time.monotonic()
 
-    async def _save_attempts(self, job_id: int, attempts: int) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute("UPDATE jobs SET attempts = ? WHERE id = ?", (attempts, job_id))
+    async def _save_attempts(self, job_id: int, attempts: int, steps: list[jobs.Step]) -> None:
+        """The attempt count and the steps so far, which are written now (and so left out of the next write)."""
+        await jobs.save_attempts(self.db, job_id, attempts, steps)
+        steps.clear()
 
     def _expected_seconds(self, row: Any, copies: int | None = None) -> float:
         return float(row["length_mm"] * (row["copies"] if copies is None else copies) / PRINT_SPEED_MM_S + 5.0)
@@ -706,10 +734,7 @@ class Worker:
                     "completed", "completed", confirmed=False,
                     why="the printer reports no page counter; done after the time printing takes")])
                 return "done", expected
-            if snapshot.state == "printing" and not saw_printing:
-                saw_printing = True
-                steps.append(jobs.step("printing", "processing"))
-            reason = next((r for r in snapshot.reasons if r in FOLLOW_STOPS), None)
+            reason = next((following_reason(r) for r in snapshot.reasons if r in FOLLOW_STOPS), None)
             if reason is not None and stopped_for is None:
                 stopped_for = reason
                 changed = await jobs.transition(self.db, job_id, allowed_from=("processing",), to="stopped",
@@ -724,8 +749,10 @@ class Worker:
                 deadline = float("inf")  # a person has to act; the printer keeps the job meanwhile
             elif reason is None and stopped_for is not None and self._answered(snapshot):
                 stopped_for = None
+                # with the steps so far (`following`, after a restart): the timeline keeps their order
                 changed = await jobs.transition(self.db, job_id, allowed_from=("stopped",), to="processing",
-                                                steps=[jobs.step("resumed", "processing")])
+                                                steps=[*steps, jobs.step("resumed", "processing")])
+                steps.clear()
                 if changed is None:
                     return "gone", 0
                 await self._publish(changed)
@@ -736,6 +763,9 @@ class Worker:
                 # idle, with none (or only some) of the labels out long after they should all be: the
                 # rest is lost (a power cut at the printer drops what it had not printed yet)
                 return "lost", count - pages_before
+            if snapshot.state == "printing" and not saw_printing:  # after a `resumed` of this same look
+                saw_printing = True
+                steps.append(jobs.step("printing", "processing"))
             if time.monotonic() > deadline:
                 await self._finish(job_id, "aborted", ["timed-out"], [*steps, jobs.step(
                     "failed", "aborted", error=f"not printed within {self.settings.print_timeout_s:g} s")])

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..clock import now_text
+from ..reasons import describe_all
 from .db import Database
 from .printers import final_successor
 
@@ -48,10 +49,13 @@ def step(event: str, state: str | None = None, **detail: Any) -> Step:
 
 
 def to_wire(row: sqlite3.Row) -> dict[str, Any]:
+    """The job as every caller sees it; `descriptions`: a sentence per reason, as printer.status has them."""
+    reasons = json.loads(row["reasons"])
     job = {
         "id": row["id"],
         "state": row["state"],
-        "reasons": json.loads(row["reasons"]),
+        "reasons": reasons,
+        "descriptions": describe_all(reasons),
         "printer_id": row["printer_id"],
         "template": row["template"],
         "template_version": row["template_version"],
@@ -152,6 +156,14 @@ async def transition(
         if row is not None:
             await _write_steps(conn, job_id, steps)
     return row
+
+
+async def save_attempts(db: Database, job_id: int, attempts: int, steps: Iterable[Step] = ()) -> None:
+    """A resend's attempt count, with the steps that led to it (`sent`, `printing`, …: they are kept
+    in memory until the job's next write, and would be lost with the process otherwise)."""
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE jobs SET attempts = ? WHERE id = ?", (attempts, job_id))
+        await _write_steps(conn, job_id, steps)
 
 
 async def add_steps(db: Database, job_id: int, steps: list[Step]) -> None:

@@ -125,12 +125,15 @@ async def test_refused_connections_keep_the_job_pending_until_the_printer_takes_
     sim(fast).update(offline=True)  # the raster port refuses; SNMP still answers
     job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "refused"}})
     deadline = asyncio.get_running_loop().time() + 10
-    while (waiting := await rpc.call("job.get", {"job_id": job["id"]}))["reasons"] != ["printer-offline"]:
+    # the printer's status says "jobs-refused", and so does the job: not "not reachable" (SNMP answers)
+    while (waiting := await rpc.call("job.get", {"job_id": job["id"]}))["reasons"] != ["jobs-refused"]:
         assert asyncio.get_running_loop().time() < deadline, waiting
         await asyncio.sleep(0.02)
     await asyncio.sleep(1.5)  # many times the retry backoff (0.05 → 0.2 s) and max_attempts
     waiting = await rpc.call("job.get", {"job_id": job["id"]})
-    assert waiting["state"] == "pending" and waiting["reasons"] == ["printer-offline"] and waiting["attempts"] == 0
+    assert waiting["state"] == "pending" and waiting["reasons"] == ["jobs-refused"] and waiting["attempts"] == 0
+    status = await rpc.call("printer.status")
+    assert status["reasons"] == ["jobs-refused"] and waiting["descriptions"] == status["descriptions"]
     timeline = await rpc.call("job.timeline", {"job_id": job["id"]})
     assert [s["event"] for s in timeline].count("waiting") == 1  # said once, not on every try
     assert "refused" in timeline[-1]["detail"]["error"].lower() and timeline[-1]["detail"]["sent"] is False
@@ -145,7 +148,7 @@ async def test_refused_connections_keep_the_job_pending_until_the_printer_takes_
 
 async def _stopped_by_a_refused_resend(fast: Appliance, rpc: RpcClient, text: str) -> tuple[dict, Callable[[], None]]:
     """A job whose label is lost (the connection drops after 200 bytes) and whose resend then finds the
-    raster port closed (SNMP still answers): it waits `stopped/printer-offline` in the worker's resend
+    raster port closed (SNMP still answers): it waits `stopped/jobs-refused` in the worker's resend
     wait. Returns the job and the function that removes the port-closing listener."""
     printer = sim(fast)
 
@@ -158,7 +161,7 @@ async def _stopped_by_a_refused_resend(fast: Appliance, rpc: RpcClient, text: st
     job = await rpc.call("print.submit", {"template": "text", "fields": {"text": text}})
     stopped = await wait_job(rpc, job["id"], ("stopped",), timeout=20)
     # stopped by the resend's refused connection (attempt 2), not while the first send was followed
-    assert stopped["reasons"] == ["printer-offline"] and stopped["attempts"] == 2, stopped
+    assert stopped["reasons"] == ["jobs-refused"] and stopped["attempts"] == 2, stopped
     return stopped, remove
 
 
@@ -236,7 +239,8 @@ async def test_printer_gone_while_printing_stops_the_job_then_its_label_counts(f
     await wait_job(rpc, job["id"], ("processing",))
     sim(fast).update(snmp_silent=True, offline=True)  # network cable out: no status, no connections
     stopped = await wait_job(rpc, job["id"], ("stopped",), timeout=15)
-    assert stopped["reasons"] == ["printer-offline"]  # not "processing" until print_timeout_s
+    # not "processing" until print_timeout_s; and not "not reachable": only the status is known to be lost
+    assert stopped["reasons"] == ["status-lost"] and "may still be printing" in stopped["descriptions"][0]
     sim(fast).update(snmp_silent=False, offline=False)  # back: the printer had finished the label meanwhile
     done = await wait_job(rpc, job["id"], ("completed",), timeout=15)
     assert done["attempts"] == 1

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from appliance.simulator.runner import Simulator
 from appliance.store import jobs
 from appliance.store import printers as printer_store
 from appliance.store.db import Database
@@ -216,3 +217,30 @@ async def test_a_database_failure_between_jobs_does_not_stop_the_worker(
         job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "after the failures"}})
         await wait_job(rpc, job["id"], ("completed",), timeout=15)
         assert failures == {"started_on": 0, "next_pending": 0} and app.printers[0].worker.alive
+
+
+
+async def test_the_timeline_of_a_job_left_stopped_keeps_its_steps_in_the_order_they_happened(tmp_path: Path) -> None:
+    """The appliance stops while its job waits, stopped, for a new cassette (the printer keeps the job).
+    The next run follows it again: `following` comes before the `resumed` of the new cassette. It used
+    to wait in memory for the job's end and was stored after `resumed`, out of order."""
+    async with Simulator("PT-P750W", "12mm", out_dir=tmp_path / "lab", speed=None) as lab:
+        _, port = lab.tcp_address
+        settings = configured(tmp_path / "state", tmp_path, printer_table(
+            "lab", "PT-P750W", f"tcp://127.0.0.1:{port}", "12mm", poll_interval_s=0.2, busy_poll_interval_s=0.05,
+            snmp={"host": "127.0.0.1", "port": lab.snmp_port, "timeout": 0.5}), "[server]\nshutdown_timeout_s = 0.1\n")
+        async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+            job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "two"}, "copies": 2})
+            lab.printer.update(tape_remaining_mm=job["length_mm"] * 1.5)  # out in the middle of the second
+            await wait_job(rpc, job["id"], ("stopped",))
+        async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+            await app.printers[0].monitor.probe_now()
+            lab.printer.update(tape="12mm", tape_remaining_mm=None)  # a new cassette: the printer finishes it
+            await wait_job(rpc, job["id"], ("completed",))
+            timeline = await rpc.call("job.timeline", {"job_id": job["id"]})
+    events = [step["event"] for step in timeline]
+    assert events[events.index("printer-error"):] in (  # "printing" when a probe caught it, after "resumed"
+        ["printer-error", "following", "resumed", "completed"],
+        ["printer-error", "following", "resumed", "printing", "completed"]), events
+    assert [step["at"] for step in timeline] == sorted(step["at"] for step in timeline), timeline
+    assert lab.printer.jobs_received == 1  # followed, not sent again

@@ -85,13 +85,14 @@ async def test_a_job_behind_one_the_printer_refuses_says_which_and_why(fast: App
     fast.simulator.printer.update(offline=True)  # the raster port refuses; SNMP still answers "ready"
     first = await rpc.call("print.submit", _text("refused"))
     deadline = asyncio.get_running_loop().time() + 10
-    while (await rpc.call("job.get", {"job_id": first["id"]}))["reasons"] != ["printer-offline"]:
+    while (await rpc.call("job.get", {"job_id": first["id"]}))["reasons"] != ["jobs-refused"]:
         assert asyncio.get_running_loop().time() < deadline
         await asyncio.sleep(0.02)
     second = await rpc.call("print.submit", _text("behind the refused one"))
     said = second["waiting"]
-    assert said["reason"] == "printer-offline" and said["behind_job_id"] == first["id"]
-    assert said["description"].startswith(f"behind job {first['id']}, which waits: Printer not reachable")
+    assert said["reason"] == "jobs-refused" and said["behind_job_id"] == first["id"]
+    assert said["description"].startswith(f"behind job {first['id']}, which waits: The printer answers status "
+                                          "requests but refuses print jobs")
     # and the printer is not called ready: SNMP says idle, but it takes no job
     status = await rpc.call("printer.status")
     assert status["state"] == "idle" and status["reasons"] == ["jobs-refused"], status

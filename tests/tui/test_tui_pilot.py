@@ -437,3 +437,19 @@ async def test_canceling_a_job_the_printer_holds_warns_that_it_may_still_print(a
             await pilot.press("y")
             await until(pilot, lambda: app.store.jobs[job["id"]]["state"] == "canceled", what="canceled")
             assert "printer-may-still-print" in app.store.jobs[job["id"]]["reasons"]
+
+
+async def test_a_stopped_job_says_why_in_the_servers_words(appliance: Appliance) -> None:
+    """The TUI shows the job's `descriptions` as job.get has them: one wording for scripts and people."""
+    appliance.simulator.printer.update(cover_open=True)
+    await appliance.printers[0].monitor.probe_now()
+    app = make_app(appliance)
+    async with app.run_test(size=SIZE) as pilot, RpcClient(socket_path=str(appliance.settings.socket_path)) as rpc:
+        await connected(pilot)
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "lid open"}})
+        await until(pilot, lambda: any(r[0] == f"#{job['id']}" and "stopped" in r[1]
+                                       for r in table_rows(app, "#recent")), what="stopped listed")
+        said = (await rpc.call("job.get", {"job_id": job["id"]}))["descriptions"]
+        assert said == ["Cover open — close it to continue"]
+        await pilot.press("enter")
+        await until(pilot, lambda: f"⚠ {said[0]}." in text_of(app, "#job-summary"), what="the server's words")

@@ -457,7 +457,7 @@ class JobDetailScreen(JobActions, BaseScreen):
             if waiting or place:
                 text.append(f"\nWaiting: {waiting or place}" + (f" ({place})" if waiting and place else ""),
                             style="bold")
-        advice = fmt.advice(job.get("reasons")) if job.get("state") in ("stopped", "aborted") else ""
+        advice = fmt.advice(job) if job.get("state") in ("stopped", "aborted") else ""
         if advice:
             text.append(f"\n⚠ {advice}", style="bold")
         self.query_one("#job-summary", Static).update(text)

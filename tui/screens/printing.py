@@ -379,11 +379,11 @@ class PrintScreen(BaseScreen):
         self.query_one("#progress", Static).update(text)
 
     def why(self, job: dict[str, Any]) -> str:
+        """The job's own reasons as the server words them; else what its printer says now."""
+        if advice := fmt.advice(job):
+            return advice
         printer = self.appliance.store.printers.get(job.get("printer_id") or "") or {}
-        sentences = list(printer.get("descriptions") or [])
-        advice = fmt.advice(job.get("reasons"))
-        parts = sentences[:1] + ([advice] if advice else [])
-        return " ".join(parts) or ", ".join(job.get("reasons") or [])
+        return str((printer.get("descriptions") or [""])[0])
 
     # --- keys ----------------------------------------------------------------------------------
 
