@@ -27,7 +27,7 @@ from .printer import snmp
 from .start_marker import SAFE_AFTER, StartMarker
 from .state_lock import StateDirInUse, StateLock
 from .store import migrate
-from .store.db import Database, damaged_message, is_damaged
+from .store.db import DAMAGED_AT_WORK, Database, damaged_message, is_damaged
 from .systemd import Notifier
 
 log = logs.get("appliance")
@@ -97,15 +97,21 @@ class Appliance:
                                   "[history] keep_days / artifact_days) and try again",
                                   {"reason": "storage-full"})
             if is_damaged(exc):  # a page the start's bounded check did not read (store.db.integrity_problems)
-                if self.damaged is None:
-                    log.error("appliance.database_damaged", db=str(self.settings.db_path), error=str(exc))
-                self.damaged = DAMAGED_AT_WORK
-                self.last_problem = "the database is damaged: restore a backup"
+                self.note_damaged(exc, "a call")
                 return NotAllowed(DAMAGED_AT_WORK, {"reason": "storage-damaged"})
             return None
 
         return Dispatcher(self.handlers(), on_call=on_call, on_internal_error=on_internal_error,
                           known_failure=known_failure)
+
+    def note_damaged(self, exc: BaseException, found_by: str) -> None:
+        """A read or write met a damaged page (a call, a queue worker, the history pruning): the journal
+        says so once, with the way back; /readiness fails and STATUS= names it from then on."""
+        if self.damaged is None:
+            log.error("appliance.database_damaged", db=str(self.settings.db_path), error=str(exc), found_by=found_by,
+                      what=damaged_message(self.settings.db_path, exc))
+        self.damaged = DAMAGED_AT_WORK
+        self.last_problem = "the database is damaged: restore a backup"
 
     async def readiness(self) -> dict[str, Any]:
         """The /readiness document; a bug in a check becomes a `fail` entry, never a traceback."""
@@ -190,7 +196,7 @@ class Appliance:
         await printer_store.upsert(self.db, [
             {"id": p.id, "name": p.name, "model": p.model.name, "uri": p.uri,
              "media": p.configured_media.id if p.configured_media else None} for p in built])
-        self.queue = JobQueue(self.db, self.events, self.registry, built)
+        self.queue = JobQueue(self.db, self.events, self.registry, built, on_damaged=self.note_damaged)
         await self.queue.start(safe_mode=self.safe_mode)
 
     async def _start_virtual_printer(self) -> Any:
@@ -233,7 +239,10 @@ class Appliance:
                         await printer_store.save_status(self.db, printer.id, lasting, list(snapshot.reasons), media,
                                                         {"source": snapshot.source, "last_error": snapshot.last_error})
                     except Exception as exc:  # the status stays in memory; the row catches up on the next change
-                        log.warning("printer.status_not_saved", printer=printer.name, error=str(exc))
+                        if is_damaged(exc):
+                            self.note_damaged(exc, f"saving {printer.name}'s status")
+                        else:
+                            log.warning("printer.status_not_saved", printer=printer.name, error=str(exc))
 
                 task = asyncio.get_running_loop().create_task(save(), name="save-printer-status")
                 self._tasks.add(task)
@@ -260,7 +269,10 @@ class Appliance:
                     if any(pruned.values()):
                         log.info("history.pruned", **pruned)
                 except Exception as exc:
-                    log.error("history.prune_failed", error=str(exc))
+                    if is_damaged(exc):
+                        self.note_damaged(exc, "the history pruning")
+                    else:
+                        log.error("history.prune_failed", error=str(exc))
             line = await self.status_text()
             if line != last_status:
                 self.notifier.status(line)
@@ -409,10 +421,6 @@ class Appliance:
         self._tasks.clear()
 
 
-# To callers and in /readiness (neither may show paths or exception text); the journal has both.
-DAMAGED_AT_WORK = ("the appliance's database file is damaged (a page SQLite cannot read); an administrator must "
-                   "restore a backup made with `appliance backup` (the steps are under Restore in "
-                   "docs/install-pi.md §7)")
 STEP_LIMIT_S = 10.0  # no stop step may hang the shutdown past systemd's TimeoutStopSec
 
 

@@ -64,8 +64,7 @@ def _expected_migrations() -> tuple[str, ...]:
 
 
 async def sqlite_check(appliance: Appliance) -> dict[str, Any]:
-    from .app import DAMAGED_AT_WORK
-    from .store.db import is_damaged
+    from .store.db import DAMAGED_AT_WORK, is_damaged
 
     if appliance.damaged is not None:  # a call read a damaged page: each later one may too
         return entry("fail", appliance.damaged, componentType="datastore")
@@ -182,6 +181,9 @@ def worker_check(appliance: Appliance, printer: Any, counts: dict[str, int] | No
                      "the service (`systemctl restart appliance`)", componentId=name)
     age = round(time.monotonic() - worker.heartbeat, 3)
     extra = {"componentId": name, "observedValue": age, "observedUnit": "s"}
+    stopped_queue = printer.queue_stopped()
+    if stopped_queue is not None:  # sqlite:responseTime fails for it too
+        return entry("warn", f"the queue worker for {name} stopped. {stopped_queue['description']}", **extra)
     if age > worker_limit(printer):
         job = f" while on job {worker.current_job}" if worker.current_job is not None else ""
         return entry("warn", f"the queue worker for {name} has not moved for {age:.0f} s{job}", **extra)

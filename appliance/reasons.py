@@ -42,6 +42,9 @@ _JOB_REASONS = {
     "permission-denied": "The appliance may not open the printer's device: give its user access to it "
                          "(the lp group?)",
     "io-error": "Talking to the printer failed (the server's log says how): check the printer and its uri",
+    "storage-damaged": "The appliance's database is damaged (a page SQLite cannot read): nothing more is sent to "
+                       "this printer, and every job keeps its state, until an administrator restores a backup made "
+                       "with `appliance backup` (the steps are under Restore in docs/install-pi.md §7)",
 }
 
 

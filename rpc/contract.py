@@ -89,7 +89,8 @@ METHODS: tuple[Method, ...] = (
     _m("printer.list", "Configured printers: id, name, model, uri, media, capabilities.", result={"type": "array"}),
     _m(
         "printer.status",
-        "Cached status of a printer; never waits for the printer (see age_s).",
+        "Cached status of a printer; never waits for the printer (see age_s). queue_stopped: why its queue sends "
+        "nothing until a restart ({reason: storage-damaged, description}), null otherwise.",
         params={"printer_id": PRINTER_ID},
     ),
     _m("printer.probe", "Probe a printer now (bounded by its timeout).", params={"printer_id": PRINTER_ID}),
@@ -174,7 +175,7 @@ METHODS: tuple[Method, ...] = (
     _m("job.move", "Give a job nothing was sent of (pending, held, or stopped before sending) to another printer; "
        "drawn again when its model or loaded tape differs.", params={"job_id": JOB_ID, "printer_id": PRINTER_ID},
        required=("job_id", "printer_id"), result=JOB, admin=True),
-    _m("queue.status", "Per printer: paused, counts by state, the job in progress."),
+    _m("queue.status", "Per printer: paused, queue_stopped, counts by state, the job in progress."),
     _m("stats.summary", "Jobs per day by outcome, labels and tape per width, mean submit-to-printed time.",
        params={"days": {"type": "integer", "minimum": 1, "maximum": 366}}),
 )

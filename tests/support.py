@@ -111,16 +111,25 @@ def start_simulator(out_dir: Path, *extra: str) -> tuple[subprocess.Popen[str], 
     return process, raster, snmp
 
 
-def damage_page(db: Path, name: str) -> None:
+def damage_page(db: Path, name: str, *, first_leaf: bool = False) -> None:
     """Overwrite the first page of table or index `name` in the SQLite file `db` with bytes that are no
-    b-tree page, as a bad SD card sector leaves it. The file must have no WAL left (a server stopped)."""
+    b-tree page, as a bad SD card sector leaves it. The file must have no WAL left (a server stopped).
+
+    `first_leaf`: its leftmost leaf page instead (the root must be an interior page: a b-tree of more
+    than one page), so only what sorts first in it is lost and the rest still reads."""
     import sqlite3
 
     with contextlib.closing(sqlite3.connect(db)) as conn:
         page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-        root = conn.execute("SELECT rootpage FROM sqlite_schema WHERE name = ?", (name,)).fetchone()[0]
+        if first_leaf:
+            leaves = conn.execute("SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY path",
+                                  (name,)).fetchall()
+            assert len(leaves) > 1, f"{name} has {len(leaves)} leaf page(s): damaging it would damage all of it"
+            page = leaves[0][0]
+        else:
+            page = conn.execute("SELECT rootpage FROM sqlite_schema WHERE name = ?", (name,)).fetchone()[0]
     with db.open("r+b") as file:
-        file.seek((root - 1) * page_size)
+        file.seek((page - 1) * page_size)
         file.write(bytes(range(256)) * (page_size // 256))
 
 

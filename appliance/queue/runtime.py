@@ -13,6 +13,7 @@ from ..printer.media import Media, media_for, media_table
 from ..printer.models import Model, get_model
 from ..printer.monitor import StatusMonitor, StatusSnapshot, port_open, snmp_prober, transport_prober
 from ..printer.transport import Transport, open_transport
+from ..reasons import describe
 
 
 @dataclass(eq=False)
@@ -70,9 +71,14 @@ class PrinterRuntime:
         """printer.status and its notification. `probe_interval_s` (None: never probed) lets a client
         that keeps the status tell when it is due for a newer one: changes are announced, probes not."""
         wire = {"printer_id": self.id, "name": self.name, "paused": self.paused,
-                **(snapshot or self.monitor.snapshot).to_wire()}
+                "queue_stopped": self.queue_stopped(), **(snapshot or self.monitor.snapshot).to_wire()}
         wire["probe_interval_s"] = self.monitor.interval if self.monitor.prober is not None else None
         return wire
+
+    def queue_stopped(self) -> dict[str, str] | None:
+        """Why the queue worker sends nothing more until a restart (a damaged database), or None."""
+        halted = getattr(self.worker, "halted", None)
+        return {"reason": halted, "description": describe(halted)} if halted else None
 
     def to_wire(self) -> dict[str, Any]:
         media = self.current_media()

@@ -25,12 +25,12 @@ from ..printer.media import MediaError
 from ..printer.raster import RasterError
 from ..store import jobs
 from ..store import printers as printer_store
-from ..store.db import Database
+from ..store.db import DAMAGED_AT_WORK, Database
 from .drawing import LabelDrawer
 from .render import PrintOptions, Rendered, encode_stored_page, render_for
 from .runtime import PrinterRuntime
 from .waiting import waiting
-from .worker import Worker
+from .worker import OnDamaged, Worker
 
 log = logs.get("appliance.queue")
 
@@ -56,8 +56,9 @@ def label_error(exc: LabelError) -> RpcError:
 
 class JobQueue:
     def __init__(self, db: Database, events: EventBus, registry: TemplateRegistry,
-                 printers: list[PrinterRuntime]) -> None:
+                 printers: list[PrinterRuntime], *, on_damaged: OnDamaged | None = None) -> None:
         self.db = db
+        self.on_damaged = on_damaged
         self.events = events
         self.registry = registry
         self.printers = {p.id: p for p in printers}
@@ -79,11 +80,27 @@ class JobQueue:
             runtime.paused = paused.get(runtime.id, False)
             runtime.worker = Worker(runtime, self.db, publish_job=self.publish_job,
                                     publish_queue=self.publish_queue, paused=runtime.paused or safe_mode,
-                                    contact=not safe_mode)
+                                    contact=not safe_mode, on_damaged=self._halted_for(runtime))
             runtime.worker.start()
         if interrupted:
             log.warning("queue.interrupted_jobs", jobs=interrupted)
         return interrupted
+
+    def _halted_for(self, runtime: PrinterRuntime) -> OnDamaged:
+        """What a worker that met a damaged page calls: the appliance hears it, clients see the printer's queue stop."""
+
+        def halted(exc: BaseException, found_by: str) -> None:
+            if self.on_damaged is not None:
+                self.on_damaged(exc, found_by)
+            self.events.publish("printers", "notify_printer_status", runtime.status_wire())
+
+        return halted
+
+    @staticmethod
+    def check_sending(runtime: PrinterRuntime) -> None:
+        """A new label for a printer whose worker stopped at a damaged database would never go out: say so now."""
+        if runtime.queue_stopped() is not None:
+            raise NotAllowed(DAMAGED_AT_WORK, {"reason": "storage-damaged"})
 
     async def stop(self, timeout: float) -> None:
         await asyncio.gather(*(p.worker.stop(timeout) for p in self.printers.values() if p.worker is not None))
@@ -219,6 +236,7 @@ class JobQueue:
             existing = await jobs.by_idempotency_key(self.db, idempotency_key)
             if existing is not None:
                 return await self._same_request(existing, template, copies, digest)
+        self.check_sending(runtime)
         rendered, raster, page = await self.drawer.run(self._draw, runtime, template, fields, options, copies,
                                                        field="template")
         new = jobs.NewJob(options=options.changed(),
@@ -310,6 +328,7 @@ class JobQueue:
                 reason, words = unfit
                 raise NotAllowed(f"job {job_id} was drawn for {words}: reprint it there with rerender=true",
                                  {"field": "rerender", "reason": reason})
+        self.check_sending(runtime)
         self._check_options(original, options, runtime, field="job_id")  # on a printer that took its place
         if rerender:
             rendered, raster, page = await self._redraw(
@@ -351,6 +370,7 @@ class JobQueue:
         """
         row = await self.job_row(job_id)
         target = self.printer(printer_id)
+        self.check_sending(target)
         movable = ("pending", "held", "stopped")
         if row["state"] not in movable or row["started_at"] is not None:
             why = f"it is {row['state']}" if row["state"] not in movable else "it was sent to its printer already"
@@ -488,6 +508,7 @@ class JobQueue:
                 "paused": bool(worker.paused) if worker else runtime.paused,
                 "counts": {state: by_state.get(state, 0) for state in jobs.ACTIVE},
                 "current_job_id": worker.current_job if worker else None,
+                "queue_stopped": runtime.queue_stopped(),
                 "worker_alive": bool(worker and worker.alive),
             })
         totals = {state: sum(p["counts"][state] for p in out) for state in jobs.ACTIVE}

@@ -42,6 +42,8 @@ def waiting(job: dict[str, Any], runtime: PrinterRuntime | None, ahead: list[Que
     if runtime is None:
         return said("printer-removed", "its printer is no longer configured: move it to another (job.move)")
     worker = runtime.worker
+    if worker is not None and worker.halted is not None:  # a damaged database: nothing goes out until a restore
+        return said(worker.halted, describe(worker.halted))
     if worker is not None and not worker.contact:
         return said("safe-mode", "the appliance runs in safe mode and contacts no printer: "
                                  "printer.resume lets this printer print")

@@ -18,6 +18,13 @@ abort at once. Connections that cannot be opened are never attempts.
 Jobs the last run left at the printer (see `jobs.recover`) are followed first, even on a
 paused printer (a pause holds jobs not yet sent); in safe mode, where the printer is not
 contacted, they are shown `stopped/safe-mode` until `printer.resume`.
+
+A damaged database page met by the worker (SQLITE_CORRUPT, SQLITE_NOTADB: a bad SD card sector)
+stops it for good (`halted`): nothing more is sent, nothing is written, each job keeps the state
+its last committed transaction gave it (a failed one is rolled back whole). A job already at the
+printer stays `processing`, and the next start follows it by the page counter, so its label is
+never sent twice. It is said once (the appliance's `appliance.database_damaged` line, readiness
+fails), not a traceback a second while the worker tries again and again.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from .. import logs
 from ..printer.monitor import FAILED_RECHECK_S, StatusSnapshot
 from ..printer.transport import Transport, TransportError
 from ..store import jobs
-from ..store.db import Database
+from ..store.db import Database, is_damaged
 from .render import PrintOptions, encode_stored_page
 from .runtime import PrinterRuntime
 
@@ -47,6 +54,7 @@ FIRST_RECHECK_S = 0.005  # after sending: re-probe after 5 ms, 10 ms, 20 ms, …
 PRINT_SPEED_MM_S = 20.0  # a conservative floor of Brother's speeds, for "how long may printing take"
 
 Publish = Callable[[dict[str, Any]], None]
+OnDamaged = Callable[[BaseException, str], None]  # (the error, who found it)
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:
@@ -92,7 +100,8 @@ def following_reason(reason: str) -> str:
 
 class Worker:
     def __init__(self, runtime: PrinterRuntime, db: Database, *, publish_job: Publish,
-                 publish_queue: Callable[[], None], paused: bool = False, contact: bool = True) -> None:
+                 publish_queue: Callable[[], None], paused: bool = False, contact: bool = True,
+                 on_damaged: OnDamaged | None = None) -> None:
         self.runtime = runtime
         self.db = db
         self.publish_job = publish_job
@@ -100,6 +109,8 @@ class Worker:
         self.settings = runtime.queue_settings
         self.paused = paused  # no new job is sent (a person paused the printer, or safe mode)
         self.contact = contact  # False in safe mode: the printer is not contacted at all
+        self.on_damaged = on_damaged
+        self.halted: str | None = None  # why this worker sends nothing more until a restart ("storage-damaged")
         self.current_job: int | None = None
         self.in_flight = False  # bytes are on their way to (or at) the printer for current_job
         self.heartbeat = time.monotonic()
@@ -181,13 +192,31 @@ class Worker:
 
     async def _run(self) -> None:
         while not self._draining:
+            if self.halted is not None:  # beats for readiness; stop() ends it
+                await self._pause(5.0)
+                continue
             try:
                 await self._turn()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database failed between jobs: look again after a pause
+                if self._halt_if_damaged(exc, None):
+                    continue
                 log.error("queue.worker_error", printer=self.runtime.name, error=type(exc).__name__, exc_info=exc)
                 await self._pause(1.0)
+
+    def _halt_if_damaged(self, exc: BaseException, job_id: int | None) -> bool:
+        """True when `exc` says the database file is damaged: the worker stops sending (see the module's doc)."""
+        if not is_damaged(exc):
+            return False
+        if self.halted is None:
+            self.halted = "storage-damaged"
+            log.error("queue.halted", printer=self.runtime.name, job_id=job_id, reason=self.halted,
+                      error=str(exc), why="the database is damaged: no job is sent until a backup is restored "
+                                          "(docs/install-pi.md §7); every job keeps its state")
+            if self.on_damaged is not None:
+                self.on_damaged(exc, f"the queue worker of {self.runtime.name}")
+        return True
 
     async def _turn(self) -> None:
         """One look at the work: the jobs left at the printer first (even when paused: they were sent
@@ -240,7 +269,8 @@ class Worker:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            await self._failed(job_id, exc)
+            if not self._halt_if_damaged(exc, job_id):  # a damaged file: no abort written to it either
+                await self._failed(job_id, exc)
         finally:
             self.in_flight = False
             self.current_job = None
@@ -260,6 +290,8 @@ class Worker:
             await self._finish(job_id, "aborted", ["internal-error"],
                                [jobs.step("failed", "aborted", error=type(exc).__name__)])
         except Exception as again:
+            if self._halt_if_damaged(again, job_id):
+                return
             log.error("queue.worker_error_unrecorded", job_id=job_id, printer=self.runtime.name,
                       error=type(again).__name__)
             self._left_over_followed = False  # the next turn follows whatever is at the printer first

@@ -28,6 +28,12 @@ def is_damaged(exc: BaseException) -> bool:
     return primary_code(exc) in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT)
 
 
+# To callers and in /readiness (neither may show paths or exception text); the journal has both.
+DAMAGED_AT_WORK = ("the appliance's database file is damaged (a page SQLite cannot read); an administrator must "
+                   "restore a backup made with `appliance backup` (the steps are under Restore in "
+                   "docs/install-pi.md §7)")
+
+
 def damaged_message(path: Path, why: BaseException | str) -> str:
     return (f"{path} cannot be read ({why}): the file is damaged; restore a backup made with `appliance backup` "
             "(the steps are under Restore in docs/install-pi.md §7), or move it aside with its -wal and -shm "
@@ -91,6 +97,9 @@ class Database:
             conn, self._conn = self._conn, None
             try:
                 await conn.execute("PRAGMA optimize")
+            except sqlite3.DatabaseError as exc:  # said when it was met (appliance.database_damaged); closed below
+                if not is_damaged(exc):
+                    raise
             finally:
                 await conn.close()
 
