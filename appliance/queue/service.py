@@ -246,7 +246,7 @@ class JobQueue:
             preview=page, idempotency_key=idempotency_key, request_digest=digest)
         warnings = [w.to_dict() for w in rendered.result.warnings]
         # the timeline's queued step holds them as print.submit answers them: a list, [] for none (steps
-        # stored before said null for none; jobs.queued_warnings reads that as [])
+        # stored before said null for none; jobs.timeline and jobs.queued_warnings read that as [])
         row, inserted = await self._insert(new, [jobs.step("queued", new.state, copies=copies, media=new.media,
                                                            warnings=warnings)])
         if not inserted:  # a concurrent submit with the same key stored its job first

@@ -219,17 +219,27 @@ async def listing(db: Database, *, state: str | None, printer_id: str | None, si
     return await db.fetchall(sql, (*values, limit))
 
 
+def _detail(event: str, stored: str | None) -> dict[str, Any]:
+    """A step's detail as every reader gets it. The `queued` step's warnings are a list ([] for none), as
+    print.submit answers them: older versions stored null for none, and before that a reprint's step had none."""
+    detail: dict[str, Any] = json.loads(stored) if stored else {}
+    if event == "queued":
+        warnings = detail.get("warnings")
+        detail["warnings"] = list(warnings) if isinstance(warnings, list) else []
+    return detail
+
+
 async def timeline(db: Database, job_id: int) -> list[dict[str, Any]]:
     rows = await db.fetchall("SELECT at, event, state, detail FROM job_events WHERE job_id = ? ORDER BY id", (job_id,))
-    return [{"at": r["at"], "event": r["event"], "state": r["state"],
-             "detail": json.loads(r["detail"]) if r["detail"] else {}} for r in rows]
+    return [{"at": r["at"], "event": r["event"], "state": r["state"], "detail": _detail(r["event"], r["detail"])}
+            for r in rows]
 
 
 async def queued_warnings(db: Database, job_id: int) -> list[dict[str, Any]]:
-    """The label's warnings recorded when the job was queued (its first step)."""
+    """The label's warnings recorded when the job was queued (its first step; [] for none, also in old rows):
+    what an idempotent retry answers, and what a byte-for-byte reprint carries over."""
     row = await db.fetchone("SELECT detail FROM job_events WHERE job_id = ? ORDER BY id LIMIT 1", (job_id,))
-    detail = json.loads(row["detail"]) if row is not None and row["detail"] else {}
-    return list(detail.get("warnings") or [])
+    return list(_detail("queued", row["detail"])["warnings"]) if row is not None else []
 
 
 async def counts(db: Database) -> dict[str, dict[str, int]]:

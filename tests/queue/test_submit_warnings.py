@@ -47,3 +47,38 @@ async def test_the_queued_step_lists_no_warnings_as_an_empty_list_and_old_null_r
     assert old_copy["warnings"] == []
     assert (await rpc.call("job.timeline", {"job_id": old_copy["id"]}))[0]["detail"]["warnings"] == []
     await wait_job(rpc, old_copy["id"], ("completed",))
+
+
+async def test_queued_steps_stored_by_older_versions_read_as_a_list_through_job_timeline(state_dir: Path) -> None:
+    # Older versions stored the queued step of print.submit with warnings null when there were none, and
+    # before that a reprint's queued step had no warnings at all; job.timeline gave them as they were
+    # stored (null, or nothing), so a script reading detail.warnings as a list broke on old jobs.
+    import contextlib
+    import sqlite3
+
+    ask = {"template": "text", "fields": {"text": "old"}, "idempotency_key": "old-1"}
+    settings = make_settings(state_dir)
+    async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        job = await rpc.call("print.submit", ask)
+        await wait_job(rpc, job["id"], ("completed",))
+        copy = await rpc.call("job.reprint", {"job_id": job["id"]})
+        await wait_job(rpc, copy["id"], ("completed",))
+    with contextlib.closing(sqlite3.connect(state_dir / "appliance.db")) as conn, conn:  # as they left them
+        for job_id, detail in ((job["id"], {"copies": 1, "media": job["media"], "warnings": None}),
+                               (copy["id"], {"origin_job_id": job["id"], "rerender": False})):
+            assert conn.execute("UPDATE job_events SET detail = ? WHERE job_id = ? AND event = 'queued'",
+                                (json.dumps(detail), job_id)).rowcount == 1
+    async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        for job_id in (job["id"], copy["id"]):
+            steps = await rpc.call("job.timeline", {"job_id": job_id})
+            assert steps[0]["event"] == "queued" and steps[0]["detail"]["warnings"] == [], steps[0]
+            assert all("warnings" not in step["detail"] for step in steps[1:])  # only the queued step has them
+        # the paths that read the stored step answer as before: an idempotent retry, byte-for-byte reprints
+        again = await rpc.call("print.submit", ask)
+        assert again["duplicate"] and again["id"] == job["id"] and again["warnings"] == []
+        for origin in (job["id"], copy["id"]):
+            reprinted = await rpc.call("job.reprint", {"job_id": origin})
+            assert reprinted["warnings"] == []
+            queued = (await rpc.call("job.timeline", {"job_id": reprinted["id"]}))[0]
+            assert queued["detail"] == {"origin_job_id": origin, "rerender": False, "warnings": []}
+            await wait_job(rpc, reprinted["id"], ("completed",))
