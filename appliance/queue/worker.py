@@ -41,7 +41,8 @@ log = logs.get("appliance.queue")
 # Reasons a person must fix before a job can be sent, and that stop a job being printed.
 BLOCKING = ("cover-open", "media-needed", "media-empty", "media-mismatch", "media-jam", "overheating",
             "shutdown", "system-error", "fan-failure", "wrong-power-adapter", "model-mismatch")
-UNREACHABLE = ("printer-offline", "printer-busy", "status-unavailable")  # a job not yet sent waits (pending)
+# a job not yet sent waits (pending); "status-lost": the printer's status while another job's raster is at it
+UNREACHABLE = ("printer-offline", "printer-busy", "status-unavailable", "status-lost")
 FOLLOW_STOPS = (*BLOCKING, *UNREACHABLE)  # once bytes are at the printer, losing it also needs a person
 FIRST_RECHECK_S = 0.005  # after sending: re-probe after 5 ms, 10 ms, 20 ms, … up to the busy poll interval
 PRINT_SPEED_MM_S = 20.0  # a conservative floor of Brother's speeds, for "how long may printing take"
@@ -86,7 +87,8 @@ def following_reason(reason: str) -> str:
     """A stop reason for a job whose raster is at the printer. Status probes that fail then say only
     that the status cannot be read: the printer may be printing it (the label came out in trials
     while the job said "not reachable"), or it may be off; nothing tells which without a connection
-    to its raster port, which could upset the job."""
+    to its raster port, which could upset the job. The monitor says so itself while the job is
+    followed (StatusMonitor.job_sent); this covers a snapshot taken before that."""
     return "status-lost" if reason == "printer-offline" else reason
 
 
@@ -459,8 +461,9 @@ class Worker:
                     return
                 transport = None  # used: a later send opens its own
             sent = False
-            outcome, printed = await self._follow(processing, pages_before, steps, stopped_for, serial,
-                                                  sent_copies=sent_copies)
+            with self.runtime.monitor.job_sent():  # printer.status says status-lost, as the job does
+                outcome, printed = await self._follow(processing, pages_before, steps, stopped_for, serial,
+                                                      sent_copies=sent_copies)
             stopped_for = None
             if outcome != "lost":
                 if outcome == "gone" and pages_before is not None:  # not on the common path: no read per job
