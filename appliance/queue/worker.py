@@ -357,12 +357,19 @@ class Worker:
             current = await jobs.get(self.db, row["id"])
             if current is None or current["state"] != "stopped" or current["printer_id"] != self.runtime.id:
                 return False  # canceled or moved meanwhile
-            reason = blocker(monitor.snapshot, width, length)
-            if reason is None or reason in UNREACHABLE:
+            now = blocker(monitor.snapshot, width, length)
+            if now is None or now in UNREACHABLE:
                 resumed = await jobs.transition(self.db, row["id"], allowed_from=("stopped",), to="pending",
                                                 steps=[jobs.step("resumed", "pending")], printer_id=self.runtime.id)
                 await self._publish(resumed)
                 return False
+            if now != reason:  # another fault now (cover closed, no cassette in): the job says so
+                reason = now
+                changed = await jobs.transition(
+                    self.db, row["id"], allowed_from=("stopped",), to="stopped", reasons=[reason],
+                    steps=[jobs.step("printer-error", "stopped", reason=reason, sent=False)],
+                    printer_id=self.runtime.id)
+                await self._publish(changed)
         return False
 
     # --- sending and following --------------------------------------------------------------
@@ -434,9 +441,12 @@ class Worker:
             self.runtime.monitor.note_refused(str(exc))
 
     def _waiting_reason(self, exc: TransportError) -> str:
-        """After _refused: the job's reason agrees with its printer's status (see waiting_reason)."""
+        """After _refused: the job's reason agrees with its printer's status (see waiting_reason). A probe
+        or two failing does not make the printer offline yet (offline_after), so not the job either: it
+        said "not reachable" while printer.status still said the printer refused jobs."""
         snapshot = self.runtime.monitor.snapshot
-        return waiting_reason(exc, snapshot, self._answered(snapshot))
+        answered = snapshot.captured_monotonic is not None and snapshot.state != "offline"
+        return waiting_reason(exc, snapshot, answered)
 
     async def _send_and_follow(self, processing: Any, raster: bytes | None, pages_before: int | None, attempts: int,
                                steps: list[jobs.Step], transport: Transport | None, *, sent: bool = False,
@@ -738,17 +748,19 @@ class Worker:
                     why="the printer reports no page counter; done after the time printing takes")])
                 return "done", expected
             reason = next((following_reason(r) for r in snapshot.reasons if r in FOLLOW_STOPS), None)
-            if reason is not None and stopped_for is None:
-                stopped_for = reason
-                changed = await jobs.transition(self.db, job_id, allowed_from=("processing",), to="stopped",
-                                                reasons=[reason],
+            if reason is not None and reason != stopped_for:
+                # stopped now, or stopped already and the printer's fault changed (the tape ran out, then
+                # the cover was opened to change it): the job says what the printer says now
+                was, stopped_for = stopped_for, reason
+                changed = await jobs.transition(self.db, job_id, allowed_from=("processing",) if was is None
+                                                else ("stopped",), to="stopped", reasons=[reason],
                                                 steps=[*steps, jobs.step("printer-error", "stopped", reason=reason,
                                                                          sent=True)])
                 steps.clear()
                 if changed is None:
                     return "gone", 0
                 await self._publish(changed)
-                log.info("queue.job_stopped", job_id=job_id, reason=reason, sent=True)
+                log.info("queue.job_stopped", job_id=job_id, reason=reason, sent=True, was=was)
                 deadline = float("inf")  # a person has to act; the printer keeps the job meanwhile
             elif reason is None and stopped_for is not None and self._answered(snapshot):
                 stopped_for = None
