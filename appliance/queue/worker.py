@@ -45,6 +45,11 @@ BLOCKING = ("cover-open", "media-needed", "media-empty", "media-mismatch", "medi
 UNREACHABLE = ("printer-offline", "printer-busy", "status-unavailable", "status-lost")
 FOLLOW_STOPS = (*BLOCKING, *UNREACHABLE)  # once bytes are at the printer, losing it also needs a person
 FIRST_RECHECK_S = 0.005  # after sending: re-probe after 5 ms, 10 ms, 20 ms, … up to the busy poll interval
+# why a job left at the printer is followed again (its `following` step)
+RESTARTED_WHY = ("the appliance restarted while this job was at the printer; the page counter tells whether it "
+                 "came out, or it is sent again")
+UNSTORED_WHY = ("its last step could not be stored (disk full?); the page counter tells whether it came out, or "
+                "it is sent again")
 PRINT_SPEED_MM_S = 20.0  # a conservative floor of Brother's speeds, for "how long may printing take"
 
 Publish = Callable[[dict[str, Any]], None]
@@ -113,8 +118,7 @@ class Worker:
         self._unreachable_at = 0.0  # monotonic time of the last one
         self._retry_at: float | None = None  # not before this, unless the printer answers a probe first
         self._left_over_followed = False
-        self._left_over_why = ("the appliance restarted while this job was at the printer; the page counter "
-                               "tells whether it came out, or it is sent again")
+        self._unstored: set[int] = set()  # jobs whose end could not be stored (see _failed), followed again
         self._left_over_held = False
         # (job, monotonic time) of the first look that found the printer printing a label not ours
         self._busy_for: tuple[int, float] | None = None
@@ -169,9 +173,15 @@ class Worker:
         After a crash or power cut their raster may have come out, be coming out, or be lost with the
         printer's power: the page counter read before sending, against the one now, tells which.
         """
-        for row in await jobs.started_on(self.db, self.runtime.id):
+        rows = await jobs.started_on(self.db, self.runtime.id)
+        self._unstored &= {row["id"] for row in rows}  # a pending job's failure left nothing at the printer
+        for row in rows:
             pages_before, serial = await jobs.sent_to(self.db, row["id"])
-            steps = [jobs.step("following", row["state"], page_count=pages_before, why=self._left_over_why)]
+            # the words of the job's own story: its end not stored, or a restart (a job after it is not
+            # told of another's full disk); said once (a new failure of this one adds it again)
+            why = UNSTORED_WHY if row["id"] in self._unstored else RESTARTED_WHY
+            self._unstored.discard(row["id"])
+            steps = [jobs.step("following", row["state"], page_count=pages_before, why=why)]
             await self._guarded(row["id"], self._follow_again(row, pages_before, serial, steps))
 
     async def _follow_again(self, row: Any, pages_before: int | None, serial: str | None,
@@ -265,8 +275,7 @@ class Worker:
             log.error("queue.worker_error_unrecorded", job_id=job_id, printer=self.runtime.name,
                       error=type(again).__name__)
             self._left_over_followed = False  # the next turn follows whatever is at the printer first
-            self._left_over_why = ("its last step could not be stored (disk full?); the page counter tells "
-                                   "whether it came out, or it is sent again")
+            self._unstored.add(job_id)
             await self._pause(1.0)
 
     async def _publish(self, row: Any) -> None:

@@ -244,3 +244,30 @@ async def test_the_timeline_of_a_job_left_stopped_keeps_its_steps_in_the_order_t
         ["printer-error", "following", "resumed", "printing", "completed"]), events
     assert [step["at"] for step in timeline] == sorted(step["at"] for step in timeline), timeline
     assert lab.printer.jobs_received == 1  # followed, not sent again
+
+
+async def test_the_full_disk_words_stay_with_the_job_whose_end_could_not_be_stored(state_dir: Path) -> None:
+    """Two jobs left at the printer; the first one's end cannot be stored (a full disk, made by a trigger
+    on its row). Its `following` says so when it is followed again; the second job's says a restart, as
+    it was: the full-disk words once stuck to the worker and went to every job followed after."""
+    await _one_label(state_dir)
+    unstored = await _leave_at_printer(state_dir)
+    other = await _leave_at_printer(state_dir)
+    db = Database(state_dir / "appliance.db")
+    await db.open()
+    try:
+        async with db.transaction() as conn:
+            await conn.execute(f"CREATE TRIGGER disk_full BEFORE UPDATE OF state ON jobs WHEN NEW.id = {unstored} "
+                               "AND NEW.state IN ('completed', 'aborted') "
+                               "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+    finally:
+        await db.close()
+    async with running(make_settings(state_dir)) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        await wait_job(rpc, other, ("completed",))
+        async with app.db.transaction() as conn:  # space freed
+            await conn.execute("DROP TRIGGER disk_full")
+        await wait_job(rpc, unstored, ("completed",))
+        whys = {job_id: [s["detail"]["why"] for s in await rpc.call("job.timeline", {"job_id": job_id})
+                         if s["event"] == "following"] for job_id in (unstored, other)}
+    assert len(whys[other]) == 1 and whys[other][0].startswith("the appliance restarted"), whys
+    assert whys[unstored] and whys[unstored][-1].startswith("its last step could not be stored"), whys
