@@ -151,7 +151,9 @@ def status_check(appliance: Appliance, printer: Any) -> dict[str, Any]:
     if snapshot.state == "offline":
         held = ("held by another program" if "printer-busy" in snapshot.reasons else
                 "taking jobs but not answering status requests (check [printers.snmp])"
-                if "status-unavailable" in snapshot.reasons else "offline")
+                if "status-unavailable" in snapshot.reasons else
+                "not answering status requests since a job was sent to it (it may still be printing)"
+                if "status-lost" in snapshot.reasons else "offline")
         return entry("warn", f"{name} is {held}: {snapshot.last_error or 'no answer'} "
                      f"({snapshot.failures} failed probes in a row)", **extra)
     if snapshot.reasons:

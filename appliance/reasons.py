@@ -1,7 +1,7 @@
 """A job's reasons in plain sentences: the one source of that wording for job.get, job.list, the
 job notifications and the TUI (which shows what the server says; it has no table of its own).
 
-A reason the printer reports (cover-open, media-empty, printer-offline, jobs-refused, …) reads as
+A reason the printer reports (cover-open, media-empty, printer-offline, jobs-refused, status-lost, …) reads as
 printer.status says it (`appliance.printer.status.describe`), so a job and its printer never
 disagree; the reasons only a job has are worded here.
 """
@@ -13,9 +13,6 @@ from collections.abc import Iterable
 from .printer.status import describe as describe_printer_reason
 
 _JOB_REASONS = {
-    "status-lost": "The printer stopped answering status requests after this job was sent: it may still be "
-                   "printing, and the label may come out. The job is followed again when it answers; if it "
-                   "does not, check its power and network",
     "safe-mode": "The appliance restarted in safe mode while this label was at the printer: resume the printer "
                  "(printer.resume) and its page counter tells whether the label came out; cancel the job if you "
                  "checked by hand",

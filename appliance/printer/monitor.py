@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -131,6 +131,7 @@ class StatusMonitor:
         # whether the printer takes jobs when its status probes fail (SNMP silent, raster port open)
         self.reachable = reachable
         self.refused: str | None = None  # see note_refused
+        self._sent = 0  # jobs whose raster is at the printer, their end not known yet (see job_sent)
         self._refusals = 0  # notes so far: a port check clears only if no note came while it ran
         self.snapshot = _initial(configured_media, prober is not None)
         self.probes = 0
@@ -163,6 +164,20 @@ class StatusMonitor:
             yield
         finally:
             self._busy -= 1
+
+    @contextlib.contextmanager
+    def job_sent(self) -> Iterator[None]:
+        """While a job's raster is at the printer and its end is not known, failing probes say
+        "status-lost", not "printer-offline": the printer may be printing it (the label came out in
+        trials while the printer was called not reachable). The state stays "offline". The queue says
+        the same on the job (worker.following_reason), so the printer and its job tell one story."""
+        self._sent += 1
+        self._update(self._marked(self.snapshot))
+        try:
+            yield
+        finally:
+            self._sent -= 1
+            self._update(self._marked(self.snapshot))
 
     @property
     def next_wait(self) -> float:
@@ -216,7 +231,11 @@ class StatusMonitor:
             self._update(self._marked(self.snapshot))
 
     def _marked(self, snapshot: StatusSnapshot) -> StatusSnapshot:
-        reasons = tuple(r for r in snapshot.reasons if r != "jobs-refused")
+        """The snapshot with what the queue noted: jobs-refused (note_refused), status-lost (job_sent)."""
+        reasons = tuple("printer-offline" if r == "status-lost" else r for r in snapshot.reasons
+                        if r != "jobs-refused")
+        if self._sent and snapshot.state == "offline":
+            reasons = tuple("status-lost" if r == "printer-offline" else r for r in reasons)
         if self.refused is not None and snapshot.state != "offline":
             reasons = (*reasons, "jobs-refused")
         return snapshot if reasons == snapshot.reasons else replace(snapshot, reasons=reasons)

@@ -75,6 +75,11 @@ _DESCRIPTIONS = {
     "system-error": "Printer system error — switch it off and on again",
     "printer-in-use": "Printer busy with another job",
     "printer-offline": "Printer not reachable — check power and connection",
+    # while a job's raster is at the printer (the queue says so: StatusMonitor.job_sent), for the
+    # printer and that job alike; "not reachable" was wrong there: the label came out in trials
+    "status-lost": "The printer stopped answering status requests after a job was sent to it: it may still be "
+                   "printing, and the label may come out. The job is followed again when it answers; if it does "
+                   "not, check its power and network",
     "status-unavailable": "The printer takes jobs but does not answer status requests — check [printers.snmp] "
                           "(community, port), or set enabled = false to print without status",
     "model-mismatch": "Another model answers at this address than the configuration names — fix model in [[printers]]",

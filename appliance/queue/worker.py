@@ -48,9 +48,15 @@ log = logs.get("appliance.queue")
 # Reasons a person must fix before a job can be sent, and that stop a job being printed.
 BLOCKING = ("cover-open", "media-needed", "media-empty", "media-mismatch", "media-jam", "overheating",
             "shutdown", "system-error", "fan-failure", "wrong-power-adapter", "model-mismatch")
-UNREACHABLE = ("printer-offline", "printer-busy", "status-unavailable")  # a job not yet sent waits (pending)
+# a job not yet sent waits (pending); "status-lost": the printer's status while another job's raster is at it
+UNREACHABLE = ("printer-offline", "printer-busy", "status-unavailable", "status-lost")
 FOLLOW_STOPS = (*BLOCKING, *UNREACHABLE)  # once bytes are at the printer, losing it also needs a person
 FIRST_RECHECK_S = 0.005  # after sending: re-probe after 5 ms, 10 ms, 20 ms, … up to the busy poll interval
+# why a job left at the printer is followed again (its `following` step)
+RESTARTED_WHY = ("the appliance restarted while this job was at the printer; the page counter tells whether it "
+                 "came out, or it is sent again")
+UNSTORED_WHY = ("its last step could not be stored (disk full?); the page counter tells whether it came out, or "
+                "it is sent again")
 PRINT_SPEED_MM_S = 20.0  # a conservative floor of Brother's speeds, for "how long may printing take"
 
 Publish = Callable[[dict[str, Any]], None]
@@ -94,7 +100,8 @@ def following_reason(reason: str) -> str:
     """A stop reason for a job whose raster is at the printer. Status probes that fail then say only
     that the status cannot be read: the printer may be printing it (the label came out in trials
     while the job said "not reachable"), or it may be off; nothing tells which without a connection
-    to its raster port, which could upset the job."""
+    to its raster port, which could upset the job. The monitor says so itself while the job is
+    followed (StatusMonitor.job_sent); this covers a snapshot taken before that."""
     return "status-lost" if reason == "printer-offline" else reason
 
 
@@ -122,8 +129,7 @@ class Worker:
         self._unreachable_at = 0.0  # monotonic time of the last one
         self._retry_at: float | None = None  # not before this, unless the printer answers a probe first
         self._left_over_followed = False
-        self._left_over_why = ("the appliance restarted while this job was at the printer; the page counter "
-                               "tells whether it came out, or it is sent again")
+        self._unstored: set[int] = set()  # jobs whose end could not be stored (see _failed), followed again
         self._left_over_held = False
         # (job, monotonic time) of the first look that found the printer printing a label not ours
         self._busy_for: tuple[int, float] | None = None
@@ -178,9 +184,15 @@ class Worker:
         After a crash or power cut their raster may have come out, be coming out, or be lost with the
         printer's power: the page counter read before sending, against the one now, tells which.
         """
-        for row in await jobs.started_on(self.db, self.runtime.id):
+        rows = await jobs.started_on(self.db, self.runtime.id)
+        self._unstored &= {row["id"] for row in rows}  # a pending job's failure left nothing at the printer
+        for row in rows:
             pages_before, serial = await jobs.sent_to(self.db, row["id"])
-            steps = [jobs.step("following", row["state"], page_count=pages_before, why=self._left_over_why)]
+            # the words of the job's own story: its end not stored, or a restart (a job after it is not
+            # told of another's full disk); said once (a new failure of this one adds it again)
+            why = UNSTORED_WHY if row["id"] in self._unstored else RESTARTED_WHY
+            self._unstored.discard(row["id"])
+            steps = [jobs.step("following", row["state"], page_count=pages_before, why=why)]
             await self._guarded(row["id"], self._follow_again(row, pages_before, serial, steps))
 
     async def _follow_again(self, row: Any, pages_before: int | None, serial: str | None,
@@ -295,8 +307,7 @@ class Worker:
             log.error("queue.worker_error_unrecorded", job_id=job_id, printer=self.runtime.name,
                       error=type(again).__name__)
             self._left_over_followed = False  # the next turn follows whatever is at the printer first
-            self._left_over_why = ("its last step could not be stored (disk full?); the page counter tells "
-                                   "whether it came out, or it is sent again")
+            self._unstored.add(job_id)
             await self._pause(1.0)
 
     async def _publish(self, row: Any) -> None:
@@ -387,12 +398,19 @@ class Worker:
             current = await jobs.get(self.db, row["id"])
             if current is None or current["state"] != "stopped" or current["printer_id"] != self.runtime.id:
                 return False  # canceled or moved meanwhile
-            reason = blocker(monitor.snapshot, width, length)
-            if reason is None or reason in UNREACHABLE:
+            now = blocker(monitor.snapshot, width, length)
+            if now is None or now in UNREACHABLE:
                 resumed = await jobs.transition(self.db, row["id"], allowed_from=("stopped",), to="pending",
                                                 steps=[jobs.step("resumed", "pending")], printer_id=self.runtime.id)
                 await self._publish(resumed)
                 return False
+            if now != reason:  # another fault now (cover closed, no cassette in): the job says so
+                reason = now
+                changed = await jobs.transition(
+                    self.db, row["id"], allowed_from=("stopped",), to="stopped", reasons=[reason],
+                    steps=[jobs.step("printer-error", "stopped", reason=reason, sent=False)],
+                    printer_id=self.runtime.id)
+                await self._publish(changed)
         return False
 
     # --- sending and following --------------------------------------------------------------
@@ -464,9 +482,12 @@ class Worker:
             self.runtime.monitor.note_refused(str(exc))
 
     def _waiting_reason(self, exc: TransportError) -> str:
-        """After _refused: the job's reason agrees with its printer's status (see waiting_reason)."""
+        """After _refused: the job's reason agrees with its printer's status (see waiting_reason). A probe
+        or two failing does not make the printer offline yet (offline_after), so not the job either: it
+        said "not reachable" while printer.status still said the printer refused jobs."""
         snapshot = self.runtime.monitor.snapshot
-        return waiting_reason(exc, snapshot, self._answered(snapshot))
+        answered = snapshot.captured_monotonic is not None and snapshot.state != "offline"
+        return waiting_reason(exc, snapshot, answered)
 
     async def _send_and_follow(self, processing: Any, raster: bytes | None, pages_before: int | None, attempts: int,
                                steps: list[jobs.Step], transport: Transport | None, *, sent: bool = False,
@@ -491,8 +512,9 @@ class Worker:
                     return
                 transport = None  # used: a later send opens its own
             sent = False
-            outcome, printed = await self._follow(processing, pages_before, steps, stopped_for, serial,
-                                                  sent_copies=sent_copies)
+            with self.runtime.monitor.job_sent():  # printer.status says status-lost, as the job does
+                outcome, printed = await self._follow(processing, pages_before, steps, stopped_for, serial,
+                                                      sent_copies=sent_copies)
             stopped_for = None
             if outcome != "lost":
                 if outcome == "gone" and pages_before is not None:  # not on the common path: no read per job
@@ -767,17 +789,19 @@ class Worker:
                     why="the printer reports no page counter; done after the time printing takes")])
                 return "done", expected
             reason = next((following_reason(r) for r in snapshot.reasons if r in FOLLOW_STOPS), None)
-            if reason is not None and stopped_for is None:
-                stopped_for = reason
-                changed = await jobs.transition(self.db, job_id, allowed_from=("processing",), to="stopped",
-                                                reasons=[reason],
+            if reason is not None and reason != stopped_for:
+                # stopped now, or stopped already and the printer's fault changed (the tape ran out, then
+                # the cover was opened to change it): the job says what the printer says now
+                was, stopped_for = stopped_for, reason
+                changed = await jobs.transition(self.db, job_id, allowed_from=("processing",) if was is None
+                                                else ("stopped",), to="stopped", reasons=[reason],
                                                 steps=[*steps, jobs.step("printer-error", "stopped", reason=reason,
                                                                          sent=True)])
                 steps.clear()
                 if changed is None:
                     return "gone", 0
                 await self._publish(changed)
-                log.info("queue.job_stopped", job_id=job_id, reason=reason, sent=True)
+                log.info("queue.job_stopped", job_id=job_id, reason=reason, sent=True, was=was)
                 deadline = float("inf")  # a person has to act; the printer keeps the job meanwhile
             elif reason is None and stopped_for is not None and self._answered(snapshot):
                 stopped_for = None

@@ -184,6 +184,78 @@ async def test_a_resend_that_finds_the_printer_unplugged_waits_for_it_without_us
     assert events.count("printer-error") == 1 and "resumed" in events and events.count("sent") == 2, events
 
 
+async def _reasons_until(rpc: RpcClient, job_id: int, reasons: list[str], timeout: float = 10.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while (job := await rpc.call("job.get", {"job_id": job_id}))["reasons"] != reasons:
+        assert time.monotonic() < deadline, job
+        await asyncio.sleep(0.02)
+    return job
+
+
+async def _printer_errors(rpc: RpcClient, job_id: int) -> list[str]:
+    return [s["detail"]["reason"] for s in await rpc.call("job.timeline", {"job_id": job_id})
+            if s["event"] == "printer-error"]
+
+
+async def test_a_job_waiting_for_a_resend_says_what_holds_it_now_as_its_printer_does(
+    fast: Appliance, rpc: RpcClient
+) -> None:
+    job, remove = await _stopped_by_a_refused_resend(fast, rpc, "one cause, then another")
+    sim(fast).update(snmp_silent=True)  # the power cord is out now too: no status either
+    offline = await _reasons_until(rpc, job["id"], ["printer-offline"], timeout=15)
+    status = await rpc.call("printer.status")
+    assert offline["state"] == "stopped" and status["reasons"] == ["printer-offline"], (offline, status)
+    assert offline["descriptions"] == status["descriptions"] == ["Printer not reachable — check power and connection"]
+    sim(fast).update(snmp_silent=False)  # its status answers again; its raster port still refuses
+    refused = await _reasons_until(rpc, job["id"], ["jobs-refused"], timeout=15)
+    status = await rpc.call("printer.status")
+    assert status["reasons"] == ["jobs-refused"] and refused["descriptions"] == status["descriptions"], status
+    assert "refuses print jobs" in refused["descriptions"][0]
+    remove()
+    sim(fast).update(offline=False, drop_after_bytes=None)
+    done = await wait_job(rpc, job["id"], ("completed",), timeout=15)
+    assert done["attempts"] == 2 and done["reasons"] == []
+    await asyncio.sleep(0.3)
+    assert len(printed(fast)) == 1
+    assert await _printer_errors(rpc, job["id"]) == ["jobs-refused", "printer-offline", "jobs-refused"]
+
+
+async def test_a_job_stopped_at_the_printer_says_its_fault_as_it_changes(fast: Appliance, rpc: RpcClient) -> None:
+    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "faults change"}, "copies": 3})
+    sim(fast).update(tape_remaining_mm=job["length_mm"] * 1.5)  # runs out in the middle of the second label
+    await _reasons_until(rpc, job["id"], ["media-empty"])
+    received = sim(fast).jobs_received
+    sim(fast).update(cover_open=True)  # opened to change the cassette
+    opened = await _reasons_until(rpc, job["id"], ["cover-open"])  # before: still "Tape ran out" with the lid open
+    status = await rpc.call("printer.status")
+    assert opened["state"] == "stopped" and opened["descriptions"] == status["descriptions"][:1], (opened, status)
+    sim(fast).update(cover_open=False)  # closed again, the empty cassette still in
+    empty = await _reasons_until(rpc, job["id"], ["media-empty"])
+    assert empty["descriptions"] == (await rpc.call("printer.status"))["descriptions"][:1]
+    sim(fast).update(tape="12mm", tape_remaining_mm=None)  # a new cassette: the printer finishes the job
+    done = await wait_job(rpc, job["id"], ("completed",))
+    assert done["reasons"] == [] and done["attempts"] == 1
+    await asyncio.sleep(0.3)
+    assert len(printed(fast)) == 3 and sim(fast).jobs_received == received  # not sent again
+    assert await _printer_errors(rpc, job["id"]) == ["media-empty", "cover-open", "media-empty"]
+
+
+async def test_a_job_stopped_before_sending_says_its_fault_as_it_changes(fast: Appliance, rpc: RpcClient) -> None:
+    sim(fast).update(cover_open=True)
+    await settle(fast)
+    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "lid, then no cassette"}})
+    await _reasons_until(rpc, job["id"], ["cover-open"])
+    sim(fast).update(tape=None)  # the cassette taken out,
+    sim(fast).update(cover_open=False)  # and the cover closed without one
+    empty = await _reasons_until(rpc, job["id"], ["media-needed"])
+    assert empty["state"] == "stopped" and empty["started_at"] is None
+    assert empty["descriptions"] == (await rpc.call("printer.status"))["descriptions"][:1]
+    sim(fast).update(tape="12mm")
+    await wait_job(rpc, job["id"], ("completed",))
+    assert await _printer_errors(rpc, job["id"]) == ["cover-open", "media-needed"]
+    assert sim(fast).jobs_received == 1
+
+
 async def test_a_resend_waiting_for_an_unplugged_printer_watches_it_and_goes_on_once_it_answers(
     fast: Appliance, rpc: RpcClient
 ) -> None:

@@ -188,7 +188,9 @@ async def test_a_job_stopped_for_an_offline_printer_stays_stopped_while_it_is_st
             await monitor.wait_change(1.0)
         await asyncio.sleep(0.3)
         job = await rpc.call("job.get", {"job_id": job_id})
-        assert job["state"] == "stopped" and job["reasons"] == ["printer-offline"], job
+        # stopped as a version before status-lost stored it; reworded as its printer's status says it now
+        assert job["state"] == "stopped" and job["reasons"] == ["status-lost"], job
+        assert (await rpc.call("printer.status"))["reasons"] == ["status-lost"]
         assert "resumed" not in await _events(rpc, job_id)  # not "cleared" by a printer that never answered
 
 
@@ -244,3 +246,30 @@ async def test_the_timeline_of_a_job_left_stopped_keeps_its_steps_in_the_order_t
         ["printer-error", "following", "resumed", "printing", "completed"]), events
     assert [step["at"] for step in timeline] == sorted(step["at"] for step in timeline), timeline
     assert lab.printer.jobs_received == 1  # followed, not sent again
+
+
+async def test_the_full_disk_words_stay_with_the_job_whose_end_could_not_be_stored(state_dir: Path) -> None:
+    """Two jobs left at the printer; the first one's end cannot be stored (a full disk, made by a trigger
+    on its row). Its `following` says so when it is followed again; the second job's says a restart, as
+    it was: the full-disk words once stuck to the worker and went to every job followed after."""
+    await _one_label(state_dir)
+    unstored = await _leave_at_printer(state_dir)
+    other = await _leave_at_printer(state_dir)
+    db = Database(state_dir / "appliance.db")
+    await db.open()
+    try:
+        async with db.transaction() as conn:
+            await conn.execute(f"CREATE TRIGGER disk_full BEFORE UPDATE OF state ON jobs WHEN NEW.id = {unstored} "
+                               "AND NEW.state IN ('completed', 'aborted') "
+                               "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+    finally:
+        await db.close()
+    async with running(make_settings(state_dir)) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        await wait_job(rpc, other, ("completed",))
+        async with app.db.transaction() as conn:  # space freed
+            await conn.execute("DROP TRIGGER disk_full")
+        await wait_job(rpc, unstored, ("completed",))
+        whys = {job_id: [s["detail"]["why"] for s in await rpc.call("job.timeline", {"job_id": job_id})
+                         if s["event"] == "following"] for job_id in (unstored, other)}
+    assert len(whys[other]) == 1 and whys[other][0].startswith("the appliance restarted"), whys
+    assert whys[unstored] and whys[unstored][-1].startswith("its last step could not be stored"), whys

@@ -6,6 +6,7 @@ import asyncio
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 from rpc.client import RpcClient
 from tests.support import start_server, start_simulator, stop_server
@@ -174,3 +175,65 @@ async def _wait_state(socket: Path, job_id: int, state: str, timeout: float = 30
         while (job := await rpc.call("job.get", {"job_id": job_id}))["state"] != state:
             assert time.monotonic() < deadline, job
             await asyncio.sleep(0.02)
+
+
+def test_a_resends_steps_survive_a_kill_of_the_server(state_dir: Path, tmp_path: Path) -> None:
+    # The printer loses its power mid-label and comes back with the label lost: the job is sent again
+    # (attempt 2). The server is killed then. Its timeline after the restart still has the first send,
+    # the stop, and the resend that said why: they were stored with the attempt count, not kept in
+    # memory for the job's end.
+    out = tmp_path / "labels"
+    simulator, raster, snmp = start_simulator(out, "--speed", "8")
+    try:
+        cfg = config(tmp_path / "appliance.toml", raster, snmp)
+        server, _ = start_server(state_dir, "--config", str(cfg))
+        socket = state_dir / "rpc.sock"
+        job_id = asyncio.run(_submit(socket, "sent twice, printed once"))
+        asyncio.run(_wait_state(socket, job_id, "processing"))
+        time.sleep(0.3)  # the raster is at the printer, which is printing it
+        simulator.kill()  # the printer's power goes, and the label with it
+        simulator.communicate(timeout=20)
+        asyncio.run(_wait_state(socket, job_id, "stopped"))
+        simulator, _, _ = start_simulator(out, "--speed", "8", "--listen", f"127.0.0.1:{raster}",
+                                          "--snmp", f"127.0.0.1:{snmp}")
+        asyncio.run(_wait_attempts(socket, job_id, 2))  # idle, its counter unmoved: sent again
+        code, _ = stop_server(server, signal.SIGKILL)
+        assert code == -signal.SIGKILL
+        stored = _offline_events(state_dir, job_id)  # what the file holds after the kill
+        server, _ = start_server(state_dir, "--config", str(cfg))
+        try:
+            asyncio.run(_wait_state(socket, job_id, "completed", timeout=60))
+            steps = asyncio.run(_timeline(socket, job_id))
+        finally:
+            stop_server(server)
+    finally:
+        simulator.send_signal(signal.SIGTERM)
+        simulator.communicate(timeout=20)
+    before_kill = ["queued", "processing", "sent", "printer-error", "resumed", "resending"]
+    assert [e for e in stored if e in before_kill] == before_kill, stored  # "printing" may come between
+    events = [step["event"] for step in steps]
+    assert events[:len(stored)] == stored, events  # and the timeline after the restart shows them
+    resend = next(step for step in steps if step["event"] == "resending")  # stored before the kill
+    assert resend["detail"]["attempt"] == 2 and "page counter did not move" in resend["detail"]["why"], resend
+    assert events.index("resending") < events.index("following"), events  # then the restart
+    assert len(list(out.glob("*.png"))) == 1  # printed once, whatever was in flight at the kill
+
+
+async def _wait_attempts(socket: Path, job_id: int, attempts: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    async with RpcClient(socket_path=str(socket)) as rpc:
+        while (job := await rpc.call("job.get", {"job_id": job_id}))["attempts"] < attempts:
+            assert time.monotonic() < deadline, job
+            await asyncio.sleep(0.02)
+
+
+async def _timeline(socket: Path, job_id: int) -> list[dict[str, Any]]:
+    async with RpcClient(socket_path=str(socket)) as rpc:
+        return list(await rpc.call("job.timeline", {"job_id": job_id}))
+
+
+def _offline_events(state_dir: Path, job_id: int) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(state_dir / "appliance.db") as conn:
+        return [e for (e,) in conn.execute("SELECT event FROM job_events WHERE job_id = ? ORDER BY id", (job_id,))]

@@ -453,3 +453,24 @@ async def test_a_stopped_job_says_why_in_the_servers_words(appliance: Appliance)
         assert said == ["Cover open — close it to continue"]
         await pilot.press("enter")
         await until(pilot, lambda: f"⚠ {said[0]}." in text_of(app, "#job-summary"), what="the server's words")
+
+
+async def test_a_printer_silent_while_a_label_is_at_it_shows_what_its_job_says(fast: Appliance) -> None:
+    """Not "✗ offline / Printer not reachable" beside a job saying it may still be printing."""
+    app = make_app(fast)
+    async with app.run_test(size=SIZE) as pilot, RpcClient(socket_path=str(fast.settings.socket_path)) as rpc:
+        await connected(pilot)
+        fast.simulator.printer.update(speed=10)  # a few seconds a label
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "at the printer"}})
+        await until(pilot, lambda: app.store.jobs.get(job["id"], {}).get("state") == "processing", what="sent")
+        fast.simulator.printer.update(snmp_silent=True)
+        await until(pilot, lambda: app.store.jobs.get(job["id"], {}).get("state") == "stopped", timeout=15,
+                    what="stopped")
+        said = (await rpc.call("job.get", {"job_id": job["id"]}))["descriptions"]
+        await until(pilot, lambda: "? status lost" in text_of(app, "#printers"), what="the printer's words")
+        printers = text_of(app, "#printers")
+        assert "✗ offline" not in printers and "not reachable" not in printers
+        assert said[0][:60] in printers.replace("\n    ", " ")  # the job's sentence (wrapped at 80 columns)
+        fast.simulator.printer.update(snmp_silent=False)
+        await until(pilot, lambda: app.store.jobs[job["id"]]["state"] == "completed", timeout=20, what="done")
+        await until(pilot, lambda: "✓ ready" in text_of(app, "#printers"), what="ready again")

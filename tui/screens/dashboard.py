@@ -148,6 +148,8 @@ class DashboardScreen(BaseScreen):
             refused = "jobs-refused" in (status.get("reasons") or ())
             if refused:  # SNMP says ready, the raster port takes no job
                 words = "✗ takes no jobs"
+            elif "status-lost" in (status.get("reasons") or ()):  # not "offline": a job is at it, maybe printing
+                words = "? status lost (may be printing)"
             text.append(words, style="bold reverse" if refused or (asked and state in ("stopped", "offline"))
                         else "bold")
             if status.get("paused"):
