@@ -43,6 +43,12 @@ class PrinterRuntime:
         """A file:// printer: nothing prints, so a job is done once the file has it."""
         return self.connect_uri.startswith("file:")
 
+    @property
+    def family(self) -> str:
+        """Whose words its reasons are said in (tape cassettes or DK rolls): the configured model's family,
+        or the family a status block reports at its address, should that be another (model-mismatch)."""
+        return self.monitor.snapshot.family or self.model.family
+
     def current_media(self) -> Media | None:
         return self.monitor.snapshot.media
 

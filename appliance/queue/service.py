@@ -23,6 +23,7 @@ from ..labels.errors import LabelError
 from ..labels.registry import TemplateRegistry
 from ..printer.media import MediaError
 from ..printer.raster import RasterError
+from ..printer.status import MEDIA_NOUN, worded
 from ..store import jobs
 from ..store import printers as printer_store
 from ..store.db import Database
@@ -154,8 +155,8 @@ class JobQueue:
         queued = await jobs.queues(self.db, {r["printer_id"] for r in rows if r["state"] in jobs.WAITING})
         out = []
         for row in rows:
-            job = jobs.to_wire(row)
             runtime = self.printers.get(row["printer_id"])
+            job = jobs.to_wire(row, runtime.family if runtime else None)
             ahead = [q for q in queued.get(row["printer_id"], []) if q.id < row["id"]]
             job["position"] = len(ahead) + 1 if row["state"] in jobs.WAITING else None
             job["printer_name"] = runtime.name if runtime else None
@@ -273,7 +274,7 @@ class JobQueue:
 
     async def _accepted(self, runtime: PrinterRuntime, row: sqlite3.Row) -> dict[str, Any]:
         job = await self.describe(row)
-        self.publish_job(jobs.to_wire(row))
+        self.publish_job(jobs.to_wire(row, runtime.family))
         self.publish_queue()
         if runtime.worker is not None:
             runtime.worker.wake()
@@ -379,7 +380,7 @@ class JobQueue:
         for runtime in (source, target):
             if runtime is not None and runtime.worker is not None:
                 runtime.worker.wake()
-        self.publish_job(jobs.to_wire(moved))
+        self.publish_job(jobs.to_wire(moved, target.family))
         self.publish_queue()
         return await self.describe(moved)
 
@@ -392,7 +393,8 @@ class JobQueue:
             return "another model", f"another model than {target.name}'s ({target.model.name})"
         loaded = target.current_media()
         if loaded is not None and loaded.id != job["media"]:
-            return "another tape", f"{job['media']} tape and {target.name} has {loaded.id}"
+            noun = worded(MEDIA_NOUN, target.family)
+            return "another tape", f"{job['media']} {noun} and {target.name} has {loaded.id}"
         return None
 
     @staticmethod
@@ -440,7 +442,7 @@ class JobQueue:
         runtime = self.printers.get(moved["printer_id"])
         if runtime is not None and runtime.worker is not None:
             runtime.worker.wake()
-        self.publish_job(jobs.to_wire(moved))
+        self.publish_job(jobs.to_wire(moved, runtime.family if runtime else None))
         self.publish_queue()
         return await self.describe(moved)
 
