@@ -246,6 +246,19 @@ class JobQueue:
             raise NotAllowed(f"cannot encode this label for {runtime.model.name}: {exc}",
                              {"field": field, "reason": str(exc)}) from None
 
+    async def _reencode(self, job: sqlite3.Row, runtime: PrinterRuntime, page: bytes, copies: int,
+                        options: PrintOptions) -> bytes:
+        """A stored job's label image encoded again for another number of copies (job.reprint byte for byte).
+        A page that no longer fits its media as this version knows it (drawn by an older one, say) is
+        refused in words, with the way out, not as an internal error."""
+        try:
+            return await self.drawer.run(encode_stored_page, runtime, runtime.media_named(job["media"]), page,
+                                         copies, options)
+        except (RasterError, MediaError) as exc:
+            raise NotAllowed(f"job {job['id']}'s stored label cannot be sent again as {copies} copies on "
+                             f"{runtime.name}: {exc}; reprint it with rerender=true",
+                             {"field": "rerender", "reason": str(exc)}) from None
+
     async def _insert(self, new: jobs.NewJob, steps: list[jobs.Step]) -> tuple[sqlite3.Row, bool]:
         """The stored job and True, or the job a concurrent twin with the same key stored and False."""
         try:
@@ -326,8 +339,8 @@ class JobQueue:
                 raise NotAllowed("that job's raster was pruned; reprint it with rerender=true",
                                  {"field": "rerender", "reason": "artifact pruned"})
             page = art["preview"]
-            raster = art["raster"] if count == original["copies"] else await self.drawer.run(
-                encode_stored_page, runtime, runtime.media_named(original["media"]), page, count, options)
+            raster = art["raster"] if count == original["copies"] else await self._reencode(
+                original, runtime, page, count, options)
             template_version, media_id, length = original["template_version"], original["media"], original["length_mm"]
             fields = json.loads(original["fields"])
         new = jobs.NewJob(
