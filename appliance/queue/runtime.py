@@ -12,6 +12,7 @@ from ..printer.identity import printer_id
 from ..printer.media import Media, media_for, media_table
 from ..printer.models import Model, get_model
 from ..printer.monitor import StatusMonitor, StatusSnapshot, port_open, snmp_prober, transport_prober
+from ..printer.status import MEDIA_NOUN, worded
 from ..printer.transport import Transport, open_transport
 
 
@@ -108,6 +109,7 @@ def canvas_for(media: Media, *, high_res: bool = False) -> Canvas:
         max_length_px=longest,
         fixed_length_px=longest if media.is_die_cut else None,
         media_id=media.id,
+        media_noun=worded(MEDIA_NOUN, media.family),
     )
 
 

@@ -323,3 +323,15 @@ async def test_a_stored_label_that_no_longer_fits_its_labels_is_refused_in_mm_no
             "with rerender=true")
         again = await rpc.call("job.reprint", {"job_id": job["id"], "copies": 2, "rerender": True})
         await wait_job(rpc, again["id"], ("completed",))
+
+
+async def test_a_label_that_does_not_suit_a_ql_speaks_of_its_roll(state_dir: Path) -> None:
+    """The label layer's refusals and warnings name the media as the printer takes it: a QL's roll."""
+    settings = make_settings(state_dir, simulator={"model": "QL-820NWB", "tape": "62mm"})
+    async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        await rpc.call("template.put", {"name": "narrow", "definition": {
+            "tapes": [12], "layout": [{"type": "text", "text": "{text}"}], "fields": {"text": {}}}})
+        with pytest.raises(RpcError) as refused:
+            await rpc.call("label.preview", {"template": "narrow", "fields": {"text": "x"}})
+        assert refused.value.code == -32003, refused.value
+        assert refused.value.data["reason"] == "template 'narrow' needs 12 mm roll; the loaded roll is 62 mm"
