@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import __version__
 from .clock import now_text
-from .printer.status import describe
+from .reasons import describe
 
 if TYPE_CHECKING:
     from .app import Appliance
@@ -194,7 +194,7 @@ def worker_check(appliance: Appliance, printer: Any, counts: dict[str, int] | No
         return entry("warn", f"{name} is paused by a person; {counts.get('pending', 0)} job(s) wait; "
                      "`appliance call printer.resume` to continue", **extra)
     if counts.get("stopped"):
-        why = "; ".join(describe(r) for r in stopped if r) if stopped else ""
+        why = "; ".join(describe(r, printer.family) for r in stopped if r) if stopped else ""
         return entry("warn", f"{counts['stopped']} job(s) on {name} stopped{': ' + why if why else ''}. They print "
                      "once that is fixed; or move or cancel them", **extra)
     if appliance.safe_mode:

@@ -3,16 +3,19 @@ job notifications and the TUI (which shows what the server says; it has no table
 
 A reason the printer reports (cover-open, media-empty, printer-offline, jobs-refused, status-lost, …) reads as
 printer.status says it (`appliance.printer.status.describe`), so a job and its printer never
-disagree; the reasons only a job has are worded here.
+disagree; the reasons only a job has are worded here. Both speak of the media the job's printer
+takes (a PT's tape cassettes, a QL's DK rolls), given its family; neutrally when it is unknown (a
+job whose printer is no longer configured).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .printer.status import Wording, worded
 from .printer.status import describe as describe_printer_reason
 
-_JOB_REASONS = {
+_JOB_REASONS: dict[str, Wording] = {
     "safe-mode": "The appliance restarted in safe mode while this label was at the printer: resume the printer "
                  "(printer.resume) and its page counter tells whether the label came out; cancel the job if you "
                  "checked by hand",
@@ -30,8 +33,14 @@ _JOB_REASONS = {
     "internal-error": "An internal error ended this job (the server's log says which): reprint it",
     "timed-out": "The printer did not print it or answer in time: check the printer, and reprint the job if no "
                  "label came out",
-    "job-incomplete": "The printer never printed all of it, though it was sent again: check the printer and its "
-                      "tape, then reprint the job",
+    "job-incomplete": {
+        "pt": "The printer never printed all of it, though it was sent again: check the printer and its tape "
+              "cassette, then reprint the job",
+        "ql": "The printer never printed all of it, though it was sent again: check the printer and its DK roll, "
+              "then reprint the job",
+        None: "The printer never printed all of it, though it was sent again: check the printer and its tape or "
+              "labels, then reprint the job",
+    },
     "document-unprintable": "The job's stored raster is gone (pruned from the history): reprint it with rerender",
     "connection-reset": "The connection to the printer broke while the job was sent: check the printer and the "
                         "network, and reprint the job if no label came out",
@@ -45,11 +54,12 @@ _JOB_REASONS = {
 }
 
 
-def describe(reason: str) -> str:
-    """One sentence for a person about a job's reason."""
-    return _JOB_REASONS.get(reason) or describe_printer_reason(reason)
+def describe(reason: str, family: str | None) -> str:
+    """One sentence for a person about a job's reason, for a printer of `family` (None: unknown)."""
+    wording = _JOB_REASONS.get(reason)
+    return worded(wording, family) if wording is not None else describe_printer_reason(reason, family)
 
 
-def describe_all(reasons: Iterable[str]) -> list[str]:
+def describe_all(reasons: Iterable[str], family: str | None) -> list[str]:
     """The sentences for a job's `reasons`, in their order (the job's `descriptions`)."""
-    return [describe(reason) for reason in reasons]
+    return [describe(reason, family) for reason in reasons]

@@ -37,7 +37,8 @@ OBJECT: Schema = {"type": "object"}
 HIGH_RES: Schema = {"type": "boolean", "description": "twice the resolution along the tape, where the model has it"}
 JOB: Schema = {"type": "object", "description": (
     "a job: id, state, reasons, descriptions (a sentence for a person per reason, in their order, worded as "
-    "printer.status words the printer's), printer_id, printer_name, template, copies, times; position (its place "
+    "printer.status words the printer's, in the words of its media: a PT's tape cassette, a QL's DK roll; neutral "
+    "when its printer is no longer configured), printer_id, printer_name, template, copies, times; position (its place "
     "in its printer's queue, 1 = next; null once done) and waiting (what a pending job waits for: reason, description, "
     "ahead, behind_job_id; null when it is not pending or goes out next)")}
 

@@ -71,9 +71,18 @@ def age(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f} h ago"
 
 
-def tape(media: dict[str, Any] | None) -> str:
+def media_noun(family: str | None) -> str:
+    """What a printer's media is called (its `capabilities.family` from printer.list): a PT's tape, a
+    QL's roll (DK rolls: continuous tape or die-cut labels); "media" when the family is not known."""
+    series = (family or "")[:2]
+    return {"pt": "tape", "ql": "roll"}.get(series, "media")
+
+
+def tape(media: dict[str, Any] | None, family: str | None = None) -> str:
+    """The loaded media in words; `family` names it (see media_noun)."""
+    noun = media_noun(family)
     if not media or not media.get("id"):
-        return "no tape"
+        return f"no {noun}"
     width, length = media.get("width_mm"), media.get("length_mm")
     if isinstance(width, int | float) and isinstance(length, int | float) and length:  # die-cut labels
         parts = [f"{width:g} × {length:g} mm"]
@@ -85,7 +94,7 @@ def tape(media: dict[str, Any] | None) -> str:
     if text and back:
         parts.append(f"{text} on {back}")
     elif back:
-        parts.append(f"{back} tape")
+        parts.append(f"{back} {noun}")
     return ", ".join(parts)
 
 

@@ -22,6 +22,7 @@ class Canvas:
     max_length_px: int
     fixed_length_px: int | None = None  # die-cut labels
     media_id: str = ""
+    media_noun: str = "tape"  # what messages call the media: "tape" (PT cassettes), "roll" (QL DK rolls)
 
     def __post_init__(self) -> None:
         if self.printable_px <= 0 or self.dpi_feed <= 0 or self.dpi_head <= 0:
@@ -78,4 +79,5 @@ def ql_canvas(tape_mm: float, printable_px: int, fixed_length_px: int | None = N
         max_length_px=fixed_length_px or round(1000 * 300 / MM_PER_INCH),
         fixed_length_px=fixed_length_px,
         media_id=f"{tape_mm:g}mm" if fixed_length_px is None else f"{tape_mm:g}x{fixed_length_px}px",
+        media_noun="roll",
     )

@@ -48,6 +48,9 @@ class StatusSnapshot:
     page_count: int | None = None
     status: PrinterStatus | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    family: str | None = None
+    """The printer's family, for wording its reasons (tape cassettes or DK rolls): the configured model's,
+    or the one a status block reports (what is at the address, should it be another); None: unknown."""
 
     @property
     def age_s(self) -> float | None:
@@ -61,7 +64,7 @@ class StatusSnapshot:
         return (self.state, self.reasons, self.media.id if self.media else None, self.last_error is not None)
 
     def describe(self) -> list[str]:
-        return [describe(reason) for reason in self.reasons]
+        return [describe(reason, self.family) for reason in self.reasons]
 
     def to_wire(self) -> dict[str, Any]:
         status = self.status
@@ -93,13 +96,14 @@ class StatusSnapshot:
         }
 
 
-def _initial(configured: Media | None, probing: bool) -> StatusSnapshot:
+def _initial(configured: Media | None, probing: bool, family: str) -> StatusSnapshot:
     return StatusSnapshot(
         state="unknown",
         reasons=(),
         media=configured,
         media_source="config" if configured else "none",
         source="snmp" if probing else "config",
+        family=family,
     )
 
 
@@ -133,7 +137,7 @@ class StatusMonitor:
         self.refused: str | None = None  # see note_refused
         self._sent = 0  # jobs whose raster is at the printer, their end not known yet (see job_sent)
         self._refusals = 0  # notes so far: a port check clears only if no note came while it ran
-        self.snapshot = _initial(configured_media, prober is not None)
+        self.snapshot = _initial(configured_media, prober is not None, model.family)
         self.probes = 0
         self._busy = 0
         self._wake = asyncio.Event()
@@ -290,6 +294,7 @@ class StatusMonitor:
             page_count=result.page_count,
             status=status,
             info=info,
+            family=reported.family if reported is not None else status.family,
         )
 
     def _failed(self, error: str, reason: str) -> StatusSnapshot:

@@ -50,31 +50,39 @@ class RasterError(ValueError):
     """The job cannot be encoded as asked; raised before any byte is produced."""
 
 
+def _mm(dots: int, dpi: int) -> str:
+    """Dots at `dpi` in millimetres, as a person measures a label: "29.9 mm"."""
+    return f"{dots * 25.4 / dpi:.1f} mm"
+
+
 def _check_page(index: int, model: Model, media: Media, page: Image, high_res: bool) -> None:
+    """Sizes are said in mm, with the dots in parentheses for whoever made the image."""
     where = f"label {index + 1}"
     if page.mode != "1":
         raise RasterError(f"{where}: image mode is {page.mode!r}; the encoder takes 1-bit images (mode '1')")
     width, height = page.size
     if height != media.printable_pins:
         raise RasterError(
-            f"{where}: image is {height} px high; {media.id} on {model.name} prints exactly "
-            f"{media.printable_pins} pins (image width = label length, height = printable pins)"
+            f"{where}: the image is {_mm(height, media.dpi)} ({height} dots) across; {media.id} on {model.name} "
+            f"prints exactly {_mm(media.printable_pins, media.dpi)} ({media.printable_pins} dots) across "
+            "(image width = label length, height = printable width)"
         )
     low, high = media.length_limits_dots(high_res)
     dpi = media.feed_dpi(high_res)
     if media.is_die_cut and width != low:
         raise RasterError(
-            f"{where}: die-cut {media.id} labels are exactly {low} dots long at {dpi} dpi; image is {width}"
+            f"{where}: the image is {_mm(width, dpi)} ({width} dots) long; die-cut {media.id} labels print "
+            f"exactly {_mm(low, dpi)} ({low} dots at {dpi} dpi)"
         )
     if width < low:
         raise RasterError(
-            f"{where}: label is {width} dots ({width * 25.4 / dpi:.1f} mm) long; "
-            f"the minimum is {low} dots ({media.min_length_mm:g} mm)"
+            f"{where}: the label is {_mm(width, dpi)} ({width} dots) long; the shortest on {media.id} is "
+            f"{media.min_length_mm:g} mm ({low} dots at {dpi} dpi)"
         )
     if width > high:
         raise RasterError(
-            f"{where}: label is {width} dots ({width * 25.4 / dpi:.0f} mm) long; "
-            f"the maximum on {media.id} is {high} dots ({media.max_length_mm:g} mm)"
+            f"{where}: the label is {_mm(width, dpi)} ({width} dots) long; the longest on {media.id} is "
+            f"{media.max_length_mm:g} mm ({high} dots at {dpi} dpi)"
         )
 
 
@@ -123,7 +131,9 @@ def validate_job(
         margin = model.default_margin_dots if margin_dots is None else margin_dots
         if not model.min_margin_dots <= margin <= model.max_margin_dots:
             raise RasterError(
-                f"margin must be {model.min_margin_dots}..{model.max_margin_dots} dots on {model.name}, not {margin}"
+                f"the feed margin must be {_mm(model.min_margin_dots, model.dpi)} to "
+                f"{_mm(model.max_margin_dots, model.dpi)} ({model.min_margin_dots}..{model.max_margin_dots} dots at "
+                f"{model.dpi} dpi) on {model.name}, not {_mm(margin, model.dpi)} ({margin} dots)"
             )
     for index, page in enumerate(pages):
         _check_page(index, model, media, page, high_res)

@@ -7,11 +7,13 @@ cover-open is decided first; and a missing cassette sets *no* error bit — only
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 from appliance.printer.models import model_by_status_code
 
-__all__ = ["PrinterStatus", "StatusError", "build_status_block", "describe", "parse_status"]
+__all__ = ["MEDIA_HOLDER", "MEDIA_NOUN", "PrinterStatus", "StatusError", "Wording", "build_status_block", "describe",
+           "parse_status", "series_of", "worded"]
 
 HEADER = b"\x80\x20\x42"
 SIZE = 32
@@ -57,12 +59,41 @@ _REASONS = (
 )
 _NOT_STOPPING = {"weak-batteries", "printer-in-use", "cooling"}
 
-_DESCRIPTIONS = {
+# A reason's sentence: one for every printer, or one per series ("pt": tape cassettes; "ql": DK rolls of
+# continuous tape or die-cut labels) with a neutral one (None) for a printer whose series is unknown.
+Wording = str | Mapping[str | None, str]
+
+# What a printer's media is called where a sentence names it: the stock ("12mm tape", "62mm roll") and
+# what holds it ("load a tape cassette", "load a DK roll").
+MEDIA_NOUN: Wording = {"pt": "tape", "ql": "roll", None: "media"}
+MEDIA_HOLDER: Wording = {"pt": "tape cassette", "ql": "DK roll", None: "tape cassette or label roll"}
+
+_DESCRIPTIONS: dict[str, Wording] = {
     "cover-open": "Cover open — close it to continue",
-    "media-needed": "No tape or labels loaded — insert a cassette or roll",
-    "media-empty": "Tape ran out — load a new cassette; the printer then finishes the job",
-    "media-mismatch": "Wrong tape loaded — load the tape this label was made for",
-    "media-jam": "Tape jammed or cannot feed — open the cover and clear it",
+    "media-needed": {
+        "pt": "No tape cassette loaded — insert one",
+        "ql": "No DK roll loaded — insert a roll of continuous tape or die-cut labels",
+        None: "No tape or labels loaded — insert a tape cassette or a label roll",
+    },
+    "media-empty": {
+        "pt": "The tape ran out — put in a new tape cassette; the printer then finishes the job",
+        "ql": "The roll ran out (its continuous tape or its last die-cut label) — put in a new DK roll; the "
+              "printer then finishes the job",
+        None: "The tape or labels ran out — load new ones; the printer then finishes the job",
+    },
+    "media-mismatch": {
+        "pt": "Wrong tape cassette loaded — put in the tape (width and type) this label was made for",
+        "ql": "Wrong roll loaded — put in the DK roll this label was made for (its width, and continuous tape "
+              "or die-cut labels of its size)",
+        None: "Wrong tape or labels loaded — load the ones this label was made for",
+    },
+    "media-jam": {
+        "pt": "The tape jammed or cannot feed, or the cutter is stuck — open the cover, take the cassette out "
+              "and clear it",
+        "ql": "The labels jammed or cannot feed, or the cutter is stuck — open the roll compartment, take the "
+              "roll out and clear the jam",
+        None: "The tape or labels jammed or cannot feed, or the cutter is stuck — open the cover and clear it",
+    },
     "overheating": "Print head too hot — printing resumes when it has cooled down",
     "cooling": "Print head cooling — printing resumes by itself",
     "job-canceled-at-device": "Job cancelled on the printer",
@@ -158,8 +189,8 @@ class PrinterStatus:
         return "idle"
 
     def describe(self) -> list[str]:
-        """Human sentences for every reason, in order."""
-        return [describe(reason) for reason in self.reasons]
+        """Human sentences for every reason, in order, in the words of this printer's series."""
+        return [describe(reason, self.family) for reason in self.reasons]
 
     def to_bytes(self) -> bytes:
         fields = asdict(self)
@@ -168,9 +199,26 @@ class PrinterStatus:
         return build_status_block(**fields)
 
 
-def describe(reason: str) -> str:
-    """A short sentence for a person (the TUI), for any reason ``PrinterStatus.reasons`` yields."""
-    return _DESCRIPTIONS.get(reason, reason.replace("-", " ").capitalize())
+def series_of(family: str | None) -> str | None:
+    """"pt" or "ql" for a model family ("pt128", "pt560", "ql720") or a status block's ("pt", "ql");
+    None when it is not known."""
+    series = (family or "")[:2]
+    return series if series in ("pt", "ql") else None
+
+
+def worded(wording: Wording, family: str | None) -> str:
+    """The sentence of `wording` for a printer of `family` (see :func:`series_of`): its series' own,
+    else the neutral one."""
+    if isinstance(wording, str):
+        return wording
+    return wording.get(series_of(family)) or wording[None]
+
+
+def describe(reason: str, family: str | None) -> str:
+    """A short sentence for a person (the TUI, scripts), for any reason ``PrinterStatus.reasons`` yields,
+    in the words of the printer's `family` (a PT takes tape cassettes, a QL DK rolls); neutral if None."""
+    wording = _DESCRIPTIONS.get(reason)
+    return worded(wording, family) if wording is not None else reason.replace("-", " ").capitalize()
 
 
 def parse_status(block: bytes) -> PrinterStatus:

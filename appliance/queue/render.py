@@ -17,6 +17,7 @@ from ..labels.result import RenderResult
 from ..printer.media import Media, MediaError
 from ..printer.models import Model
 from ..printer.raster import CUTS, Cut, encode_job
+from ..printer.status import MEDIA_HOLDER, worded
 from .runtime import PrinterRuntime, canvas_for
 
 
@@ -102,7 +103,7 @@ def choose_media(runtime: PrinterRuntime, tape: str | None) -> Media:
             raise LabelError("tape", str(exc)) from None
     media = runtime.current_media()
     if media is None:
-        what = "label roll" if runtime.model.family == "ql720" else "tape cassette"
+        what = worded(MEDIA_HOLDER, runtime.family)
         if runtime.monitor.configured_media is not None:  # configured, but the printer says it has none
             raise LabelError("printer_id", f"{runtime.name} reports no {what} loaded; load one", "state")
         raise LabelError("printer_id", f"no {what} is loaded in {runtime.name} and none is configured; "

@@ -12,6 +12,7 @@ from ..printer.identity import printer_id
 from ..printer.media import Media, media_for, media_table
 from ..printer.models import Model, get_model
 from ..printer.monitor import StatusMonitor, StatusSnapshot, port_open, snmp_prober, transport_prober
+from ..printer.status import MEDIA_NOUN, worded
 from ..printer.transport import Transport, open_transport
 from ..reasons import describe
 
@@ -43,6 +44,12 @@ class PrinterRuntime:
     def writes_to_file(self) -> bool:
         """A file:// printer: nothing prints, so a job is done once the file has it."""
         return self.connect_uri.startswith("file:")
+
+    @property
+    def family(self) -> str:
+        """Whose words its reasons are said in (tape cassettes or DK rolls): the configured model's family,
+        or the family a status block reports at its address, should that be another (model-mismatch)."""
+        return self.monitor.snapshot.family or self.model.family
 
     def current_media(self) -> Media | None:
         return self.monitor.snapshot.media
@@ -78,7 +85,7 @@ class PrinterRuntime:
     def queue_stopped(self) -> dict[str, str] | None:
         """Why the queue worker sends nothing more until a restart (a damaged database), or None."""
         halted = getattr(self.worker, "halted", None)
-        return {"reason": halted, "description": describe(halted)} if halted else None
+        return {"reason": halted, "description": describe(halted, self.family)} if halted else None
 
     def to_wire(self) -> dict[str, Any]:
         media = self.current_media()
@@ -108,6 +115,7 @@ def canvas_for(media: Media, *, high_res: bool = False) -> Canvas:
         max_length_px=longest,
         fixed_length_px=longest if media.is_die_cut else None,
         media_id=media.id,
+        media_noun=worded(MEDIA_NOUN, media.family),
     )
 
 

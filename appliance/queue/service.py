@@ -23,6 +23,7 @@ from ..labels.errors import LabelError
 from ..labels.registry import TemplateRegistry
 from ..printer.media import MediaError
 from ..printer.raster import RasterError
+from ..printer.status import MEDIA_NOUN, worded
 from ..store import jobs
 from ..store import printers as printer_store
 from ..store.db import DAMAGED_AT_WORK, Database
@@ -171,8 +172,8 @@ class JobQueue:
         queued = await jobs.queues(self.db, {r["printer_id"] for r in rows if r["state"] in jobs.WAITING})
         out = []
         for row in rows:
-            job = jobs.to_wire(row)
             runtime = self.printers.get(row["printer_id"])
+            job = jobs.to_wire(row, runtime.family if runtime else None)
             ahead = [q for q in queued.get(row["printer_id"], []) if q.id < row["id"]]
             job["position"] = len(ahead) + 1 if row["state"] in jobs.WAITING else None
             job["printer_name"] = runtime.name if runtime else None
@@ -263,6 +264,19 @@ class JobQueue:
             raise NotAllowed(f"cannot encode this label for {runtime.model.name}: {exc}",
                              {"field": field, "reason": str(exc)}) from None
 
+    async def _reencode(self, job: sqlite3.Row, runtime: PrinterRuntime, page: bytes, copies: int,
+                        options: PrintOptions) -> bytes:
+        """A stored job's label image encoded again for another number of copies (job.reprint byte for byte).
+        A page that no longer fits its media as this version knows it (drawn by an older one, say) is
+        refused in words, with the way out, not as an internal error."""
+        try:
+            return await self.drawer.run(encode_stored_page, runtime, runtime.media_named(job["media"]), page,
+                                         copies, options)
+        except (RasterError, MediaError) as exc:
+            raise NotAllowed(f"job {job['id']}'s stored label cannot be sent again as {copies} copies on "
+                             f"{runtime.name}: {exc}; reprint it with rerender=true",
+                             {"field": "rerender", "reason": str(exc)}) from None
+
     async def _insert(self, new: jobs.NewJob, steps: list[jobs.Step]) -> tuple[sqlite3.Row, bool]:
         """The stored job and True, or the job a concurrent twin with the same key stored and False."""
         try:
@@ -291,7 +305,7 @@ class JobQueue:
 
     async def _accepted(self, runtime: PrinterRuntime, row: sqlite3.Row) -> dict[str, Any]:
         job = await self.describe(row)
-        self.publish_job(jobs.to_wire(row))
+        self.publish_job(jobs.to_wire(row, runtime.family))
         self.publish_queue()
         if runtime.worker is not None:
             runtime.worker.wake()
@@ -344,8 +358,8 @@ class JobQueue:
                 raise NotAllowed("that job's raster was pruned; reprint it with rerender=true",
                                  {"field": "rerender", "reason": "artifact pruned"})
             page = art["preview"]
-            raster = art["raster"] if count == original["copies"] else await self.drawer.run(
-                encode_stored_page, runtime, runtime.media_named(original["media"]), page, count, options)
+            raster = art["raster"] if count == original["copies"] else await self._reencode(
+                original, runtime, page, count, options)
             template_version, media_id, length = original["template_version"], original["media"], original["length_mm"]
             fields = json.loads(original["fields"])
         new = jobs.NewJob(
@@ -399,7 +413,7 @@ class JobQueue:
         for runtime in (source, target):
             if runtime is not None and runtime.worker is not None:
                 runtime.worker.wake()
-        self.publish_job(jobs.to_wire(moved))
+        self.publish_job(jobs.to_wire(moved, target.family))
         self.publish_queue()
         return await self.describe(moved)
 
@@ -412,7 +426,8 @@ class JobQueue:
             return "another model", f"another model than {target.name}'s ({target.model.name})"
         loaded = target.current_media()
         if loaded is not None and loaded.id != job["media"]:
-            return "another tape", f"{job['media']} tape and {target.name} has {loaded.id}"
+            noun = worded(MEDIA_NOUN, target.family)
+            return "another tape", f"{job['media']} {noun} and {target.name} has {loaded.id}"
         return None
 
     @staticmethod
@@ -460,7 +475,7 @@ class JobQueue:
         runtime = self.printers.get(moved["printer_id"])
         if runtime is not None and runtime.worker is not None:
             runtime.worker.wake()
-        self.publish_job(jobs.to_wire(moved))
+        self.publish_job(jobs.to_wire(moved, runtime.family if runtime else None))
         self.publish_queue()
         return await self.describe(moved)
 

@@ -42,8 +42,9 @@ def waiting(job: dict[str, Any], runtime: PrinterRuntime | None, ahead: list[Que
     if runtime is None:
         return said("printer-removed", "its printer is no longer configured: move it to another (job.move)")
     worker = runtime.worker
+    family = runtime.family  # the words of its printer's media (tape cassettes or DK rolls)
     if worker is not None and worker.halted is not None:  # a damaged database: nothing goes out until a restore
-        return said(worker.halted, describe(worker.halted))
+        return said(worker.halted, describe(worker.halted, family))
     if worker is not None and not worker.contact:
         return said("safe-mode", "the appliance runs in safe mode and contacts no printer: "
                                  "printer.resume lets this printer print")
@@ -52,7 +53,7 @@ def waiting(job: dict[str, Any], runtime: PrinterRuntime | None, ahead: list[Que
                                       f"sends it" + (f", after {_plural(len(ahead), 'job')} ahead of it" if ahead
                                                      else ""))
     if job["reasons"]:  # the worker tried it and said why it waits
-        return said(job["reasons"][0], describe(job["reasons"][0]))
+        return said(job["reasons"][0], describe(job["reasons"][0], family))
     try:
         media = runtime.media_named(job["media"])
     except MediaError:  # a tape this model has no longer: the worker says so when it gets there
@@ -60,14 +61,14 @@ def waiting(job: dict[str, Any], runtime: PrinterRuntime | None, ahead: list[Que
     else:
         reason = blocker(runtime.monitor.snapshot, media.width_mm, media.length_mm)
     if reason is not None:
-        return said(reason, describe(reason))
+        return said(reason, describe(reason, family))
     if not ahead:
         return None
     head = ahead[0]
     if head.state == "stopped":
-        why = describe(head.reasons[0]) if head.reasons else "it needs a person"
+        why = describe(head.reasons[0], family) if head.reasons else "it needs a person"
         return said("queued", f"behind job {head.id}, stopped: {why}", head)
     if head.state == "pending" and head.reasons:
-        return said(head.reasons[0], f"behind job {head.id}, which waits: {describe(head.reasons[0])}", head)
+        return said(head.reasons[0], f"behind job {head.id}, which waits: {describe(head.reasons[0], family)}", head)
     doing = "at the printer" if head.state == "processing" else "next"
     return said("queued", f"{_plural(len(ahead), 'job')} ahead of it; job {head.id} is {doing}", head)

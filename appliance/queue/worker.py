@@ -312,7 +312,7 @@ class Worker:
 
     async def _publish(self, row: Any) -> None:
         if row is not None:
-            self.publish_job(jobs.to_wire(row))
+            self.publish_job(jobs.to_wire(row, self.runtime.family))
             self.publish_queue()
 
     async def _finish(self, job_id: int, state: str, reasons: list[str], steps: list[jobs.Step],
@@ -333,7 +333,7 @@ class Worker:
 
     async def _mark_waiting(self, row: Any, reason: str, **detail: Any) -> None:
         """Say on the pending job why it waits (once per cause, not on every look)."""
-        if jobs.to_wire(row)["reasons"] == [reason]:
+        if jobs.reasons_of(row) == [reason]:
             return
         changed = await jobs.transition(self.db, row["id"], allowed_from=("pending",), to="pending", reasons=[reason],
                                         steps=[jobs.step("waiting", "pending", reason=reason, **detail)],
@@ -500,7 +500,7 @@ class Worker:
         # a job followed again after a restart may still be stopped, waiting for a person
         stopped_for = None
         if processing["state"] == "stopped":
-            stopped_for = (jobs.to_wire(processing)["reasons"] or ["stopped"])[0]
+            stopped_for = (jobs.reasons_of(processing) or ["stopped"])[0]
         while True:
             if not sent:
                 attempts += 1
@@ -837,7 +837,7 @@ class Worker:
     async def _watch_if_canceled(self, job_id: int, target: int, before: int) -> None:
         """The job was canceled while the printer kept it (stopped: cover open, tape out): watch for its labels."""
         row = await jobs.get(self.db, job_id)
-        if row is not None and row["state"] == "canceled" and "printer-may-still-print" in jobs.to_wire(row)["reasons"]:
+        if row is not None and row["state"] == "canceled" and "printer-may-still-print" in jobs.reasons_of(row):
             self._canceled_watch, self._watch_idle_since = (job_id, target, before), None
 
     async def _settle_canceled(self, snapshot: StatusSnapshot, *, final: bool = False) -> bool:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from appliance.printer.media import MediaError
 from appliance.printer.models import MODELS, UnknownModelError
+from appliance.printer.status import MEDIA_HOLDER, worded
 from appliance.simulator.state import DEFAULT_SPEED_MM_S
 
 
@@ -89,7 +90,7 @@ async def main(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    tape_name = sim.printer.tape.id if sim.printer.tape else "no cassette"
+    tape_name = sim.printer.tape.id if sim.printer.tape else f"no {worded(MEDIA_HOLDER, sim.printer.model.family)}"
     print(f"virtual {sim.printer.model.name} with {tape_name}: raster {sim.uri}", flush=True)
     if sim.snmp_address:
         host, port = sim.snmp_address

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from appliance.printer.decode import DecodedJob, DecodedPage
 from appliance.printer.media import Media
+from appliance.printer.status import MEDIA_HOLDER, MEDIA_NOUN, worded
 from appliance.simulator import output
 from appliance.simulator.state import (
     COVER_OPEN,
@@ -60,7 +61,7 @@ def check_job(printer: VirtualPrinter, job: DecodedJob) -> Refusal | None:
     if printer.cover_open:
         return Refusal(COVER_OPEN, "job refused: the cover is open")
     if printer.tape is None:
-        return Refusal(NO_MEDIA, "job refused: no cassette")
+        return Refusal(NO_MEDIA, f"job refused: no {worded(MEDIA_HOLDER, printer.model.family)}")
     for number, page in enumerate(job.pages, start=1):
         why = media_mismatch(page, printer.tape)
         if why:
@@ -176,7 +177,8 @@ class PrintEngine:
             if stopped is not None:
                 printer.set_phase(Phase.IDLE)
                 if stopped == END_OF_MEDIA:
-                    printer.set_error(END_OF_MEDIA, f"tape ran out during job {number}, page {index + 1}")
+                    noun = worded(MEDIA_NOUN, printer.model.family)
+                    printer.set_error(END_OF_MEDIA, f"the {noun} ran out during job {number}, page {index + 1}")
                 continue  # kept at the top of the loop; the page is printed again once it can be
             # a label out of the printer is counted even if the power goes right then (power_cycle)
             await asyncio.shield(self._deliver(number, index, page, media, length))
@@ -199,7 +201,8 @@ class PrintEngine:
             if why is None:
                 printer.errors.discard(WRONG_MEDIA)
                 return
-            printer.set_error(WRONG_MEDIA, f"kept job {number} does not fit the new cassette: {why}")
+            holder = worded(MEDIA_HOLDER, printer.model.family)
+            printer.set_error(WRONG_MEDIA, f"kept job {number} does not fit the new {holder}: {why}")
             await printer.wait_for(lambda p: WRONG_MEDIA not in p.errors)
 
     async def _feed(self, length_mm: float) -> str | None:

@@ -48,14 +48,20 @@ def step(event: str, state: str | None = None, **detail: Any) -> Step:
     return (now_text(), event, state, detail or None)
 
 
-def to_wire(row: sqlite3.Row) -> dict[str, Any]:
-    """The job as every caller sees it; `descriptions`: a sentence per reason, as printer.status has them."""
+def reasons_of(row: sqlite3.Row) -> list[str]:
+    """A stored job's reasons (its `reasons` on the wire)."""
+    return list(json.loads(row["reasons"]))
+
+
+def to_wire(row: sqlite3.Row, family: str | None) -> dict[str, Any]:
+    """The job as every caller sees it; `descriptions`: a sentence per reason, as printer.status has them
+    for its printer's `family` (the media words: tape cassette or DK roll; None: unknown, neutral words)."""
     reasons = json.loads(row["reasons"])
     job = {
         "id": row["id"],
         "state": row["state"],
         "reasons": reasons,
-        "descriptions": describe_all(reasons),
+        "descriptions": describe_all(reasons, family),
         "printer_id": row["printer_id"],
         "template": row["template"],
         "template_version": row["template_version"],

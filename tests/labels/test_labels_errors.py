@@ -113,7 +113,7 @@ def test_qr_data_too_long_for_tape_height(registry: TemplateRegistry) -> None:
     fields = {"name": "n", "asset_id": "IT-1", "url_prefix": "https://inventory.example.com/assets/by-id/"}
     err = refused(render, registry.get("asset-tag"), fields, pt_canvas(9, 50))
     assert (err.kind, err.field) == ("invalid", "fields.url_prefix")
-    assert "QR data too long for the tape height" in err.reason
+    assert "QR data too long for the tape's width" in err.reason
     assert "needs 10.4 mm" in err.reason and "only 7.1 mm is free" in err.reason and "dots" not in err.reason, err
     assert err.reason.endswith("shorten it, or use a wider tape")
 

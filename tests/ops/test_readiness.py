@@ -97,7 +97,8 @@ async def test_a_job_stopped_for_other_tape_says_so_not_that_the_printer_is_faul
     body = await client.call("readiness.check")
     assert entries(body, "printer:status")[0]["status"] == "pass"
     worker = entries(body, "queue:worker")[0]["output"]
-    assert "1 job(s) on virtual stopped: Wrong tape loaded — load the tape this label was made for" in worker
+    assert ("1 job(s) on virtual stopped: Wrong tape cassette loaded — put in the tape (width and type) this label "
+            "was made for") in worker
     assert "fixes the printer" not in worker and "move or cancel" in worker
 
 

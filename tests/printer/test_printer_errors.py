@@ -22,16 +22,20 @@ def _label(width: int, height: int = 70) -> Image.Image:
 @pytest.mark.parametrize(
     ("kwargs", "pages", "message"),
     [
-        ({}, [_label(200, 64)], "64 px high"),
-        ({}, [_label(200, 71)], "exactly 70 pins"),
-        ({}, [_label(30)], "minimum is 31 dots"),
-        ({}, [_label(7088)], "maximum on 12mm is 7086 dots"),
+        ({}, [_label(200, 64)], r"the image is 9\.0 mm \(64 dots\) across; 12mm on PT-P750W prints exactly "
+                                r"9\.9 mm \(70 dots\) across"),
+        ({}, [_label(200, 71)], r"exactly 9\.9 mm \(70 dots\)"),
+        ({}, [_label(30)], r"the label is 4\.2 mm \(30 dots\) long; the shortest on 12mm is 4\.4 mm \(31 dots at "
+                           r"180 dpi\)"),
+        ({}, [_label(7088)], r"the label is 1000\.2 mm \(7088 dots\) long; the longest on 12mm is 1000 mm \(7086 dots "
+                             r"at 180 dpi\)"),
         ({}, [_label(200).convert("L")], "image mode is 'L'"),
         ({}, [], "at least one label"),
         ({"copies": 0}, [_label(200)], "copies"),
         ({"cut": "zigzag"}, [_label(200)], "cut must be"),
         ({"compress": False}, [_label(200)], "prints blank labels without compression"),
-        ({"margin_dots": 5}, [_label(200)], "margin must be 14..900"),
+        ({"margin_dots": 5}, [_label(200)], r"the feed margin must be 2\.0 mm to 127\.0 mm \(14\.\.900 dots at 180 "
+                                            r"dpi\) on PT-P750W, not 0\.7 mm \(5 dots\)"),
         ({"cut_every": 0}, [_label(200)], "cut_every"),
         ({}, [_label(200), _label(200, 66)], "label 2"),
     ],
@@ -59,9 +63,10 @@ def test_model_limits() -> None:
 def test_die_cut_needs_the_exact_length() -> None:
     ql = get_model("QL-820NWB")
     media = media_for(ql, "29x90")
-    with pytest.raises(RasterError, match="exactly 991 dots"):
+    with pytest.raises(RasterError, match=r"the image is 83\.8 mm \(990 dots\) long; die-cut 29x90 labels print "
+                                          r"exactly 83\.9 mm \(991 dots at 300 dpi\)"):
         encode_job(ql, media, [_label(990, 306)])
-    with pytest.raises(RasterError, match="exactly 1982 dots"):
+    with pytest.raises(RasterError, match=r"exactly 83\.9 mm \(1982 dots at 600 dpi\)"):
         encode_job(ql, media, [_label(991, 306)], high_res=True)
     with pytest.raises(RasterError, match="no feed margin"):
         encode_job(ql, media, [_label(991, 306)], margin_dots=35)
@@ -69,6 +74,6 @@ def test_die_cut_needs_the_exact_length() -> None:
 
 def test_high_res_doubles_the_length_limits() -> None:
     # 31 dots is the minimum at 180 dpi; at 360 dpi the same 4.4 mm is 62 dots.
-    with pytest.raises(RasterError, match="minimum is 62 dots"):
+    with pytest.raises(RasterError, match=r"the shortest on 12mm is 4\.4 mm \(62 dots at 360 dpi\)"):
         encode_job(P750W, TAPE12, [_label(40)], high_res=True)
     assert encode_job(P750W, TAPE12, [_label(62)], high_res=True)

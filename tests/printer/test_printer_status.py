@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -61,14 +62,14 @@ def test_cover_open_beats_everything() -> None:
     assert status.reasons == ["cover-open", "media-empty", "media-jam"]
     assert "media-needed" not in status.reasons
     assert status.state == "stopped"
-    assert describe(status.reasons[0]) == "Cover open — close it to continue"
+    assert describe(status.reasons[0], "pt128") == "Cover open — close it to continue"
 
 
 def test_no_media_from_zero_fields_without_error_bit() -> None:
     status = _status(media_width_mm=0, media_type="none")
     assert status.errors == ()
     assert status.reasons == ["media-needed"]
-    assert "insert a cassette" in status.describe()[0]
+    assert status.describe() == ["No tape cassette loaded — insert one"]  # a PT's block (series 0x30)
 
 
 def test_reason_order_and_states() -> None:
@@ -81,8 +82,8 @@ def test_reason_order_and_states() -> None:
     assert _status(phase="printing").state == "printing"
     assert _status().reasons == []
     assert _status(errors=("overheating",)).reasons == ["overheating"]
-    assert describe("media-empty").startswith("Tape ran out — load a new cassette")
-    assert describe("something-new") == "Something new"
+    assert describe("media-empty", "pt128").startswith("The tape ran out — put in a new tape cassette")
+    assert describe("something-new", "ql720") == describe("something-new", None) == "Something new"
 
 
 def test_ql_error_bit_5_is_the_cancel_key_not_overheating() -> None:
@@ -104,3 +105,46 @@ def test_builder_rejects_unknown_names() -> None:
         build_status_block(errors=("on-fire",))
     with pytest.raises(ValueError, match="unknown media type"):
         build_status_block(media_type="papyrus")
+
+
+def test_a_ql_says_what_went_wrong_with_its_roll_and_a_pt_with_its_cassette() -> None:
+    """The same error bits, read from a QL's block and a PT's, in the words of what each one takes."""
+    errors = ("end-of-media", "wrong-media", "cutter-jam")
+    ql = parse_status(build_status_block(series=0x34, model_code=0x41, media_width_mm=62, media_type="continuous",
+                                         errors=errors))
+    pt = _status(errors=errors)
+    assert ql.reasons == pt.reasons == ["media-empty", "media-mismatch", "media-jam"]
+    assert ql.describe() == [
+        "The roll ran out (its continuous tape or its last die-cut label) — put in a new DK roll; the printer then "
+        "finishes the job",
+        "Wrong roll loaded — put in the DK roll this label was made for (its width, and continuous tape or die-cut "
+        "labels of its size)",
+        "The labels jammed or cannot feed, or the cutter is stuck — open the roll compartment, take the roll out "
+        "and clear the jam",
+    ]
+    assert pt.describe() == [
+        "The tape ran out — put in a new tape cassette; the printer then finishes the job",
+        "Wrong tape cassette loaded — put in the tape (width and type) this label was made for",
+        "The tape jammed or cannot feed, or the cutter is stuck — open the cover, take the cassette out and clear it",
+    ]
+    empty = parse_status(build_status_block(series=0x34, model_code=0x41))
+    assert empty.describe() == ["No DK roll loaded — insert a roll of continuous tape or die-cut labels"]
+
+
+def test_every_sentence_fits_its_series_and_the_unknown_one_names_neither_alone() -> None:
+    """Each printer and job reason, for a PT, a QL and an unknown printer: a QL is never told of a
+    cassette, a PT never of a roll; where the family is unknown a cassette is never named alone."""
+    from appliance import reasons as job_reasons
+    from appliance.printer import status as printer_status
+
+    every = {**printer_status._DESCRIPTIONS, **job_reasons._JOB_REASONS}
+    assert {"media-needed", "media-empty", "media-mismatch", "media-jam", "job-incomplete"} <= {
+        reason for reason, wording in every.items() if not isinstance(wording, str)}
+    for reason in every:
+        pt, ql, unknown = (job_reasons.describe(reason, family) for family in ("pt560", "ql720", None))
+        assert not re.search(r"\b(roll|rolls|DK|die-cut)\b", pt), (reason, pt)
+        assert not re.search(r"cassette", ql), (reason, ql)
+        assert "DK" not in unknown, (reason, unknown)
+        assert "cassette" not in unknown or re.search(r"\b(roll|labels)\b", unknown), (reason, unknown)
+        if reason.startswith("media-"):
+            assert len({pt, ql, unknown}) == 3 and re.search(r"\blabels\b", unknown), (reason, unknown)

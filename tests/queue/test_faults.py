@@ -434,14 +434,14 @@ async def test_no_cassette_is_named_as_such_when_media_is_configured(fast: Appli
         raise AssertionError("accepted a job with no cassette in the printer")
 
 
-async def test_a_ql_with_no_roll_is_told_as_a_label_roll_not_a_cassette(state_dir: Path) -> None:
+async def test_a_ql_with_no_roll_is_told_as_a_dk_roll_not_a_cassette(state_dir: Path) -> None:
     settings = make_settings(state_dir, simulator={"model": "QL-820NWB", "tape": "62mm"})
     async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
         sim(app).update(tape=None)
         await settle(app)
         with pytest.raises(RpcError) as refused:
             await rpc.call("print.submit", {"template": "text", "fields": {"text": "no roll"}})
-    assert refused.value.code == -32003 and "reports no label roll loaded" in refused.value.message
+    assert refused.value.code == -32003 and "reports no DK roll loaded" in refused.value.message
 
 
 async def test_a_cover_closed_since_the_last_poll_does_not_stop_the_next_job(state_dir: Path) -> None:

@@ -293,3 +293,45 @@ async def test_a_rerender_after_the_template_lost_a_field_names_the_reprint_not_
     await wait_job(rpc, job["id"], ("completed",))
     copy = await rpc.call("job.reprint", {"job_id": job["id"]})  # byte for byte still works
     await wait_job(rpc, copy["id"], ("completed",))
+
+
+async def test_a_stored_label_that_no_longer_fits_its_labels_is_refused_in_mm_not_as_an_internal_error(
+    state_dir: Path
+) -> None:
+    """job.reprint byte for byte with another number of copies encodes the stored label image again. A
+    die-cut label drawn by a version that knew 29x90 labels a dot shorter (here: its stored page made so
+    in the real SQLite file) no longer fits: the encoder's words reach the caller, in mm (dots in
+    parentheses), with the way out; it was an internal error (-32603) that said nothing."""
+    import io
+
+    from PIL import Image
+
+    settings = make_settings(state_dir, simulator={"model": "QL-820NWB", "tape": "29x90"})
+    async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "die-cut"}})
+        await wait_job(rpc, job["id"], ("completed",))
+        older = io.BytesIO()
+        Image.new("1", (990, 306), 1).save(older, format="PNG")
+        async with app.db.transaction() as conn:
+            await conn.execute("UPDATE job_artifacts SET preview = ? WHERE job_id = ?", (older.getvalue(), job["id"]))
+        with pytest.raises(RpcError) as refused:
+            await rpc.call("job.reprint", {"job_id": job["id"], "copies": 2})
+        assert refused.value.code == -32003 and refused.value.data["field"] == "rerender", refused.value
+        assert refused.value.message == (
+            f"job {job['id']}'s stored label cannot be sent again as 2 copies on virtual: label 1: the image is "
+            "83.8 mm (990 dots) long; die-cut 29x90 labels print exactly 83.9 mm (991 dots at 300 dpi); reprint it "
+            "with rerender=true")
+        again = await rpc.call("job.reprint", {"job_id": job["id"], "copies": 2, "rerender": True})
+        await wait_job(rpc, again["id"], ("completed",))
+
+
+async def test_a_label_that_does_not_suit_a_ql_speaks_of_its_roll(state_dir: Path) -> None:
+    """The label layer's refusals and warnings name the media as the printer takes it: a QL's roll."""
+    settings = make_settings(state_dir, simulator={"model": "QL-820NWB", "tape": "62mm"})
+    async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        await rpc.call("template.put", {"name": "narrow", "definition": {
+            "tapes": [12], "layout": [{"type": "text", "text": "{text}"}], "fields": {"text": {}}}})
+        with pytest.raises(RpcError) as refused:
+            await rpc.call("label.preview", {"template": "narrow", "fields": {"text": "x"}})
+        assert refused.value.code == -32003, refused.value
+        assert refused.value.data["reason"] == "template 'narrow' needs 12 mm roll; the loaded roll is 62 mm"

@@ -30,7 +30,7 @@ async def test_only_jobs_whose_label_can_be_checked_are_kept_for_following(db: D
     assert sorted(interrupted) == sorted([no_counter, printer_gone])
     for job_id in interrupted:
         row = await jobs.get(db, job_id)
-        assert row is not None and row["state"] == "aborted" and jobs.to_wire(row)["reasons"] == ["interrupted"]
+        assert row is not None and row["state"] == "aborted" and jobs.reasons_of(row) == ["interrupted"]
     assert [r["id"] for r in await jobs.started_on(db, "p1")] == [counted, stopped]
     assert await jobs.page_count_before(db, counted) == 41 and await jobs.page_count_before(db, stopped) == 42
     pending = await jobs.get(db, never_sent)

@@ -49,7 +49,7 @@ async def test_a_job_behind_a_stopped_one_says_which_job_it_waits_for_and_why(fa
     behind = await rpc.call("print.submit", _text("made for 24 mm"))  # fits the loaded tape, but waits its turn
     said = behind["waiting"]
     assert said["reason"] == "queued" and said["behind_job_id"] == stuck["id"] and said["ahead"] == 1
-    assert f"behind job {stuck['id']}, stopped: Wrong tape loaded" in said["description"]
+    assert f"behind job {stuck['id']}, stopped: Wrong tape cassette loaded" in said["description"]
     await rpc.call("job.cancel", {"job_id": stuck["id"]})
     await wait_job(rpc, behind["id"], ("completed",))
 

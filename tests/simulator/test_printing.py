@@ -126,6 +126,7 @@ async def test_cover_open_and_no_cassette_refuse_jobs(sim: Simulator) -> None:
     status = parse_status(sim.printer.status_block())
     assert status.errors == ("no-media",) and status.media_width_mm == 0
     assert sim.printer.printed == [] and sim.printer.jobs_refused == 2
+    assert sim.printer.last_error == "job refused: no tape cassette"
 
 
 async def test_page_counter_survives_a_restart_like_nvram(sim: Simulator) -> None:

@@ -263,7 +263,7 @@ async def test_a_printer_that_cannot_be_asked_says_so_rather_than_not_probed_yet
             printers = text_of(app, "#printers")
             assert "no status (cannot be asked)" in printers, printers
             assert "not probed yet" not in printers and "probed never" not in printers
-            assert "Tape: 62 mm" in printers  # from the configuration
+            assert "Roll: 62 mm" in printers and "Tape" not in printers  # from the configuration; a QL takes rolls
 
 
 async def test_the_cut_is_chosen_from_what_the_printer_can_make(appliance: Appliance) -> None:

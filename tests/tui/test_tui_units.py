@@ -197,3 +197,15 @@ def test_die_cut_labels_say_their_length_as_well_as_their_width() -> None:
     assert fmt.tape({"id": "62mm", "width_mm": 62, "length_mm": None, "kind": "continuous"}) == "62 mm, continuous"
     assert fmt.tape({"id": "12mm", "width_mm": 12, "kind": "laminated", "tape_color": "white",
                      "text_color": "black"}) == "12 mm, laminated, black on white"
+
+
+def test_the_media_is_named_as_the_printer_takes_it() -> None:
+    """A PT's tape, a QL's roll (from printer.list's capabilities.family); "media" before it is known."""
+    from tui import fmt
+
+    assert [fmt.tape(None, family) for family in ("pt128", "pt560", "ql720", None)] == [
+        "no tape", "no tape", "no roll", "no media"]
+    white = {"id": "62mm", "width_mm": 62, "kind": "continuous", "tape_color": "white"}
+    assert fmt.tape(white, "ql720") == "62 mm, continuous, white roll"
+    pt = {**white, "id": "12mm", "width_mm": 12, "kind": "laminated"}
+    assert fmt.tape(pt, "pt128") == "12 mm, laminated, white tape"

@@ -155,7 +155,8 @@ class DashboardScreen(BaseScreen):
             if status.get("paused"):
                 text.append("  ‖ queue paused (P resumes)")
             text.append(f"  · probed {fmt.age(store.age_of(printer_id))}\n" if asked else "\n")
-            text.append(f"  Tape: {fmt.tape(status.get('media'))}")
+            family = store.family_of(printer_id)
+            text.append(f"  {fmt.media_noun(family).capitalize()}: {fmt.tape(status.get('media'), family)}")
             for line in status.get("descriptions") or []:
                 text.append(f"\n  ⚠ {line}", style="bold")
             if status.get("last_error") and state in ("offline", "unknown"):

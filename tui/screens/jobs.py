@@ -146,7 +146,8 @@ class JobActions:
         question = f"Cancel job #{job_id}?"
         job = self._job(job_id)
         if job.get("state") == "stopped" and job.get("started_at"):  # as the server's printer-may-still-print
-            question += ("\nIts printer has it already and may still print it once it can (cover closed, tape "
+            noun = fmt.media_noun(self.appliance.store.family_of(job.get("printer_id")))
+            question += (f"\nIts printer has it already and may still print it once it can (cover closed, {noun} "
                          "loaded): a printer keeps a job it started.")
         self.app.push_screen(ConfirmDialog(question), answered)  # type: ignore[attr-defined]
 
@@ -440,7 +441,7 @@ class JobDetailScreen(JobActions, BaseScreen):
         text.append(f"\nTemplate {job.get('template')} v{job.get('template_version', '?')} · "
                     f"printer {job.get('printer_name') or store.printer_name(job.get('printer_id'))} · "
                     f"{job.get('copies', 1)} cop{'y' if job.get('copies', 1) == 1 else 'ies'} · "
-                    f"tape {job.get('media') or '-'}")
+                    f"{fmt.media_noun(store.family_of(job.get('printer_id')))} {job.get('media') or '-'}")
         if job.get("length_mm"):
             text.append(f" · {job['length_mm']:.1f} mm long")
         fields = job.get("fields") or {}
