@@ -271,10 +271,10 @@ class AccessGuard:
         wait = self.take(peer, grant, size - 1)
         return rate_limited_error(wait) if wait else None
 
-    async def authenticate(self, request: web.Request, peer: str) -> Grant | None:
+    async def authenticate(self, token: str | None, request: web.Request, peer: str) -> Grant | None:
+        """The grant of `token` (what presented_token() found in `request`), None when refused."""
         if self.trust_loopback and self.is_loopback(peer):
             return Grant(scope="admin")
-        token = presented_token(request)
         if token is None:
             self.throttled_log("auth.denied", peer, reason="no token", path=request.path)
             return None
@@ -308,9 +308,10 @@ class AccessGuard:
                     return rate_limited(wait)
                 if isinstance(request.match_info.http_exception, web.HTTPNotFound):
                     return not_found()  # before the token: the paths are no secret, a 401 here misleads
-                grant = await self.authenticate(request, peer)
+                token = presented_token(request)
+                grant = await self.authenticate(token, request, peer)
                 if grant is None:
-                    return unauthorized(presented_token(request))
+                    return unauthorized(token)
                 if grant.name is not None:
                     wait = self.rates.take("t:" + grant.name)
                     if wait:
