@@ -100,3 +100,20 @@ async def test_a_label_whose_completion_cannot_be_stored_is_never_sent_again(
         await asyncio.sleep(1.0)
         assert _printed(state_dir) == 2
         assert (await rpc.call("job.get", {"job_id": first}))["state"] == "processing"
+
+
+async def test_a_job_left_at_the_printer_says_why_it_does_not_move_and_is_not_written(state_dir: Path) -> None:
+    # The first queued job is sent, but its `completed` cannot be stored (the first leaf of jobs_by_state):
+    # it stays `processing`, as its last stored step left it, and job.get / job.list say why nothing
+    # follows it, read from the worker, nothing written to the damaged file
+    first, *_ = await queued_on_a_paused_printer(state_dir, 2)
+    damage(state_dir, "jobs_by_state", first_leaf=True)
+    async with running(damaged_settings(state_dir)) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        await rpc.call("printer.resume", {})
+        stopped = (await until_stopped(rpc))["queue_stopped"]
+        job = await rpc.call("job.get", {"job_id": first})
+        assert (job["state"], job["reasons"]) == ("processing", [])
+        assert job["waiting"] == {**stopped, "ahead": 0}
+        listed = next(j for j in (await rpc.call("job.list", {"limit": 500}))["jobs"] if j["id"] == first)
+        assert listed["waiting"] == job["waiting"]
+        assert (await rpc.call("job.get", {"job_id": first}))["updated_at"] == job["updated_at"]
