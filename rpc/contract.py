@@ -40,7 +40,8 @@ JOB: Schema = {"type": "object", "description": (
     "printer.status words the printer's, in the words of its media: a PT's tape cassette, a QL's DK roll; neutral "
     "when its printer is no longer configured), printer_id, printer_name, template, copies, times; position (its place "
     "in its printer's queue, 1 = next; null once done) and waiting (what a pending job waits for: reason, description, "
-    "ahead, behind_job_id; null when it is not pending or goes out next)")}
+    "ahead, behind_job_id; null when it is not pending or goes out next; also on a processing or stopped job whose "
+    "printer's queue stopped, reason storage-damaged: nothing follows it until a restore)")}
 
 
 @dataclass(frozen=True)

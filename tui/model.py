@@ -72,8 +72,9 @@ class Store:
             self.queue = params
             for entry in params.get("printers") or []:  # printer.pause/resume say so here, not in a status
                 status = self.printers.get(entry.get("printer_id"))
-                if status is not None and "paused" in entry:
-                    self.printers[entry["printer_id"]] = {**status, "paused": entry["paused"]}
+                said = {key: entry[key] for key in ("paused", "queue_stopped") if key in entry}
+                if status is not None and said:
+                    self.printers[entry["printer_id"]] = {**status, **said}
             return "queue"
         return None
 
@@ -103,10 +104,15 @@ class Store:
 
         The printer's pause comes from the store (it follows printer.pause/resume at once); the rest
         from the job's `waiting` as job.get said it, or from its reasons and its printer's status.
+        A job at the printer (processing, stopped) is said to wait only while its printer's queue is
+        stopped (`queue_stopped`): nothing follows it until then.
         """
+        printer = self.printers.get(job.get("printer_id") or "") or {}
+        stopped = printer.get("queue_stopped") or {}
+        if job.get("state") in ("pending", "processing", "stopped") and stopped:
+            return str(stopped.get("description") or stopped.get("reason"))
         if job.get("state") != "pending":
             return None
-        printer = self.printers.get(job.get("printer_id") or "") or {}
         if printer.get("paused"):
             return "its printer's queue is paused: P on the Dashboard resumes it"
         descriptions = printer.get("descriptions") or []

@@ -10,6 +10,10 @@ job.get, job.list and print.submit, from what the queue knows now:
 
 and, when the job waits behind another, that job's id as `behind_job_id`. It is None for a job
 that is not pending, or that is the next to go out with nothing in its way.
+
+A job at the printer (processing, stopped) waits too when its printer's worker stopped at a
+damaged database (`storage-damaged`): nothing follows it until a backup is restored, and its
+stored state must not be changed to say so (writing to that file is what must not happen).
 """
 
 from __future__ import annotations
@@ -28,10 +32,12 @@ def _plural(count: int, word: str) -> str:
 
 
 def waiting(job: dict[str, Any], runtime: PrinterRuntime | None, ahead: list[Queued]) -> dict[str, Any] | None:
-    """Why the pending `job` (as on the wire) is not printing now; `ahead`: the jobs before it in its
-    printer's queue, oldest first (from jobs.queues)."""
-    if job["state"] != "pending":
+    """Why the pending `job` (as on the wire) is not printing now, or one at the printer is not followed;
+    `ahead`: the jobs before it in its printer's queue, oldest first (from jobs.queues)."""
+    if job["state"] not in ("pending", "processing", "stopped"):
         return None
+    if job["state"] == "processing":  # at the printer: nothing is ahead of it
+        ahead = []
 
     def said(reason: str, description: str, behind: Queued | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {"reason": reason, "description": description, "ahead": len(ahead)}
@@ -39,12 +45,15 @@ def waiting(job: dict[str, Any], runtime: PrinterRuntime | None, ahead: list[Que
             out["behind_job_id"] = behind.id
         return out
 
+    worker = runtime.worker if runtime is not None else None
+    if runtime is not None and worker is not None and worker.halted is not None:
+        # a damaged database: nothing goes out, and a job at the printer is not followed, until a restore
+        return said(worker.halted, describe(worker.halted, runtime.family))
+    if job["state"] != "pending":
+        return None
     if runtime is None:
         return said("printer-removed", "its printer is no longer configured: move it to another (job.move)")
-    worker = runtime.worker
     family = runtime.family  # the words of its printer's media (tape cassettes or DK rolls)
-    if worker is not None and worker.halted is not None:  # a damaged database: nothing goes out until a restore
-        return said(worker.halted, describe(worker.halted, family))
     if worker is not None and not worker.contact:
         return said("safe-mode", "the appliance runs in safe mode and contacts no printer: "
                                  "printer.resume lets this printer print")

@@ -6,7 +6,7 @@ said they were next. Now it stops sending, says so once, readiness fails with th
 a call gets, printer.status and the jobs say why nothing goes out, and new labels are refused.
 
 The damage is made for real: a server queues jobs and stops, the file grows past the size the start
-checks whole (tests.support.grow_history), and a page of it is overwritten (tests.support.damage_page).
+checks whole, and a page of it is overwritten (tests.damaged).
 """
 
 from __future__ import annotations
@@ -14,48 +14,21 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from appliance.config import Settings
-from appliance.store.db import DAMAGED_AT_WORK, FULL_CHECK_MAX_BYTES
+from appliance.store.db import DAMAGED_AT_WORK
 from rpc.client import RpcClient
 from rpc.errors import RpcError
-from tests.fast_fixtures import wait_job
+from tests.damaged import damage, damaged_settings, queued_on_a_paused_printer, until_stopped
 from tests.ops.helpers import entries, get_unix
-from tests.support import damage_page, grow_history, make_settings, running
-
-
-def _settings(state_dir: Path) -> Settings:
-    # the history is kept, so the pruning at start reads no damaged page before the worker does
-    return make_settings(state_dir, simulator={"poll_interval_s": 0.2, "busy_poll_interval_s": 0.05},
-                         queue={"retry_base_s": 0.05, "retry_max_s": 0.2},
-                         history={"keep_days": 3650, "artifact_days": 3650})
+from tests.support import running
 
 
 def _printed(state_dir: Path) -> int:
     return len(list((state_dir / "printed").glob("*.png")))
-
-
-async def _queued_on_a_paused_printer(state_dir: Path, count: int) -> list[int]:
-    """One label printed, then `count` jobs queued on the paused printer; the server stops."""
-    async with running(_settings(state_dir)) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
-        first = await rpc.call("print.submit", {"template": "text", "fields": {"text": "before"}})
-        await wait_job(rpc, first["id"], ("completed",))
-        await rpc.call("printer.pause", {})
-        return [(await rpc.call("print.submit", {"template": "text", "fields": {"text": f"label {n}"}}))["id"]
-                for n in range(count)]
-
-
-async def _until_stopped(rpc: RpcClient, timeout: float = 10.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while (status := await rpc.call("printer.status", {}))["queue_stopped"] is None:
-        assert time.monotonic() < deadline, "the worker never stopped at the damaged page"
-        await asyncio.sleep(0.05)
-    return status
 
 
 def _problems(captured: io.StringIO) -> list[str]:
@@ -66,7 +39,7 @@ def _problems(captured: io.StringIO) -> list[str]:
 
 async def _says_the_queue_stopped(app: Any, rpc: RpcClient, captured: io.StringIO) -> None:
     """What a person and a script see once the worker stopped: one journal line each, no repeats."""
-    status = await _until_stopped(rpc)
+    status = await until_stopped(rpc)
     assert status["queue_stopped"]["reason"] == "storage-damaged"
     assert "restores a backup made with `appliance backup`" in status["queue_stopped"]["description"]
     await asyncio.sleep(2.5)  # the old worker tried again every second, each time with a traceback
@@ -93,11 +66,9 @@ async def test_a_worker_that_cannot_read_or_start_a_job_stops_once_and_every_job
 ) -> None:
     # job_artifacts: the next job's raster cannot be read; job_events_by_job: its `processing` step
     # cannot be stored, so it must not be sent
-    queued = await _queued_on_a_paused_printer(state_dir, 3)
-    db = state_dir / "appliance.db"
-    grow_history(db, FULL_CHECK_MAX_BYTES)
-    damage_page(db, page)
-    async with running(_settings(state_dir)) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+    queued = await queued_on_a_paused_printer(state_dir, 3)
+    damage(state_dir, page)
+    async with running(damaged_settings(state_dir)) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
         await rpc.call("printer.resume", {})  # the worker reads the queue
         await _says_the_queue_stopped(app, rpc, captured_logs)
         for job_id in queued:
@@ -112,11 +83,9 @@ async def test_a_label_whose_completion_cannot_be_stored_is_never_sent_again(
 ) -> None:
     # The first leaf of jobs_by_state holds the `completed` entries: the queued jobs are read, started
     # and sent, but the first one's `completed` cannot be stored once its label is out.
-    first, *rest = await _queued_on_a_paused_printer(state_dir, 3)
-    db = state_dir / "appliance.db"
-    grow_history(db, FULL_CHECK_MAX_BYTES)
-    damage_page(db, "jobs_by_state", first_leaf=True)
-    async with running(_settings(state_dir)) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+    first, *rest = await queued_on_a_paused_printer(state_dir, 3)
+    damage(state_dir, "jobs_by_state", first_leaf=True)
+    async with running(damaged_settings(state_dir)) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
         await rpc.call("printer.resume", {})
         await _says_the_queue_stopped(app, rpc, captured_logs)
         assert _printed(state_dir) == 2  # its label came out, once
@@ -126,8 +95,25 @@ async def test_a_label_whose_completion_cannot_be_stored_is_never_sent_again(
             assert (await rpc.call("job.get", {"job_id": job_id}))["waiting"]["reason"] == "storage-damaged"
     # A restart (the file still damaged) follows the job by the printer's page counter, which says
     # the label is out: it is not sent again, and the worker stops where it did
-    async with running(_settings(state_dir)) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
-        await _until_stopped(rpc)
+    async with running(damaged_settings(state_dir)) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        await until_stopped(rpc)
         await asyncio.sleep(1.0)
         assert _printed(state_dir) == 2
         assert (await rpc.call("job.get", {"job_id": first}))["state"] == "processing"
+
+
+async def test_a_job_left_at_the_printer_says_why_it_does_not_move_and_is_not_written(state_dir: Path) -> None:
+    # The first queued job is sent, but its `completed` cannot be stored (the first leaf of jobs_by_state):
+    # it stays `processing`, as its last stored step left it, and job.get / job.list say why nothing
+    # follows it, read from the worker, nothing written to the damaged file
+    first, *_ = await queued_on_a_paused_printer(state_dir, 2)
+    damage(state_dir, "jobs_by_state", first_leaf=True)
+    async with running(damaged_settings(state_dir)) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        await rpc.call("printer.resume", {})
+        stopped = (await until_stopped(rpc))["queue_stopped"]
+        job = await rpc.call("job.get", {"job_id": first})
+        assert (job["state"], job["reasons"]) == ("processing", [])
+        assert job["waiting"] == {**stopped, "ahead": 0}
+        listed = next(j for j in (await rpc.call("job.list", {"limit": 500}))["jobs"] if j["id"] == first)
+        assert listed["waiting"] == job["waiting"]
+        assert (await rpc.call("job.get", {"job_id": first}))["updated_at"] == job["updated_at"]

@@ -9,6 +9,7 @@ from textual.widgets import Select
 
 from appliance.app import Appliance
 from rpc.client import RpcClient
+from tests.damaged import damage, damaged_settings, queued_on_a_paused_printer, until_stopped
 from tests.support import configured, make_settings, printer_table, running
 from tests.tui.helpers import SIZE, connected, make_app, notifications, print_form, table_rows, text_of, until
 from tui.widgets import Banner, LabelPreview
@@ -474,3 +475,24 @@ async def test_a_printer_silent_while_a_label_is_at_it_shows_what_its_job_says(f
         fast.simulator.printer.update(snmp_silent=False)
         await until(pilot, lambda: app.store.jobs[job["id"]]["state"] == "completed", timeout=20, what="done")
         await until(pilot, lambda: "✓ ready" in text_of(app, "#printers"), what="ready again")
+
+
+async def test_a_printer_whose_queue_stopped_at_a_damaged_database_says_so_in_the_servers_words(
+    state_dir: Path
+) -> None:
+    """The printer itself is ready; its queue sends nothing until a backup is restored: the dashboard says
+    both, with the server's description, and a waiting job says the same, not "the queue is paused"."""
+    queued = await queued_on_a_paused_printer(state_dir, 1)
+    damage(state_dir, "job_artifacts")  # the worker cannot read the next job's raster
+    async with running(damaged_settings(state_dir)) as appliance, \
+            RpcClient(socket_path=str(appliance.settings.socket_path)) as rpc:
+        app = make_app(appliance)
+        async with app.run_test(size=SIZE) as pilot:
+            await connected(pilot)
+            await rpc.call("printer.resume", {})
+            said = (await until_stopped(rpc))["queue_stopped"]["description"]
+            await until(pilot, lambda: "✗ queue stopped" in text_of(app, "#printers"), what="queue stopped shown")
+            printers = " ".join(text_of(app, "#printers").split())  # wrapped at 80 columns
+            assert f"✗ Queue stopped: {' '.join(said.split())}" in printers
+            assert "(P resumes)" not in printers
+            assert app.store.waiting(await rpc.call("job.get", {"job_id": queued[0]})) == said

@@ -152,11 +152,17 @@ class DashboardScreen(BaseScreen):
                 words = "? status lost (may be printing)"
             text.append(words, style="bold reverse" if refused or (asked and state in ("stopped", "offline"))
                         else "bold")
+            stopped = status.get("queue_stopped") or None  # the server sends nothing more until a restart
+            if stopped:
+                text.append("  ✗ queue stopped", style="bold reverse")
             if status.get("paused"):
-                text.append("  ‖ queue paused (P resumes)")
+                text.append("  ‖ queue paused" + ("" if stopped else " (P resumes)"))
             text.append(f"  · probed {fmt.age(store.age_of(printer_id))}\n" if asked else "\n")
             family = store.family_of(printer_id)
             text.append(f"  {fmt.media_noun(family).capitalize()}: {fmt.tape(status.get('media'), family)}")
+            if stopped:  # in the server's words: why, and what brings it back
+                text.append(f"\n  ✗ Queue stopped: {stopped.get('description') or stopped.get('reason')}",
+                            style="bold")
             for line in status.get("descriptions") or []:
                 text.append(f"\n  ⚠ {line}", style="bold")
             if status.get("last_error") and state in ("offline", "unknown"):
