@@ -24,6 +24,7 @@ from .clock import now_text
 from .config import PrinterSettings, Settings, SnmpSettings, parse_listen
 from .events import EventBus
 from .printer import snmp
+from .printer.media import media_words
 from .printer.status import MEDIA_NOUN, worded
 from .start_marker import SAFE_AFTER, StartMarker
 from .state_lock import StateDirInUse, StateLock
@@ -286,8 +287,8 @@ class Appliance:
             if self.safe_mode else []
         for printer in self.printers:
             snap = printer.monitor.snapshot
-            noun = worded(MEDIA_NOUN, printer.family)
-            media = f"{snap.media.id} {noun}" if snap.media else f"no {noun}"
+            media = media_words(snap.media.id, printer.family) if snap.media else \
+                f"no {worded(MEDIA_NOUN, printer.family)}"
             paused = " (paused)" if printer.paused else ""
             parts.append(f"{printer.name}: {snap.state}{paused}, {media}")
         if self.queue is not None and self.db.is_open:

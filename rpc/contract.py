@@ -178,7 +178,11 @@ METHODS: tuple[Method, ...] = (
        "drawn again when its model or loaded tape differs.", params={"job_id": JOB_ID, "printer_id": PRINTER_ID},
        required=("job_id", "printer_id"), result=JOB, admin=True),
     _m("queue.status", "Per printer: paused, queue_stopped, counts by state, the job in progress."),
-    _m("stats.summary", "Jobs per day by outcome, labels and tape per width, mean submit-to-printed time.",
+    _m("stats.summary", "Jobs per day by outcome, labels and length printed per day and per media, mean "
+       "submit-to-printed time. The keys say tape for every media (per_day[].tape_mm, per_tape[].tape_mm: mm of "
+       "tape, roll or die-cut labels); a per_tape row is one media on one series (series: pt, ql, or null when its "
+       "printer's model is unknown) with its description for a person (12mm tape, 62mm roll, 29×90 mm labels); "
+       "media_noun: what the configured printers take (tape, roll, or media for both).",
        params={"days": {"type": "integer", "minimum": 1, "maximum": 366}}),
 )
 

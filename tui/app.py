@@ -239,7 +239,7 @@ class ApplianceApp(App[int]):
             ("Print a label", "Choose a template, fill it in, preview and print", "print"),
             ("Jobs", "Job history: filter, detail, reprint, cancel, hold, release", "jobs"),
             ("Health", "Readiness checks (re-run with r)", "health"),
-            ("Stats", "Labels and tape per day", "stats"),
+            ("Stats", "Labels and media used per day", "stats"),
         ]
         for title, help_text, mode in places:
             yield SystemCommand(title, help_text, _switch(self, mode))

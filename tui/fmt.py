@@ -78,18 +78,30 @@ def media_noun(family: str | None) -> str:
     return {"pt": "tape", "ql": "roll"}.get(series, "media")
 
 
+def media_words(media_id: str | None, family: str | None) -> str:
+    """A stock by its id, as the server names it: "12mm tape", "62mm roll"; die-cut labels are labels of
+    a size ("29×90 mm labels"), not a roll; "-" when there is none."""
+    if not media_id:
+        return "-"
+    width, x, length = media_id.partition("x")
+    if x and width.replace(".", "", 1).isdigit() and length.isdigit():
+        return f"{width}×{length} mm labels"
+    return f"{media_id} {media_noun(family)}"
+
+
 def tape(media: dict[str, Any] | None, family: str | None = None) -> str:
-    """The loaded media in words; `family` names it (see media_noun)."""
+    """The loaded media in words; `family` names it (see media_noun). Die-cut labels read as labels
+    ("29 × 90 mm die-cut labels"), not as a roll's kind."""
     noun = media_noun(family)
     if not media or not media.get("id"):
         return f"no {noun}"
     width, length = media.get("width_mm"), media.get("length_mm")
     if isinstance(width, int | float) and isinstance(length, int | float) and length:  # die-cut labels
-        parts = [f"{width:g} × {length:g} mm"]
+        parts, noun = [f"{width:g} × {length:g} mm die-cut labels"], "labels"
     else:
         parts = [f"{width:g} mm" if isinstance(width, int | float) else str(media.get("id"))]
-    if media.get("kind"):
-        parts.append(str(media["kind"]))
+        if media.get("kind"):
+            parts.append(str(media["kind"]))
     text, back = media.get("text_color"), media.get("tape_color")
     if text and back:
         parts.append(f"{text} on {back}")

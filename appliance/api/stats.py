@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 def handlers(appliance: Appliance) -> dict[str, Any]:
     async def stats_summary(ctx: CallContext, days: int = 7) -> dict[str, Any]:
-        return await history.summary(appliance.db, days)
+        return await history.summary(appliance.db, days, [printer.model.family for printer in appliance.printers])
 
     async def readiness_check(ctx: CallContext) -> dict[str, Any]:
         return await appliance.readiness()

@@ -68,16 +68,16 @@ class QrItem(Item):
         """`room`: the head dots left for the code, across the tape or (on a label of fixed length) along it."""
         need = self.span * self.el.min_module_dots
         along = room < self.h  # the label's length limits it, not the tape's height
-        noun = self.ctx.canvas.media_noun
-        where = "the label's length here" if along else f"the {noun}'s width"
+        canvas = self.ctx.canvas
+        where = "the label's length here" if along else canvas.media_width
         mm = self.ctx.canvas.head_mm
         size = f"{mm(need):.1f} mm ({self.span} modules of {mm(self.el.min_module_dots):.2f} mm)"
         if self.matrix.width <= SMALLEST_QR:  # no shorter data would help
-            fix = "use longer labels" if along else f"use a wider {noun}"
+            fix = "use longer labels" if along else f"use {canvas.wider_media}"
             self.omit_or_fail("tape", f"even the smallest QR code needs {size} and {where} leaves "
                               f"{mm(room):.1f} mm: {fix}", "state")
             return
-        fix = "shorten it, or use longer labels" if along else f"shorten it, or use a wider {noun}"
+        fix = "shorten it, or use longer labels" if along else f"shorten it, or use {canvas.wider_media}"
         self.omit_or_fail(self.field, f"QR data too long for {where}: its code needs {size}, "
                           f"only {mm(room):.1f} mm is free: {fix}")
 

@@ -22,7 +22,9 @@ class Canvas:
     max_length_px: int
     fixed_length_px: int | None = None  # die-cut labels
     media_id: str = ""
-    media_noun: str = "tape"  # what messages call the media: "tape" (PT cassettes), "roll" (QL DK rolls)
+    media_noun: str = "tape"
+    """What messages call the media: "tape" (PT cassettes), "roll" (a QL's continuous DK roll), "labels"
+    (die-cut: a roll of them, but a person loads labels of a size); see the phrases below."""
 
     def __post_init__(self) -> None:
         if self.printable_px <= 0 or self.dpi_feed <= 0 or self.dpi_head <= 0:
@@ -47,6 +49,22 @@ class Canvas:
     @property
     def printable_mm(self) -> float:
         return self.head_mm(self.printable_px)
+
+    @property
+    def wider_media(self) -> str:
+        """ "a wider tape", "a wider roll"; "wider labels" (a plural noun takes no article)."""
+        return f"wider {self.media_noun}" if self.media_noun == "labels" else f"a wider {self.media_noun}"
+
+    @property
+    def media_width(self) -> str:
+        """ "the tape's width", "the labels' width"."""
+        return f"the {self.media_noun}'" + ("" if self.media_noun.endswith("s") else "s") + " width"
+
+    def loaded(self, width_mm: float) -> str:
+        """ "the loaded tape is 12 mm", "the loaded labels are 29 mm wide"."""
+        if self.media_noun == "labels":
+            return f"the loaded labels are {width_mm:g} mm wide"
+        return f"the loaded {self.media_noun} is {width_mm:g} mm"
 
     @property
     def aspect(self) -> float:
@@ -79,5 +97,5 @@ def ql_canvas(tape_mm: float, printable_px: int, fixed_length_px: int | None = N
         max_length_px=fixed_length_px or round(1000 * 300 / MM_PER_INCH),
         fixed_length_px=fixed_length_px,
         media_id=f"{tape_mm:g}mm" if fixed_length_px is None else f"{tape_mm:g}x{fixed_length_px}px",
-        media_noun="roll",
+        media_noun="roll" if fixed_length_px is None else "labels",
     )

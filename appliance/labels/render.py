@@ -47,13 +47,13 @@ def check_tape(template: Template, canvas: Canvas) -> None:
     if template.tapes is not None and not any(abs(tape - t) <= TAPE_TOLERANCE_MM for t in template.tapes):
         widths = ", ".join(f"{t:g}" for t in template.tapes)
         raise LabelError(
-            "tape", f"template {template.name!r} needs {widths} mm {noun}; the loaded {noun} is {tape:g} mm", "state"
+            "tape", f"template {template.name!r} needs {widths} mm {noun}; {canvas.loaded(tape)}", "state"
         )
     if template.min_tape_mm is not None and tape + TAPE_TOLERANCE_MM < template.min_tape_mm:
         raise LabelError(
             "tape",
             f"template {template.name!r} needs {noun} at least {template.min_tape_mm:g} mm wide; "
-            f"the loaded {noun} is {tape:g} mm",
+            f"{canvas.loaded(tape)}",
             "state",
         )
 
@@ -68,8 +68,8 @@ def _applies(el: Element, ctx: RenderContext) -> bool:
         if el.type in _WARN_WHEN_OMITTED:
             ctx.warn(
                 f"{el.type}-omitted",
-                f"{el.type} needs {ctx.canvas.media_noun} at least {el.min_tape_mm:g} mm wide; the loaded "
-                f"{ctx.canvas.media_noun} is {tape:g} mm",
+                f"{el.type} needs {ctx.canvas.media_noun} at least {el.min_tape_mm:g} mm wide; "
+                f"{ctx.canvas.loaded(tape)}",
                 el.path,
             )
         return False

@@ -107,8 +107,10 @@ class TextItem(Item):
         fills its height more than its length), or its length."""
         if max_w is None or (block is not None and not self.el.wrap
                              and block.height / self.h >= block.width / max(1, max_w)):
-            return f"use fewer lines or a wider {self.ctx.canvas.media_noun}"
-        return f"shorten the text, or use a wider {self.ctx.canvas.media_noun} or a longer label"
+            return f"use fewer lines or {self.ctx.canvas.wider_media}"
+        if self.ctx.canvas.fixed_length_px is not None:  # die-cut: a label's length comes with the roll
+            return f"shorten the text, or use {self.ctx.canvas.wider_media} or longer ones"
+        return f"shorten the text, or use {self.ctx.canvas.wider_media} or a longer label"
 
     def _too_big(self, max_w: int | None) -> str:
         first = " / ".join(self.paras)

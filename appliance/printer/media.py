@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from appliance.printer.models import Family, Model
+from appliance.printer.status import MEDIA_NOUN, worded
 
 __all__ = [
     "Media",
@@ -29,6 +30,7 @@ __all__ = [
     "media_for",
     "media_from_status",
     "media_table",
+    "media_words",
     "parse_media_id",
 ]
 
@@ -187,6 +189,19 @@ def parse_media_id(text: str) -> str:
     if match["l"]:
         return f"{width:g}x{int(match['l'])}"
     return f"{width:g}mm" + ("-hs" if match["hs"] else "")
+
+
+_DIE_CUT_ID = re.compile(r"^(?P<w>\d+(?:\.\d+)?)x(?P<l>\d+)$")
+
+
+def media_words(media_id: str, family: str | None) -> str:
+    """A stock as a person names it, for a printer of `family` (see ``status.series_of``): "12mm tape" on
+    a PT, "62mm roll" on a QL, "12mm media" when the family is unknown; die-cut labels are labels of a
+    size, whatever the printer: "29×90 mm labels" (not a "29x90 roll", though they come on one)."""
+    die_cut = _DIE_CUT_ID.match(media_id)
+    if die_cut:
+        return f"{die_cut['w']}×{die_cut['l']} mm labels"
+    return f"{media_id} {worded(MEDIA_NOUN, family)}"
 
 
 def media_table(model: Model) -> dict[str, Media]:

@@ -115,7 +115,7 @@ def canvas_for(media: Media, *, high_res: bool = False) -> Canvas:
         max_length_px=longest,
         fixed_length_px=longest if media.is_die_cut else None,
         media_id=media.id,
-        media_noun=worded(MEDIA_NOUN, media.family),
+        media_noun="labels" if media.is_die_cut else worded(MEDIA_NOUN, media.family),
     )
 
 

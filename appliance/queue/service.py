@@ -21,9 +21,8 @@ from .. import logs
 from ..events import EventBus
 from ..labels.errors import LabelError
 from ..labels.registry import TemplateRegistry
-from ..printer.media import MediaError
+from ..printer.media import MediaError, media_words
 from ..printer.raster import RasterError
-from ..printer.status import MEDIA_NOUN, worded
 from ..store import jobs
 from ..store import printers as printer_store
 from ..store.db import DAMAGED_AT_WORK, Database
@@ -426,8 +425,8 @@ class JobQueue:
             return "another model", f"another model than {target.name}'s ({target.model.name})"
         loaded = target.current_media()
         if loaded is not None and loaded.id != job["media"]:
-            noun = worded(MEDIA_NOUN, target.family)
-            return "another tape", f"{job['media']} {noun} and {target.name} has {loaded.id}"
+            return "another tape", (f"{media_words(job['media'], target.family)} and {target.name} has "
+                                    f"{media_words(loaded.id, target.family)}")
         return None
 
     @staticmethod

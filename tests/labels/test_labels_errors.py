@@ -182,6 +182,18 @@ def test_template_needs_wider_tape(pt12: Canvas) -> None:
         assert "18" in err.reason and "12 mm" in err.reason
 
 
+def test_a_template_for_other_media_names_die_cut_labels_as_labels_not_a_roll() -> None:
+    """A QL's continuous roll is a roll; die-cut labels come on one, but a person loads labels of a size."""
+    die_cut, roll = ql_canvas(29, 306, fixed_length_px=991), ql_canvas(62, 696)
+    for top in ({"tapes": [62]}, {"min_tape_mm": 50}):
+        err = refused(render, tpl([{"type": "text", "text": "{v}"}], **top), {"v": "a"}, die_cut)
+        assert err.reason.endswith("; the loaded labels are 29 mm wide") and "roll" not in err.reason, err.reason
+    err = refused(render, tpl([{"type": "text", "text": "{v}"}], tapes=[12]), {"v": "a"}, roll)
+    assert err.reason == "template 't' needs 12 mm roll; the loaded roll is 62 mm"
+    err = refused(render, tpl([{"type": "qr", "data": "{v}", "min_module_dots": 10}]), {"v": "X" * 60}, die_cut)
+    assert "the labels' width" in err.reason and "use wider labels" in err.reason and "roll" not in err.reason
+
+
 def test_barcode_needs_bar_height(registry: TemplateRegistry) -> None:
     t = tpl([{"type": "barcode", "data": "{v}", "h": "50%"}])
     err = refused(render, t, {"v": "A1"}, pt_canvas(3.5, 24))

@@ -64,7 +64,9 @@ def test_text_fitted_too_small_to_read_warns_in_mm_and_pt(registry) -> None:
     (small,) = result.warnings
     assert (small.code, small.element) == ("text-small", "layout[0]")
     assert "mm high capitals" in small.message and " pt)" in small.message and "dots" not in small.message
-    assert "shorten the text, or use a wider roll or a longer label" in small.message  # a QL takes rolls
+    # die-cut labels are loaded by their size: wider or longer labels, not "a wider roll or a longer label"
+    assert small.message.endswith("shorten the text, or use wider labels or longer ones")
+    assert "roll" not in small.message
     two_rows = render(registry.get("text"), {"text": "Hello", "line2": "World"}, pt_canvas(3.5, 24))
     assert [w.code for w in two_rows.warnings] == ["text-small"]  # the height limits it: length would not help
     assert two_rows.warnings[0].message.endswith("use fewer lines or a wider tape")

@@ -85,3 +85,12 @@ def test_printer_id_is_stable_and_distinct() -> None:
     assert a != printer_id("PT-P750W", "tcp://10.0.0.6:9100")
     assert a != printer_id("PT-E550W", "tcp://10.0.0.5:9100")
     assert a[14] == "5"  # UUID version 5
+
+
+def test_a_stock_is_named_as_a_person_loads_it() -> None:
+    """The STATUS line, stats and refusals: a PT's tape, a QL's roll, die-cut labels as labels of a size."""
+    from appliance.printer.media import media_words
+
+    assert [media_words(m, f) for m, f in (("12mm", "pt128"), ("12mm-hs", "pt"), ("62mm", "ql720"), ("17x54", "ql"),
+                                           ("29x90", None), ("12mm", None))] == [
+        "12mm tape", "12mm-hs tape", "62mm roll", "17×54 mm labels", "29×90 mm labels", "12mm media"]

@@ -14,6 +14,7 @@ import pytest
 
 from appliance.config import Settings
 from appliance.simulator.runner import Simulator
+from appliance.store import jobs
 from rpc.client import RpcClient
 from rpc.errors import RpcError
 from tests.fast_fixtures import wait_job
@@ -128,3 +129,51 @@ async def test_a_reprint_on_a_successor_that_lacks_the_originals_cut_names_the_j
             await rpc.call("job.reprint", {"job_id": halved["id"], "rerender": True})
     assert refused.value.code == -32003 and refused.value.data["field"] == "job_id"  # job.reprint has no "cut"
     assert "half-cutter" in refused.value.message
+
+
+@pytest.mark.parametrize(("printer", "configured_as", "media", "noun", "holder", "words"), [
+    ("QL-820NWB", "PT-P750W", "12mm", "roll", "DK roll",
+     "No DK roll loaded — insert a roll of continuous tape or die-cut labels"),
+    ("PT-P750W", "QL-820NWB", "62mm", "tape", "tape cassette", "No tape cassette loaded — insert one"),
+], indirect=["printer"])
+async def test_another_model_at_the_address_is_worded_for_the_media_of_the_model_that_answers(
+        printer: Simulator, tmp_path: Path, configured_as: str, media: str, noun: str, holder: str,
+        words: str) -> None:
+    """The configuration names one model, another answers (model-mismatch): its other reasons are said in
+    the words of the printer in front of the person (runtime.family follows the status block's family)."""
+    printer.printer.update(tape=None)
+    async with running(settings_for(tmp_path, printer, host="127.0.0.1", model=configured_as, media=media)) as app, \
+            RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        await app.printers[0].monitor.probe_now()
+        status = await rpc.call("printer.status")
+        assert status["reasons"] == ["model-mismatch", "media-needed"], status
+        assert status["descriptions"][1] == words
+        assert f"shelf: stopped, no {noun}" in await app.status_text()
+        with pytest.raises(RpcError) as refused:
+            await rpc.call("print.submit", {"template": "text", "fields": {"text": "wrong model"}})
+        assert refused.value.code == -32003 and refused.value.message == f"printer_id: shelf reports no {holder} " \
+            "loaded; load one", refused.value
+    assert printer.printer.jobs_received == 0
+
+
+async def test_a_job_whose_printer_is_no_longer_configured_is_worded_neutrally(tmp_path: Path) -> None:
+    """A PT's job that ended for its cassette (job-incomplete) says "tape cassette"; once that printer is gone
+    from the configuration, after a restart, nobody knows what printed it: job.get and job.list say "tape or
+    labels". (Its end is written with the store's own transition: reaching job-incomplete for real takes a
+    power cut and the worker's 5 s of slack, see test_faults.)"""
+    state = tmp_path / "state"
+    shelf = configured(state, tmp_path, printer_table("shelf", "PT-P750W", f"file://{tmp_path}/shelf.prn", "12mm"))
+    async with running(shelf) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "lost"}, "hold": True})
+        assert await jobs.transition(app.db, job["id"], allowed_from=("held",), to="aborted",
+                                     reasons=["job-incomplete"], completed=True) is not None
+        ended = await rpc.call("job.get", {"job_id": job["id"]})
+        assert "its tape cassette" in ended["descriptions"][0], ended
+    desk = configured(state, tmp_path, printer_table("desk", "QL-820NWB", f"file://{tmp_path}/desk.prn", "62mm"))
+    async with running(desk) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        after = await rpc.call("job.get", {"job_id": job["id"]})
+        assert (after["state"], after["reasons"], after["printer_name"]) == ("aborted", ["job-incomplete"], None)
+        assert after["descriptions"] == ["The printer never printed all of it, though it was sent again: check the "
+                                         "printer and its tape or labels, then reprint the job"], after
+        listed = {j["id"]: j for j in (await rpc.call("job.list"))["jobs"]}
+        assert listed[job["id"]]["descriptions"] == after["descriptions"]

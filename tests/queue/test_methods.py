@@ -12,7 +12,7 @@ from appliance.store import history
 from rpc.client import RpcClient
 from rpc.errors import RpcError
 from tests.fast_fixtures import printed, wait_job
-from tests.support import make_settings, running
+from tests.support import configured, make_settings, printer_table, running
 
 USER_TEMPLATE = """
 title = "Shelf"
@@ -130,7 +130,54 @@ async def test_stats_summary_counts_labels_and_tape(fast: Appliance, rpc: RpcCli
     (tape,) = stats["per_tape"]
     assert tape["media"] == "12mm" and tape["labels"] == 3
     assert tape["tape_mm"] == pytest.approx(job["length_mm"] * 3, abs=0.2)
+    assert (tape["series"], tape["description"], stats["media_noun"]) == ("pt", "12mm tape", "tape")
     assert stats["mean_submit_to_printed_s"] is not None and stats["mean_submit_to_printed_s"] >= 0
+
+
+async def test_a_ql_names_its_roll_and_its_die_cut_labels_in_the_status_line_and_stats(state_dir: Path) -> None:
+    """systemd's STATUS line and stats.summary speak of a QL's roll, and of die-cut labels as labels of a size
+    ("29×90 mm labels", not a "29x90 roll"); the stats keys scripts read (per_tape, tape_mm) stay."""
+    settings = make_settings(state_dir, simulator={"model": "QL-820NWB", "tape": "29x90"})
+    async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        await app.printers[0].monitor.probe_now()
+        assert "virtual: idle, 29×90 mm labels" in await app.status_text()
+        labels = await rpc.call("print.submit", {"template": "text", "fields": {"text": "die-cut"}, "copies": 2})
+        await wait_job(rpc, labels["id"], ("completed",))
+        app.simulator.printer.update(tape="62mm")
+        await app.printers[0].monitor.probe_now()
+        assert "virtual: idle, 62mm roll" in await app.status_text()
+        roll = await rpc.call("print.submit", {"template": "text", "fields": {"text": "continuous"}})
+        await wait_job(rpc, roll["id"], ("completed",))
+        stats = await rpc.call("stats.summary", {"days": 7})
+        assert stats["media_noun"] == "roll"
+        assert [(r["media"], r["labels"], r["series"], r["description"]) for r in stats["per_tape"]] == [
+            ("29x90", 2, "ql", "29×90 mm labels"), ("62mm", 1, "ql", "62mm roll")]
+        assert stats["per_tape"][0]["tape_mm"] == pytest.approx(labels["length_mm"] * 2, abs=0.2)
+        assert stats["per_day"][0]["tape_mm"] == pytest.approx(labels["length_mm"] * 2 + roll["length_mm"], abs=0.2)
+
+
+async def test_stats_of_pts_and_qls_keep_a_ql_roll_apart_from_a_pt_tape_of_its_width(tmp_path: Path) -> None:
+    """12mm is a PT's tape and a QL's roll alike: two rows, each named; with both kinds configured the stats
+    say "media". A reprint refused for other media names die-cut labels as labels."""
+    settings = configured(tmp_path / "state", tmp_path,
+                          printer_table("shelf", "PT-P750W", f"file://{tmp_path}/shelf.prn", "12mm"),
+                          printer_table("narrow", "QL-820NWB", f"file://{tmp_path}/narrow.prn", "12mm"),
+                          printer_table("cut", "QL-820NWB", f"file://{tmp_path}/cut.prn", "29x90"))
+    async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        done = [await rpc.call("print.submit", {"template": "text", "fields": {"text": "x"}, "printer_id": name})
+                for name in ("shelf", "narrow", "cut")]
+        for job in done:
+            await wait_job(rpc, job["id"], ("completed",))
+        with pytest.raises(RpcError) as refused:
+            await rpc.call("job.reprint", {"job_id": done[2]["id"], "printer_id": "narrow"})
+        assert refused.value.message == (f"job {done[2]['id']} was drawn for 29×90 mm labels and narrow has 12mm "
+                                         "roll: reprint it there with rerender=true")
+        assert refused.value.data == {"field": "rerender", "reason": "another tape"}  # as scripts know it
+        stats = await rpc.call("stats.summary", {"days": 7})
+        assert stats["media_noun"] == "media"
+        assert [(r["media"], r["labels"], r["series"], r["description"]) for r in stats["per_tape"]] == [
+            ("12mm", 1, "pt", "12mm tape"), ("12mm", 1, "ql", "12mm roll"), ("29x90", 1, "ql", "29×90 mm labels")]
+        assert all(set(r) >= {"media", "labels", "tape_mm"} for r in stats["per_tape"])
 
 
 async def test_retention_prunes_rows_and_artifacts(fast: Appliance, rpc: RpcClient) -> None:

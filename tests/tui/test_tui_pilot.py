@@ -174,6 +174,32 @@ async def test_readiness_and_stats(appliance: Appliance) -> None:
         await pilot.press("s")
         await until(pilot, lambda: "Last 14 days" in text_of(app, "#stats-summary"), what="stats")
         assert len(app.screen.query_one("#labels-spark").data) == 14
+        assert "Tape used per day" in text_of(app, "#tape-label")  # a PT-P750W: its tape, as before
+
+
+async def test_a_ql_with_die_cut_labels_reads_as_labels_and_its_stats_as_its_roll(state_dir: Path) -> None:
+    """Die-cut labels are labels of a size, not a "29x90 roll": on the dashboard, in a job's details and in the
+    stats, which speak of the QL's roll, not of tape."""
+    async with running(make_settings(state_dir, simulator={"model": "QL-820NWB", "tape": "29x90"})) as appliance, \
+            RpcClient(socket_path=str(appliance.settings.socket_path)) as rpc:
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "die-cut"}, "copies": 2})
+        app = make_app(appliance)
+        async with app.run_test(size=SIZE) as pilot:
+            await connected(pilot)
+            await until(pilot, lambda: "Roll: 29 × 90 mm die-cut labels" in text_of(app, "#printers"),
+                        what="the loaded labels")
+            await pilot.press("j")
+            await until(pilot, lambda: any(r[0] == f"#{job['id']}" and r[1] == "✓ completed"
+                                           for r in table_rows(app, "#jobs")), what="the job completed")
+            await pilot.press("enter")
+            await until(pilot, lambda: "29×90 mm labels" in text_of(app, "#job-summary"), what="job details")
+            assert "roll 29x90" not in text_of(app, "#job-summary")
+            await pilot.press("escape", "s")
+            await until(pilot, lambda: "Last 14 days" in text_of(app, "#stats-summary"), what="stats")
+            words = text_of(app, "#stats-summary") + text_of(app, "#tape-label")
+            assert "2 labels" in words and "of roll used" in words and "Roll used per day" in words, words
+            assert "tape" not in words.lower(), words
+            assert table_rows(app, "#per-tape")[0][:2] == ["29×90 mm labels", "2"]
 
 
 async def test_server_restart_banner_reconnect_fresh_data(state_dir: Path) -> None:

@@ -193,7 +193,8 @@ def test_a_waiting_job_says_what_its_printer_says_now_before_what_job_get_said()
 def test_die_cut_labels_say_their_length_as_well_as_their_width() -> None:
     from tui import fmt
 
-    assert fmt.tape({"id": "62x29", "width_mm": 62, "length_mm": 29, "kind": "die-cut"}) == "62 × 29 mm, die-cut"
+    assert fmt.tape({"id": "62x29", "width_mm": 62, "length_mm": 29, "kind": "die-cut"}, "ql720") == \
+        "62 × 29 mm die-cut labels"  # labels of a size, under "Roll:" on the dashboard: not "a 62x29 roll"
     assert fmt.tape({"id": "62mm", "width_mm": 62, "length_mm": None, "kind": "continuous"}) == "62 mm, continuous"
     assert fmt.tape({"id": "12mm", "width_mm": 12, "kind": "laminated", "tape_color": "white",
                      "text_color": "black"}) == "12 mm, laminated, black on white"
@@ -209,3 +210,12 @@ def test_the_media_is_named_as_the_printer_takes_it() -> None:
     assert fmt.tape(white, "ql720") == "62 mm, continuous, white roll"
     pt = {**white, "id": "12mm", "width_mm": 12, "kind": "laminated"}
     assert fmt.tape(pt, "pt128") == "12 mm, laminated, white tape"
+
+
+def test_a_stock_by_its_id_is_named_as_a_person_loads_it() -> None:
+    """A job's media in its details: "12mm tape", "62mm roll"; die-cut labels as labels of a size, never a roll."""
+    from tui import fmt
+
+    assert [fmt.media_words(m, f) for m, f in (("12mm", "pt128"), ("62mm", "ql720"), ("29x90", "ql720"),
+                                               ("29x90", None), ("12mm", None), (None, "ql720"))] == [
+        "12mm tape", "62mm roll", "29×90 mm labels", "29×90 mm labels", "12mm media", "-"]

@@ -1,4 +1,5 @@
-"""Health: the readiness checks (re-run with r). Stats: labels and tape per day."""
+"""Health: the readiness checks (re-run with r). Stats: labels and media used per day, in the words of the
+configured printers' media (stats.summary's media_noun: tape, roll, or media for both)."""
 
 from __future__ import annotations
 
@@ -80,7 +81,7 @@ class StatsScreen(BaseScreen):
         yield Static("Loading…", id="stats-summary")
         yield Label("Labels per day", classes="spark-label", id="labels-label")
         yield Sparkline([], id="labels-spark")
-        yield Label("Tape per day", classes="spark-label", id="tape-label")
+        yield Label("Media used per day", classes="spark-label", id="tape-label")
         yield Sparkline([], id="tape-spark")
         table: DataTable[str] = DataTable(id="per-tape", cursor_type="row")
         yield table
@@ -88,7 +89,7 @@ class StatsScreen(BaseScreen):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one("#per-tape", DataTable)
-        for name in ("Tape", "Labels", "Tape used"):
+        for name in ("Media", "Labels", "Used"):
             table.add_column(name, key=name.lower())
         self.action_reload()
 
@@ -118,7 +119,8 @@ class StatsScreen(BaseScreen):
             for state, n in (row.get("jobs") or {}).items():
                 jobs[state] = jobs.get(state, 0) + int(n)
         mean = stats.get("mean_submit_to_printed_s")
-        summary = (f"Last {days} days (w: change): {int(sum(labels))} labels, {fmt.mm(sum(tape))} of tape; jobs "
+        noun = str(stats.get("media_noun") or "media")  # an older server: neutral words
+        summary = (f"Last {days} days (w: change): {int(sum(labels))} labels, {fmt.mm(sum(tape))} of {noun} used; jobs "
                    + (", ".join(f"{n} {s}" for s, n in sorted(jobs.items())) or "none")
                    + (f"; submit→printed {mean:.2f} s on average" if isinstance(mean, int | float) else ""))
         self.query_one("#stats-summary", Static).update(summary)
@@ -126,9 +128,10 @@ class StatsScreen(BaseScreen):
             f"Labels per day, {dates[0][5:]} → today (max {int(max(labels, default=0))}, today {int(labels[-1])})")
         self.query_one("#labels-spark", Sparkline).data = labels
         self.query_one("#tape-label", Label).update(
-            f"Tape per day (max {fmt.mm(max(tape, default=0))}, today {fmt.mm(tape[-1])})")
+            f"{noun.capitalize()} used per day (max {fmt.mm(max(tape, default=0))}, today {fmt.mm(tape[-1])})")
         self.query_one("#tape-spark", Sparkline).data = tape
         table = self.query_one("#per-tape", DataTable)
         table.clear()
         for row in stats.get("per_tape") or []:
-            table.add_row(str(row.get("media") or "-"), str(row.get("labels", 0)), fmt.mm(row.get("tape_mm")))
+            table.add_row(str(row.get("description") or row.get("media") or "-"), str(row.get("labels", 0)),
+                          fmt.mm(row.get("tape_mm")))

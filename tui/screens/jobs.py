@@ -441,7 +441,7 @@ class JobDetailScreen(JobActions, BaseScreen):
         text.append(f"\nTemplate {job.get('template')} v{job.get('template_version', '?')} · "
                     f"printer {job.get('printer_name') or store.printer_name(job.get('printer_id'))} · "
                     f"{job.get('copies', 1)} cop{'y' if job.get('copies', 1) == 1 else 'ies'} · "
-                    f"{fmt.media_noun(store.family_of(job.get('printer_id')))} {job.get('media') or '-'}")
+                    f"{fmt.media_words(job.get('media'), store.family_of(job.get('printer_id')))}")
         if job.get("length_mm"):
             text.append(f" · {job['length_mm']:.1f} mm long")
         fields = job.get("fields") or {}
