@@ -452,8 +452,9 @@ class JobDetailScreen(JobActions, BaseScreen):
                     f"completed {fmt.short_time(job.get('completed_at'))}")
         if job.get("origin_job_id"):
             text.append(f" · reprint of #{job['origin_job_id']}")
-        if job.get("state") in ("processing", "stopped") and store.waiting(job):  # its printer's queue stopped
-            text.append(f"\nWaiting: {store.waiting(job)}", style="bold")
+        at_printer = store.waiting(job) if job.get("state") in ("processing", "stopped") else None
+        if at_printer:  # its printer's queue stopped
+            text.append(f"\nWaiting: {at_printer}", style="bold")
         if job.get("state") == "pending":
             waiting = store.waiting(job)
             place = f"position {job['position']} in its printer's queue" if job.get("position") else ""
