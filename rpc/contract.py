@@ -38,7 +38,9 @@ HIGH_RES: Schema = {"type": "boolean", "description": "twice the resolution alon
 JOB: Schema = {"type": "object", "description": (
     "a job: id, state, reasons, descriptions (a sentence for a person per reason, in their order, worded as "
     "printer.status words the printer's, in the words of its media: a PT's tape cassette, a QL's DK roll; neutral "
-    "when its printer is no longer configured), printer_id, printer_name, template, copies, times; position (its place "
+    "when its printer is no longer configured), printer_id, printer_name, template, copies, media (its id, e.g. 12mm) "
+    "and media_description (that media for a person, as its printer takes it: 12mm tape, 62mm roll, 29×90 mm "
+    "labels; 12mm media when its printer is no longer configured), times; position (its place "
     "in its printer's queue, 1 = next; null once done) and waiting (what a pending job waits for: reason, description, "
     "ahead, behind_job_id; null when it is not pending or goes out next; also on a processing or stopped job whose "
     "printer's queue stopped, reason storage-damaged: nothing follows it until a restore)")}
@@ -88,11 +90,16 @@ METHODS: tuple[Method, ...] = (
     _m("rpc.discover", "This API as an OpenRPC document."),
     _m("readiness.check", "The readiness document (the same as GET /readiness)."),
     # printers
-    _m("printer.list", "Configured printers: id, name, model, uri, media, capabilities.", result={"type": "array"}),
+    _m("printer.list", "Configured printers: id, name, model, uri, media (the loaded media's id), media_noun, "
+       "media_description (as printer.status has them), capabilities.", result={"type": "array"}),
     _m(
         "printer.status",
-        "Cached status of a printer; never waits for the printer (see age_s). queue_stopped: why its queue sends "
-        "nothing until a restart ({reason: storage-damaged, description}), null otherwise.",
+        "Cached status of a printer; never waits for the printer (see age_s). media: the loaded media (id, width_mm, "
+        "kind, length_mm, source, tape_color, text_color), null when none; media_noun: what this printer's media is "
+        "called (tape on a PT, roll on a QL, media when its family is unknown); media_description: the loaded media "
+        "in one line for a person (12 mm laminated, black on white; 29 × 90 mm die-cut labels, black on white; "
+        "no tape). queue_stopped: why its queue sends nothing until a restart ({reason: storage-damaged, "
+        "description}), null otherwise.",
         params={"printer_id": PRINTER_ID},
     ),
     _m("printer.probe", "Probe a printer now (bounded by its timeout).", params={"printer_id": PRINTER_ID}),

@@ -71,43 +71,19 @@ def age(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f} h ago"
 
 
-def media_noun(family: str | None) -> str:
-    """What a printer's media is called (its `capabilities.family` from printer.list): a PT's tape, a
-    QL's roll (DK rolls: continuous tape or die-cut labels); "media" when the family is not known."""
-    series = (family or "")[:2]
-    return {"pt": "tape", "ql": "roll"}.get(series, "media")
+def loaded_media(status: dict[str, Any]) -> tuple[str, str]:
+    """A printer's media noun ("tape", "roll") and its loaded media in one line, as the server words them
+    (printer.status's `media_noun`, `media_description`); a server from before them: "media", and the
+    media's id or "-" (no words of our own: they would drift from the server's)."""
+    media = status.get("media")
+    bare = str(media.get("id") or "-") if isinstance(media, dict) else str(media or "-")
+    return str(status.get("media_noun") or "media"), str(status.get("media_description") or bare)
 
 
-def media_words(media_id: str | None, family: str | None) -> str:
-    """A stock by its id, as the server names it: "12mm tape", "62mm roll"; die-cut labels are labels of
-    a size ("29×90 mm labels"), not a roll; "-" when there is none."""
-    if not media_id:
-        return "-"
-    width, x, length = media_id.partition("x")
-    if x and width.replace(".", "", 1).isdigit() and length.isdigit():
-        return f"{width}×{length} mm labels"
-    return f"{media_id} {media_noun(family)}"
-
-
-def tape(media: dict[str, Any] | None, family: str | None = None) -> str:
-    """The loaded media in words; `family` names it (see media_noun). Die-cut labels read as labels
-    ("29 × 90 mm die-cut labels"), not as a roll's kind."""
-    noun = media_noun(family)
-    if not media or not media.get("id"):
-        return f"no {noun}"
-    width, length = media.get("width_mm"), media.get("length_mm")
-    if isinstance(width, int | float) and isinstance(length, int | float) and length:  # die-cut labels
-        parts, noun = [f"{width:g} × {length:g} mm die-cut labels"], "labels"
-    else:
-        parts = [f"{width:g} mm" if isinstance(width, int | float) else str(media.get("id"))]
-        if media.get("kind"):
-            parts.append(str(media["kind"]))
-    text, back = media.get("text_color"), media.get("tape_color")
-    if text and back:
-        parts.append(f"{text} on {back}")
-    elif back:
-        parts.append(f"{back} {noun}")
-    return ", ".join(parts)
+def job_media(job: dict[str, Any]) -> str:
+    """A job's media as the server words it (`media_description`: "12mm tape", "29×90 mm labels"); a server
+    from before it: the media id, or "-"."""
+    return str(job.get("media_description") or job.get("media") or "-")
 
 
 def mm(value: float | None) -> str:

@@ -124,12 +124,6 @@ class Store:
             return str(said["description"])
         return advice(job) if job.get("reasons") else None
 
-    def family_of(self, printer_id: str | None) -> str | None:
-        """The printer's family as printer.list says it ("pt128", "ql720", …); None before it is known."""
-        info = self.printer_info.get(printer_id or "") or {}
-        family = (info.get("capabilities") or {}).get("family")
-        return str(family) if family else None
-
     def printer_name(self, printer_id: str | None) -> str:
         if printer_id is None:
             return "-"

@@ -27,6 +27,7 @@ __all__ = [
     "Media",
     "MediaError",
     "MediaKind",
+    "loaded_words",
     "media_for",
     "media_from_status",
     "media_table",
@@ -202,6 +203,26 @@ def media_words(media_id: str, family: str | None) -> str:
     if die_cut:
         return f"{die_cut['w']}×{die_cut['l']} mm labels"
     return f"{media_id} {worded(MEDIA_NOUN, family)}"
+
+
+def loaded_words(media: Media | None, family: str | None, tape_color: str | None = None,
+                 text_color: str | None = None) -> str:
+    """The loaded media in one line for a person (printer.status's `media_description`), for a printer of
+    `family`: "12 mm laminated, black on white", "62 mm continuous", "29 × 90 mm die-cut labels, black on
+    white" (labels once: a white background alone reads "…labels, white"); "no tape", "no roll" or "no media"
+    when none is loaded."""
+    noun = worded(MEDIA_NOUN, family)
+    if media is None:
+        return f"no {noun}"
+    if media.is_die_cut:
+        words, noun = f"{media.width_mm:g} × {media.length_mm} mm die-cut labels", ""
+    else:
+        words = f"{media.width_mm:g} mm {media.kind}"
+    if text_color and tape_color:
+        return f"{words}, {text_color} on {tape_color}"
+    if tape_color:
+        return f"{words}, {tape_color} {noun}".rstrip()
+    return words
 
 
 def media_table(model: Model) -> dict[str, Media]:

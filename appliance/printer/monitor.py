@@ -17,9 +17,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from .media import Media, media_from_status
+from .media import Media, loaded_words, media_from_status
 from .models import Model, model_by_status_code
-from .status import PrinterStatus, describe
+from .status import MEDIA_NOUN, PrinterStatus, describe, worded
 from .transport import TransportError
 
 
@@ -66,24 +66,40 @@ class StatusSnapshot:
     def describe(self) -> list[str]:
         return [describe(reason, self.family) for reason in self.reasons]
 
+    def colors(self) -> tuple[str | None, str | None]:
+        """(tape colour, text colour) of the loaded media, as its status block reports them; None when
+        the media is known otherwise (config, last known)."""
+        status = self.status
+        if status is None or self.media_source != "status":
+            return None, None
+        return status.tape_color, status.text_color
+
+    def media_words(self, family: str | None) -> dict[str, str]:
+        """What a person reads of the media, in the words of a printer of `family` (see MEDIA_NOUN):
+        `media_noun` ("tape", "roll", "media") and `media_description` (see media.loaded_words)."""
+        return {"media_noun": worded(MEDIA_NOUN, family),
+                "media_description": loaded_words(self.media, family, *self.colors())}
+
     def to_wire(self) -> dict[str, Any]:
         status = self.status
         media = None
         if self.media is not None:
+            tape_color, text_color = self.colors()
             media = {
                 "id": self.media.id,
                 "width_mm": self.media.width_mm,
                 "kind": self.media.kind,
                 "length_mm": self.media.length_mm,
                 "source": self.media_source,
-                "tape_color": status.tape_color if status and self.media_source == "status" else None,
-                "text_color": status.text_color if status and self.media_source == "status" else None,
+                "tape_color": tape_color,
+                "text_color": text_color,
             }
         return {
             "state": self.state,
             "reasons": list(self.reasons),
             "descriptions": self.describe(),
             "media": media,
+            **self.media_words(self.family),
             "source": self.source,
             "captured_at": self.captured_at,
             "age_s": self.age_s,

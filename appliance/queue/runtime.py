@@ -96,6 +96,7 @@ class PrinterRuntime:
             "uri": self.uri,
             "virtual": self.virtual,
             "media": media.id if media else None,
+            **self.monitor.snapshot.media_words(self.family),
             "configured_media": self.configured_media.id if self.configured_media else None,
             "paused": self.paused,
             "state": self.monitor.snapshot.state,

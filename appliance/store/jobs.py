@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..clock import now_text
+from ..printer.media import media_words
 from ..reasons import describe_all
 from .db import Database
 from .printers import final_successor
@@ -55,7 +56,8 @@ def reasons_of(row: sqlite3.Row) -> list[str]:
 
 def to_wire(row: sqlite3.Row, family: str | None) -> dict[str, Any]:
     """The job as every caller sees it; `descriptions`: a sentence per reason, as printer.status has them
-    for its printer's `family` (the media words: tape cassette or DK roll; None: unknown, neutral words)."""
+    for its printer's `family` (the media words: tape cassette or DK roll; None: unknown, neutral words);
+    `media_description`: its media as that printer takes it ("12mm tape", "62mm roll", "29×90 mm labels")."""
     reasons = json.loads(row["reasons"])
     job = {
         "id": row["id"],
@@ -68,6 +70,7 @@ def to_wire(row: sqlite3.Row, family: str | None) -> dict[str, Any]:
         "fields": json.loads(row["fields"]),
         "copies": row["copies"],
         "media": row["media"],
+        "media_description": media_words(row["media"], family),
         "length_mm": row["length_mm"],
         "origin_job_id": row["origin_job_id"],
         "attempts": row["attempts"],

@@ -94,3 +94,21 @@ def test_a_stock_is_named_as_a_person_loads_it() -> None:
     assert [media_words(m, f) for m, f in (("12mm", "pt128"), ("12mm-hs", "pt"), ("62mm", "ql720"), ("17x54", "ql"),
                                            ("29x90", None), ("12mm", None))] == [
         "12mm tape", "12mm-hs tape", "62mm roll", "17×54 mm labels", "29×90 mm labels", "12mm media"]
+
+
+def test_the_loaded_media_reads_as_one_line_and_says_labels_once() -> None:
+    """printer.status's media_description: width and kind, then the colours; die-cut labels by their size,
+    and a white background alone does not say "labels" a second time (it read "…labels, white labels")."""
+    from appliance.printer.media import loaded_words, media_for
+    from appliance.printer.models import get_model
+
+    pt, ql = get_model("PT-P750W"), get_model("QL-820NWB")
+    tape, roll, labels = media_for(pt, "12mm"), media_for(ql, "62mm"), media_for(ql, "29x90")
+    assert [loaded_words(m, m.family, "white", "black") for m in (tape, roll, labels)] == [
+        "12 mm laminated, black on white", "62 mm continuous, black on white",
+        "29 × 90 mm die-cut labels, black on white"]
+    assert [loaded_words(m, m.family, "white") for m in (tape, roll, labels)] == [
+        "12 mm laminated, white tape", "62 mm continuous, white roll", "29 × 90 mm die-cut labels, white"]
+    assert loaded_words(labels, "ql720") == "29 × 90 mm die-cut labels"
+    assert [loaded_words(None, f) for f in ("pt128", "pt560", "ql720", None)] == ["no tape", "no tape", "no roll",
+                                                                                "no media"]

@@ -186,7 +186,7 @@ async def test_a_ql_with_die_cut_labels_reads_as_labels_and_its_stats_as_its_rol
         app = make_app(appliance)
         async with app.run_test(size=SIZE) as pilot:
             await connected(pilot)
-            await until(pilot, lambda: "Roll: 29 × 90 mm die-cut labels" in text_of(app, "#printers"),
+            await until(pilot, lambda: "Roll: 29 × 90 mm die-cut labels, black on white" in text_of(app, "#printers"),
                         what="the loaded labels")
             await pilot.press("j")
             await until(pilot, lambda: any(r[0] == f"#{job['id']}" and r[1] == "✓ completed"
@@ -200,6 +200,27 @@ async def test_a_ql_with_die_cut_labels_reads_as_labels_and_its_stats_as_its_rol
             assert "2 labels" in words and "of roll used" in words and "Roll used per day" in words, words
             assert "tape" not in words.lower(), words
             assert table_rows(app, "#per-tape")[0][:2] == ["29×90 mm labels", "2"]
+
+
+async def test_the_dashboard_and_a_jobs_details_show_the_media_in_the_servers_words(appliance: Appliance) -> None:
+    """The TUI has no words of its own for media: the dashboard shows printer.status's media_noun and
+    media_description, a job's details its media_description, each as the server sends it (the print
+    screen's printer choice shows that description too: see the print_preview snapshot)."""
+    async with RpcClient(socket_path=str(appliance.settings.socket_path)) as rpc:
+        await appliance.printers[0].monitor.probe_now()  # the loaded tape's colours come with a status block
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "named"}})
+        status = await rpc.call("printer.status")
+    assert (status["media_noun"], status["media_description"], job["media_description"]) == (
+        "tape", "12 mm laminated, black on white", "12mm tape")
+    app = make_app(appliance)
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(pilot)
+        await until(pilot, lambda: "Tape: 12 mm laminated, black on white" in text_of(app, "#printers"),
+                    what="the loaded tape in the server's words")
+        await pilot.press("j")
+        await until(pilot, lambda: any(r[0] == f"#{job['id']}" for r in table_rows(app, "#jobs")), what="listed")
+        await pilot.press("enter")
+        await until(pilot, lambda: "1 copy · 12mm tape" in text_of(app, "#job-summary"), what="job details")
 
 
 async def test_server_restart_banner_reconnect_fresh_data(state_dir: Path) -> None:
@@ -461,6 +482,7 @@ async def test_canceling_a_job_the_printer_holds_warns_that_it_may_still_print(a
             await pilot.press("x")
             await until(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog", what="confirm")
             assert "may still print it" in text_of(app, "#dialog-title")
+            assert "cover closed, tape loaded" in text_of(app, "#dialog-title")  # printer.status's media_noun
             await pilot.press("y")
             await until(pilot, lambda: app.store.jobs[job["id"]]["state"] == "canceled", what="canceled")
             assert "printer-may-still-print" in app.store.jobs[job["id"]]["reasons"]

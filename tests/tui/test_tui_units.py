@@ -190,32 +190,19 @@ def test_a_waiting_job_says_what_its_printer_says_now_before_what_job_get_said()
         assert store.waiting(store.jobs[5]) == words  # the job itself did not change meanwhile
 
 
-def test_die_cut_labels_say_their_length_as_well_as_their_width() -> None:
+def test_the_media_is_shown_in_the_servers_words_and_an_older_servers_bare_id() -> None:
+    """The dashboard and the print screen show printer.status's media_noun and media_description, a job's
+    details its media_description; from a server before them the media id, or "-": no words of the TUI's own."""
     from tui import fmt
 
-    assert fmt.tape({"id": "62x29", "width_mm": 62, "length_mm": 29, "kind": "die-cut"}, "ql720") == \
-        "62 × 29 mm die-cut labels"  # labels of a size, under "Roll:" on the dashboard: not "a 62x29 roll"
-    assert fmt.tape({"id": "62mm", "width_mm": 62, "length_mm": None, "kind": "continuous"}) == "62 mm, continuous"
-    assert fmt.tape({"id": "12mm", "width_mm": 12, "kind": "laminated", "tape_color": "white",
-                     "text_color": "black"}) == "12 mm, laminated, black on white"
-
-
-def test_the_media_is_named_as_the_printer_takes_it() -> None:
-    """A PT's tape, a QL's roll (from printer.list's capabilities.family); "media" before it is known."""
-    from tui import fmt
-
-    assert [fmt.tape(None, family) for family in ("pt128", "pt560", "ql720", None)] == [
-        "no tape", "no tape", "no roll", "no media"]
-    white = {"id": "62mm", "width_mm": 62, "kind": "continuous", "tape_color": "white"}
-    assert fmt.tape(white, "ql720") == "62 mm, continuous, white roll"
-    pt = {**white, "id": "12mm", "width_mm": 12, "kind": "laminated"}
-    assert fmt.tape(pt, "pt128") == "12 mm, laminated, white tape"
-
-
-def test_a_stock_by_its_id_is_named_as_a_person_loads_it() -> None:
-    """A job's media in its details: "12mm tape", "62mm roll"; die-cut labels as labels of a size, never a roll."""
-    from tui import fmt
-
-    assert [fmt.media_words(m, f) for m, f in (("12mm", "pt128"), ("62mm", "ql720"), ("29x90", "ql720"),
-                                               ("29x90", None), ("12mm", None), (None, "ql720"))] == [
-        "12mm tape", "62mm roll", "29×90 mm labels", "29×90 mm labels", "12mm media", "-"]
+    status = {"media": {"id": "29x90", "width_mm": 29, "length_mm": 90, "kind": "die-cut"}, "media_noun": "roll",
+              "media_description": "29 × 90 mm die-cut labels, white"}
+    assert fmt.loaded_media(status) == ("roll", "29 × 90 mm die-cut labels, white")
+    older = {k: v for k, v in status.items() if k == "media"}
+    assert fmt.loaded_media(older) == ("media", "29x90")
+    assert fmt.loaded_media({"media": None}) == fmt.loaded_media({}) == ("media", "-")
+    assert fmt.loaded_media({"media": "12mm"}) == ("media", "12mm")  # a printer.list row: the id
+    assert fmt.job_media({"media": "29x90", "media_description": "29×90 mm labels"}) == "29×90 mm labels"
+    assert fmt.job_media({"media": "29x90"}) == "29x90"
+    assert fmt.job_media({}) == "-"
+    assert not hasattr(fmt, "tape") and not hasattr(fmt, "media_words") and not hasattr(fmt, "media_noun")

@@ -158,8 +158,8 @@ class DashboardScreen(BaseScreen):
             if status.get("paused"):
                 text.append("  ‖ queue paused" + ("" if stopped else " (P resumes)"))
             text.append(f"  · probed {fmt.age(store.age_of(printer_id))}\n" if asked else "\n")
-            family = store.family_of(printer_id)
-            text.append(f"  {fmt.media_noun(family).capitalize()}: {fmt.tape(status.get('media'), family)}")
+            noun, loaded = fmt.loaded_media(status)
+            text.append(f"  {noun.capitalize()}: {loaded}")
             if stopped:  # in the server's words: why, and what brings it back
                 text.append(f"\n  ✗ Queue stopped: {stopped.get('description') or stopped.get('reason')}",
                             style="bold")

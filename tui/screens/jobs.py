@@ -146,7 +146,7 @@ class JobActions:
         question = f"Cancel job #{job_id}?"
         job = self._job(job_id)
         if job.get("state") == "stopped" and job.get("started_at"):  # as the server's printer-may-still-print
-            noun = fmt.media_noun(self.appliance.store.family_of(job.get("printer_id")))
+            noun, _ = fmt.loaded_media(self.appliance.store.printers.get(job.get("printer_id") or "") or {})
             question += (f"\nIts printer has it already and may still print it once it can (cover closed, {noun} "
                          "loaded): a printer keeps a job it started.")
         self.app.push_screen(ConfirmDialog(question), answered)  # type: ignore[attr-defined]
@@ -440,8 +440,7 @@ class JobDetailScreen(JobActions, BaseScreen):
             text.append("  (" + ", ".join(job["reasons"]) + ")")
         text.append(f"\nTemplate {job.get('template')} v{job.get('template_version', '?')} · "
                     f"printer {job.get('printer_name') or store.printer_name(job.get('printer_id'))} · "
-                    f"{job.get('copies', 1)} cop{'y' if job.get('copies', 1) == 1 else 'ies'} · "
-                    f"{fmt.media_words(job.get('media'), store.family_of(job.get('printer_id')))}")
+                    f"{job.get('copies', 1)} cop{'y' if job.get('copies', 1) == 1 else 'ies'} · " + fmt.job_media(job))
         if job.get("length_mm"):
             text.append(f" · {job['length_mm']:.1f} mm long")
         fields = job.get("fields") or {}

@@ -94,7 +94,7 @@ class PrintScreen(BaseScreen):
     def fill_choices(self) -> None:
         app = self.appliance
         printers = self.query_one("#printer", Select)
-        options = [(f"{s.get('name')} · {fmt.tape(s.get('media'), app.store.family_of(pid))}", pid)
+        options = [(f"{s.get('name')} · {fmt.loaded_media(s)[1]}", pid)
                    for pid, s in app.store.printers.items()]
         if options and options != self._printer_options:
             self._printer_options = options
