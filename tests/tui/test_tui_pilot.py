@@ -554,3 +554,19 @@ async def test_a_job_left_at_a_printer_whose_queue_stopped_says_why_in_its_detai
             app.screen.query_one("#state-filter", Select).value = "processing"
             await until(pilot, lambda: [r[:2] for r in table_rows(app, "#jobs")] == [[f"#{first}", "▶ processing"]],
                         what="processing listed")
+
+
+async def test_an_open_pending_jobs_detail_follows_a_pause_made_elsewhere(appliance: Appliance) -> None:
+    """printer.pause writes nothing on the job: the detail follows its printer's queue, not only the job."""
+    appliance.simulator.printer.update(offline=True)  # the raster port refuses: the job stays pending
+    app = make_app(appliance)
+    async with app.run_test(size=SIZE) as pilot, RpcClient(socket_path=str(appliance.settings.socket_path)) as rpc:
+        await connected(pilot)
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "waits"}})
+        await until(pilot, lambda: app.store.jobs.get(job["id"]), what="the job known")
+        await pilot.press("enter")
+        await until(pilot, lambda: "Waiting: The printer answers status requests but refuses print jobs"
+                    in text_of(app, "#job-summary"), what="refused, in the detail")
+        await rpc.call("printer.pause", {})  # as another client would
+        await until(pilot, lambda: "Waiting: its printer's queue is paused" in text_of(app, "#job-summary"),
+                    what="paused, in the open detail")
