@@ -544,3 +544,51 @@ async def test_a_printer_whose_queue_stopped_at_a_damaged_database_says_so_in_th
             assert f"✗ Queue stopped: {' '.join(said.split())}" in printers
             assert "(P resumes)" not in printers
             assert app.store.waiting(await rpc.call("job.get", {"job_id": queued[0]})) == said
+
+
+async def test_a_job_left_at_a_printer_whose_queue_stopped_says_why_in_its_detail(state_dir: Path) -> None:
+    """The detail, open while the job is sent, says why nothing follows it once the queue stops (only the
+    printer's status says so: the job itself is not written), in the words job.get and job.list give."""
+    first = (await queued_on_a_paused_printer(state_dir, 1))[0]
+    damage(state_dir, "jobs_by_state", first_leaf=True)  # its label goes out; its `completed` cannot be stored
+    async with running(damaged_settings(state_dir)) as appliance, \
+            RpcClient(socket_path=str(appliance.settings.socket_path)) as rpc:
+        app = make_app(appliance)
+        async with app.run_test(size=SIZE) as pilot:
+            await connected(pilot)
+            await pilot.press("j")  # the pending ones: the grown history fills the first page
+            app.screen.query_one("#state-filter", Select).value = "pending"
+            await until(pilot, lambda: [r[:2] for r in table_rows(app, "#jobs")]
+                        == [[f"#{first}", "… pending (paused)"]], what="the job listed, paused")
+            await pilot.press("enter")
+            await until(pilot, lambda: "Waiting: its printer's queue is paused" in text_of(app, "#job-summary"),
+                        what="paused in the detail")
+            await rpc.call("printer.resume", {})
+            said = (await until_stopped(rpc))["queue_stopped"]["description"]
+            job = await rpc.call("job.get", {"job_id": first})
+            listed = (await rpc.call("job.list", {"state": "processing"}))["jobs"]
+            assert [(j["id"], j["waiting"]["description"]) for j in listed] == [(first, said)]
+            assert (job["state"], job["waiting"]["description"]) == ("processing", said)
+            await until(pilot, lambda: f"Waiting: {said}" in text_of(app, "#job-summary"), what="why, in the detail")
+            summary = text_of(app, "#job-summary")
+            assert "▶ processing" in summary and "paused" not in summary
+            await pilot.press("escape")  # the list has it at the printer, as job.list does
+            app.screen.query_one("#state-filter", Select).value = "processing"
+            await until(pilot, lambda: [r[:2] for r in table_rows(app, "#jobs")] == [[f"#{first}", "▶ processing"]],
+                        what="processing listed")
+
+
+async def test_an_open_pending_jobs_detail_follows_a_pause_made_elsewhere(appliance: Appliance) -> None:
+    """printer.pause writes nothing on the job: the detail follows its printer's queue, not only the job."""
+    appliance.simulator.printer.update(offline=True)  # the raster port refuses: the job stays pending
+    app = make_app(appliance)
+    async with app.run_test(size=SIZE) as pilot, RpcClient(socket_path=str(appliance.settings.socket_path)) as rpc:
+        await connected(pilot)
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "waits"}})
+        await until(pilot, lambda: app.store.jobs.get(job["id"]), what="the job known")
+        await pilot.press("enter")
+        await until(pilot, lambda: "Waiting: The printer answers status requests but refuses print jobs"
+                    in text_of(app, "#job-summary"), what="refused, in the detail")
+        await rpc.call("printer.pause", {})  # as another client would
+        await until(pilot, lambda: "Waiting: its printer's queue is paused" in text_of(app, "#job-summary"),
+                    what="paused, in the open detail")

@@ -396,6 +396,7 @@ class JobDetailScreen(JobActions, BaseScreen):
         self.job_id = job_id
         self.PAGE = f"Job #{job_id}"
         self.job: dict[str, Any] = {}
+        self.waiting: str | None = None  # why it waits, as shown
 
     def body(self) -> Iterable[Widget]:
         yield Static("Loading…", id="job-summary")
@@ -425,14 +426,18 @@ class JobDetailScreen(JobActions, BaseScreen):
         self.background(work, group="job-detail")
 
     def data_changed(self, topic: str | None) -> None:
-        job = self.appliance.store.jobs.get(self.job_id)
+        store = self.appliance.store
+        job = store.jobs.get(self.job_id)
         if topic in ("jobs", "snapshot") and job is not None and job.get("updated_at") != self.job.get("updated_at"):
             self.load()
+        elif self.job and store.waiting(self.job) != self.waiting:
+            self.load()  # its printer paused, resumed or its queue stopped: the job itself does not change
 
     def show(self, job: dict[str, Any], timeline: list[dict[str, Any]]) -> None:
         self.job = job
         self.refresh_bindings()
         store = self.appliance.store
+        self.waiting = store.waiting(job)
         text = Text()
         text.append(f"Job #{job['id']}  ", style="bold")
         text.append(fmt.job_state(job.get("state")), style="bold")
