@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -61,6 +62,12 @@ PRINT_SPEED_MM_S = 20.0  # a conservative floor of Brother's speeds, for "how lo
 
 Publish = Callable[[dict[str, Any]], None]
 OnDamaged = Callable[[BaseException, str], None]  # (the error, who found it)
+
+
+class EndNotStored(Exception):
+    """A job's labels came out but its `completed` could not be written (a full disk, say). It is
+    followed again, never written off as aborted: a write that gets through a moment later (space
+    freed) would otherwise mark a printed label failed, and a person would print it again."""
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:
@@ -296,6 +303,11 @@ class Worker:
         other job is sent. Another job's labels would move the page counter, and the one left
         `processing` would be counted done with them (found by a power-cut trial: disk full mid-job).
         """
+        if isinstance(exc, EndNotStored):
+            log.error("queue.job_end_unstored", job_id=job_id, printer=self.runtime.name,
+                      error=type(exc.__cause__).__name__, why="followed again: the page counter tells")
+            await self._follow_later(job_id)
+            return
         log.error("queue.worker_error", job_id=job_id, printer=self.runtime.name, error=type(exc).__name__,
                   exc_info=exc)
         try:
@@ -306,9 +318,13 @@ class Worker:
                 return
             log.error("queue.worker_error_unrecorded", job_id=job_id, printer=self.runtime.name,
                       error=type(again).__name__)
-            self._left_over_followed = False  # the next turn follows whatever is at the printer first
-            self._unstored.add(job_id)
-            await self._pause(1.0)
+            await self._follow_later(job_id)
+
+    async def _follow_later(self, job_id: int) -> None:
+        """Leave the job as it is stored; the next turn follows whatever is at the printer first."""
+        self._left_over_followed = False
+        self._unstored.add(job_id)
+        await self._pause(1.0)
 
     async def _publish(self, row: Any) -> None:
         if row is not None:
@@ -317,9 +333,14 @@ class Worker:
 
     async def _finish(self, job_id: int, state: str, reasons: list[str], steps: list[jobs.Step],
                       attempts: int | None = None) -> Any:
-        row = await jobs.transition(self.db, job_id, allowed_from=("pending", "processing", "stopped"), to=state,
-                                    reasons=reasons, steps=steps, completed=True, attempts=attempts,
-                                    printer_id=self.runtime.id)
+        try:
+            row = await jobs.transition(self.db, job_id, allowed_from=("pending", "processing", "stopped"), to=state,
+                                        reasons=reasons, steps=steps, completed=True, attempts=attempts,
+                                        printer_id=self.runtime.id)
+        except sqlite3.Error as exc:
+            if state == "completed" and not is_damaged(exc):
+                raise EndNotStored(f"job {job_id}'s end could not be stored") from exc
+            raise
         await self._publish(row)
         if state == "completed":
             self.jobs_done += 1

@@ -117,7 +117,9 @@ async def get(db: Database, job_id: int) -> sqlite3.Row | None:
 
 
 async def by_idempotency_key(db: Database, key: str) -> sqlite3.Row | None:
-    return await db.fetchone("SELECT * FROM jobs WHERE idempotency_key = ?", (key,))
+    """The job stored under `key`; committed only: a retry that reads a twin's insert still in its
+    transaction would be told of a job that a full disk can roll back, and never print."""
+    return await db.fetchone_committed("SELECT * FROM jobs WHERE idempotency_key = ?", (key,))
 
 
 async def artifact(db: Database, job_id: int) -> sqlite3.Row | None:

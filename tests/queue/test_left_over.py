@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from appliance.queue.worker import UNSTORED_WHY
 from appliance.simulator.runner import Simulator
 from appliance.store import jobs
 from appliance.store import printers as printer_store
@@ -273,3 +274,29 @@ async def test_the_full_disk_words_stay_with_the_job_whose_end_could_not_be_stor
                          if s["event"] == "following"] for job_id in (unstored, other)}
     assert len(whys[other]) == 1 and whys[other][0].startswith("the appliance restarted"), whys
     assert whys[unstored] and whys[unstored][-1].startswith("its last step could not be stored"), whys
+
+
+async def test_a_label_out_whose_end_cannot_be_stored_is_never_written_off_as_aborted(state_dir: Path) -> None:
+    """The label comes out, but `completed` cannot be written (the disk is full); space is freed a moment
+    later. The job used to be aborted ("internal-error") by the very next write, a printed label a person
+    would then print again; it is followed again instead, and completed when its end can be stored."""
+    async with running(make_settings(state_dir)) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        async with app.db.transaction() as conn:  # every job's end fails; anything else is written
+            await conn.execute("CREATE TRIGGER disk_full BEFORE UPDATE OF state ON jobs WHEN NEW.state = 'completed' "
+                               "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "once"}})
+        worker = app.printers[0].worker
+        for _ in range(500):  # until the worker has met the full disk (or, as it did, aborted the job)
+            now = await rpc.call("job.get", {"job_id": job["id"]})
+            if job["id"] in worker._unstored or now["state"] not in ("pending", "processing"):
+                break
+            await asyncio.sleep(0.02)
+        assert now["state"] in ("pending", "processing"), now
+        async with app.db.transaction() as conn:  # space freed
+            await conn.execute("DROP TRIGGER disk_full")
+        done = await wait_job(rpc, job["id"], ("completed", "aborted"))
+        timeline = await rpc.call("job.timeline", {"job_id": job["id"]})
+    assert done["state"] == "completed", done
+    whys = [s["detail"]["why"] for s in timeline if s["event"] == "following"]
+    assert whys and all(why == UNSTORED_WHY for why in whys), timeline
+    assert len(list((state_dir / "printed").glob("*.png"))) == 1  # followed by the page counter, not sent again

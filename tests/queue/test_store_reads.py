@@ -38,6 +38,34 @@ async def test_next_pending_waits_for_the_submit_to_commit(db: Database) -> None
     assert row is not None and row["raster"] == b"\x1b@"
 
 
+async def test_a_retry_is_not_told_of_a_job_whose_insert_rolls_back(db: Database) -> None:
+    # a submit with an idempotency key is being stored when its retry arrives; the store then fills
+    # up and the insert rolls back: the retry must not be answered with that job (it never exists)
+    await printer_store.upsert(db, [{"id": "p1", "name": "shelf", "model": "PT-P750W", "uri": "virtual://PT-P750W",
+                                     "media": "12mm"}])
+    inserted = asyncio.Event()
+    fail = asyncio.Event()
+
+    async def submit_that_fails() -> None:
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO jobs (printer_id, state, reasons, template, template_version, fields, copies,"
+                " media, length_mm, idempotency_key, created_at, updated_at)"
+                " VALUES ('p1', 'pending', '[]', 'text', 1, '{}', 1, '12mm', 20, 'k-1', 'now', 'now')")
+            inserted.set()
+            await fail.wait()
+            raise OSError("database or disk is full")
+
+    writer = asyncio.create_task(submit_that_fails())
+    await inserted.wait()
+    retry = asyncio.create_task(jobs.by_idempotency_key(db, "k-1"))
+    await asyncio.sleep(0.1)
+    assert not retry.done()  # it waits for the first submit's transaction to end
+    fail.set()
+    await asyncio.gather(writer, return_exceptions=True)
+    assert await retry is None
+
+
 async def test_a_write_canceled_while_it_begins_leaves_no_transaction_open(db: Database) -> None:
     # a client gone mid-request cancels its handler; the BEGIN still runs in aiosqlite's thread
     for _ in range(20):  # cancel at the first await of the transaction, many times over
