@@ -378,7 +378,8 @@ def burst_rows(count: int, clients: int = 8, warmup: int = 20) -> list[dict[str,
                 "SNMP probes per job",
                 round((after["snmp_probes"] - before["snmp_probes"]) / count, 2),
                 "GETs",
-                note="the worker confirms each label by the printer's page counter; the monitor polls too",
+                note="the worker reads the printer's page counter as it sends each job, then confirms the label "
+                "by it; the monitor polls too",
             )
         )
     written = (after["io"] - before["io"]) - (after["log"] - before["log"])

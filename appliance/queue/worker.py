@@ -447,12 +447,17 @@ class Worker:
             return
         monitor = self.runtime.monitor
         transport = self.runtime.transport()
+        unanswered = False
         try:
             with monitor.busy():  # from the connection on, the worker drives the status probes
                 if not await self._connect(row, transport):
                     return
-                pages_before = monitor.snapshot.page_count
-                serial = _serial(monitor.snapshot)  # whose page counter that is (see _follow)
+                before = await self._counted_before(row)
+                if before is None:
+                    unanswered = not self._answered(monitor.snapshot)
+                    return
+                pages_before = before.page_count
+                serial = _serial(before)  # whose page counter that is (see _follow)
                 attempts = row["attempts"]
                 processing = await jobs.transition(  # not if job.move gave it to another printer meanwhile
                     self.db, job_id, allowed_from=("pending",), to="processing", started=True, attempts=attempts + 1,
@@ -471,6 +476,27 @@ class Worker:
                     self.in_flight = False
         finally:
             await transport.close()
+            if unanswered:  # not a loop of connections: look again at the monitor's pace after a failure
+                await monitor.wait_change(min(monitor.interval, FAILED_RECHECK_S))
+
+    async def _counted_before(self, row: Any) -> StatusSnapshot | None:
+        """The printer's status read now, with this job's connection open, so its page counter is the
+        one before this job's labels. The last poll can be seconds old: a label printed since by another
+        computer (or Brother's phone app) then counted for this job, which was `completed` at once, and
+        never sent again when its own label was lost (review, 2026-12-06).
+
+        None: not sent now, it stays pending; the next look says why. The probe got no answer, the
+        printer prints something else, or a fault blocks the job. Without probes during a job (a USB
+        printer that prints while asked) it is the last poll, as before."""
+        monitor = self.runtime.monitor
+        if monitor.prober is None or not monitor.probe_while_busy:
+            return monitor.snapshot
+        snapshot = await monitor.probe_now()
+        if not self._answered(snapshot):
+            return None
+        if snapshot.state == "printing" or blocker(snapshot, *self._media_of(row)) is not None:
+            return None
+        return snapshot
 
     async def _connect(self, row: Any, transport: Transport) -> bool:
         """Open the way to the printer. False: the job was not started (it waits, or was aborted)."""

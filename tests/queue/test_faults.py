@@ -458,6 +458,50 @@ async def test_a_cover_closed_since_the_last_poll_does_not_stop_the_next_job(sta
         assert "printer-error" not in events
 
 
+async def test_a_label_from_elsewhere_since_the_last_poll_does_not_count_for_the_next_job(state_dir: Path) -> None:
+    from tests.simulator.helpers import job as raster_job
+    from tests.simulator.helpers import send
+
+    settings = make_settings(state_dir, simulator={"poll_interval_s": 60.0, "busy_poll_interval_s": 0.05})
+    async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        first = await rpc.call("print.submit", {"template": "text", "fields": {"text": "first"}})
+        await wait_job(rpc, first["id"], ("completed",))
+        await settle(app)
+        await send(app.simulator, raster_job("from the phone app"))  # straight to the raster port
+        await app.simulator.wait_idle(2)
+        assert (sim(app).page_counter, app.printers[0].monitor.snapshot.page_count) == (2, 1)  # the next poll: 60 s
+        sim(app).update(tape_remaining_mm=1.0)  # the next label does not come out: the tape runs out
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "second"}})
+        # before: `completed` at once, counted by the phone app's label
+        stopped = await wait_job(rpc, job["id"], ("stopped", "completed"))
+        assert (stopped["state"], stopped["reasons"]) == ("stopped", ["media-empty"]), stopped
+        sim(app).update(tape="12mm", tape_remaining_mm=None)  # a new cassette: the printer prints the job it kept
+        done = await wait_job(rpc, job["id"], ("completed",))
+        assert done["attempts"] == 1 and sim(app).page_counter == 3
+        timeline = await rpc.call("job.timeline", {"job_id": job["id"]})
+        assert [s["detail"]["page_count"] for s in timeline if s["event"] == "processing"] == [2]
+
+
+async def test_a_job_is_not_sent_into_a_label_from_elsewhere_begun_since_the_last_poll(state_dir: Path) -> None:
+    from appliance.simulator.state import Phase
+    from tests.simulator.helpers import job as raster_job
+    from tests.simulator.helpers import send
+
+    settings = make_settings(state_dir, simulator={"poll_interval_s": 60.0, "busy_poll_interval_s": 0.05})
+    async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        await settle(app)  # idle, counter 0; the next poll is a minute away
+        sim(app).update(speed=100)  # a few tenths of a second a label
+        await send(app.simulator, raster_job("from the phone app"))
+        await sim(app).wait_for(lambda p: p.phase == Phase.PRINTING, timeout=2)
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "mine"}})
+        done = await wait_job(rpc, job["id"], ("completed",))
+        # sent once the other label was out (counter 1), not into it: counted from 0, its label was done
+        # when the other one came out, and was `completed` before its own
+        timeline = await rpc.call("job.timeline", {"job_id": job["id"]})
+        assert [s["detail"]["page_count"] for s in timeline if s["event"] == "processing"] == [1], timeline
+        assert done["attempts"] == 1 and sim(app).page_counter == 2
+
+
 async def test_a_failure_that_cannot_even_be_recorded_does_not_kill_the_worker(
     fast: Appliance, rpc: RpcClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
