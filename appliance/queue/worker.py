@@ -703,8 +703,12 @@ class Worker:
         await jobs.save_attempts(self.db, job_id, attempts, steps)
         steps.clear()
 
+    def _print_seconds(self, row: Any, copies: int | None = None) -> float:
+        """How long printing `copies` of the job's label may take, at the slowest of Brother's speeds."""
+        return float(row["length_mm"] * (row["copies"] if copies is None else copies) / PRINT_SPEED_MM_S)
+
     def _expected_seconds(self, row: Any, copies: int | None = None) -> float:
-        return float(row["length_mm"] * (row["copies"] if copies is None else copies) / PRINT_SPEED_MM_S + 5.0)
+        return self._print_seconds(row, copies) + 5.0
 
     async def _remainder(self, row: Any, copies: int) -> bytes | None:
         """The job's raster for `copies` of its label (the rest of a print cut short), from its stored page;
@@ -738,7 +742,10 @@ class Worker:
         expected = row["copies"]
         in_flight = expected if sent_copies is None else sent_copies
         sent_at = time.monotonic()
-        deadline = sent_at + self.settings.print_timeout_s
+        # print_timeout_s is how long the printer may show no progress, not how long a job may take:
+        # 100 labels at 30 mm/s print for longer than 300 s (aborted while still printing, review 2026-12-06)
+        deadline = sent_at + max(self.settings.print_timeout_s, self._print_seconds(row, in_flight))
+        counted, moved_at = pages_before, sent_at  # the last page count read, and when it last went up
         if stopped_for is not None:
             deadline = float("inf")  # a person has to act; the printer keeps the job meanwhile
         saw_printing = False
@@ -812,7 +819,8 @@ class Worker:
                 if changed is None:
                     return "gone", 0
                 await self._publish(changed)
-                deadline = time.monotonic() + self.settings.print_timeout_s
+                moved_at = time.monotonic()
+                deadline = moved_at + max(self.settings.print_timeout_s, self._print_seconds(row, in_flight))
             elif (stopped_for is None and pages_before is not None and count is not None
                   and pages_before <= count < pages_before + expected and snapshot.state == "idle"
                   and time.monotonic() - sent_at > self._expected_seconds(row, in_flight)):
@@ -822,9 +830,16 @@ class Worker:
             if snapshot.state == "printing" and not saw_printing:  # after a `resumed` of this same look
                 saw_printing = True
                 steps.append(jobs.step("printing", "processing"))
+            if count is not None and counted is not None and count > counted:
+                moved_at = time.monotonic()  # a label came out: the printer is alive, give it time for the rest
+                if deadline != float("inf"):
+                    deadline = max(deadline, moved_at + self.settings.print_timeout_s)
+            if count is not None:
+                counted = count if counted is None else max(counted, count)
             if time.monotonic() > deadline:
+                out = {} if pages_before is None or count is None else {"labels": max(count - pages_before, 0)}
                 await self._finish(job_id, "aborted", ["timed-out"], [*steps, jobs.step(
-                    "failed", "aborted", error=f"not printed within {self.settings.print_timeout_s:g} s")])
+                    "failed", "aborted", error=f"no label came out for {time.monotonic() - moved_at:.0f} s", **out)])
                 return "gone", 0
             current = await jobs.get(self.db, job_id)
             if current is None or current["state"] not in ("processing", "stopped"):
