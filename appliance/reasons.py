@@ -42,6 +42,10 @@ _JOB_REASONS: dict[str, Wording] = {
               "labels, then reprint the job",
     },
     "document-unprintable": "The job's stored raster is gone (pruned from the history): reprint it with rerender",
+    "send-interrupted": "Sending it to the printer did not finish (the connection broke, or the printer stopped "
+                        "taking it), and the printer has no page counter to tell whether its labels came out: check "
+                        "the printer, and reprint the job if they did not (it is not sent again by itself: that "
+                        "could print them twice)",
     "connection-reset": "The connection to the printer broke while the job was sent: check the printer and the "
                         "network, and reprint the job if no label came out",
     "host-not-found": "The printer's host name cannot be resolved: fix uri in [[printers]]",

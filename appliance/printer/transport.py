@@ -60,7 +60,10 @@ class Transport(Protocol):
         """Open the way to the printer; a failure here sent nothing (``TransportError.reached`` is False)."""
         ...
 
-    async def send(self, data: bytes) -> None: ...
+    async def send(self, data: bytes, *, timeout: float | None = None) -> None:
+        """Send one job; `timeout`: the printer may take this long to take it, if longer than the
+        transport's write timeout (a printer takes a long job at its printing pace)."""
+        ...
 
     async def request_status(self) -> bytes | None:
         """The 32-byte status block, or None when this printer/transport cannot answer."""
@@ -154,13 +157,13 @@ class TcpTransport:
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
 
-    async def send(self, data: bytes) -> None:
+    async def send(self, data: bytes, *, timeout: float | None = None) -> None:
         await self.connect()
         assert self._stream is not None
         (reader, writer), self._stream = self._stream, None
         try:
             writer.write(data)
-            await asyncio.wait_for(writer.drain(), self.write_timeout)
+            await asyncio.wait_for(writer.drain(), max(self.write_timeout, timeout or 0.0))
         except (OSError, TimeoutError) as exc:
             writer.transport.abort()
             raise classify(exc, f"sending to {self.where}") from exc
@@ -246,12 +249,14 @@ class UsbTransport:
         finally:
             os.close(fd)
 
-    async def send(self, data: bytes) -> None:
+    async def send(self, data: bytes, *, timeout: float | None = None) -> None:
+        """A write that outlasts the timeout is no longer waited for, but its thread goes on writing
+        (a blocked write cannot be called back): the printer may still get, and print, all of it."""
         await self.connect()
         assert self._fd is not None
         fd, self._fd = self._fd, None
         try:
-            await asyncio.wait_for(asyncio.to_thread(self._send, fd, data), self.write_timeout)
+            await asyncio.wait_for(asyncio.to_thread(self._send, fd, data), max(self.write_timeout, timeout or 0.0))
         except TimeoutError as exc:
             raise classify(exc, f"writing to {self.path}") from exc
 
@@ -280,7 +285,7 @@ class FileTransport:
         with open(self.path, "ab") as stream:
             stream.write(data)
 
-    async def send(self, data: bytes) -> None:
+    async def send(self, data: bytes, *, timeout: float | None = None) -> None:
         try:
             await asyncio.to_thread(self._append, data)
         except OSError as exc:

@@ -11,9 +11,11 @@ worker sends the stored raster and follows the printer's status until the page c
 says the labels came out. A tape running out, a cover opening or the printer's status
 going silent *during* the job (`status-lost`: it may be printing still, or be off) stops
 it without sending it again: the printer keeps the job and finishes it after the cassette
-is replaced, and the page counter tells afterwards whether it did. Faults while sending
-are retried with capped exponential backoff up to `max_attempts`; errors that cannot heal
-abort at once. Connections that cannot be opened are never attempts.
+is replaced, and the page counter tells afterwards whether it did. A send that fails once
+bytes may be at the printer is never repeated blindly: the page counter tells which labels
+came out and only the others go again (up to `max_attempts` sends); a printer without one
+aborts the job (`send-interrupted`) for a person to check. Errors that cannot heal abort at
+once. Connections that cannot be opened are never attempts.
 
 Jobs the last run left at the printer (see `jobs.recover`) are followed first, even on a
 paused printer (a pause holds jobs not yet sent); in safe mode, where the printer is not
@@ -555,7 +557,9 @@ class Worker:
                     await self._finish(job_id, "aborted", ["document-unprintable"], [*steps, jobs.step(
                         "failed", "aborted", error="the job's raster is gone (pruned)")])
                     return
-                if not await self._send(job_id, raster, attempts, steps, transport or self.runtime.transport()):
+                if not await self._send(processing, raster, attempts, steps, transport or self.runtime.transport(),
+                                        counted=pages_before is not None and self.runtime.monitor.prober is not None,
+                                        copies=sent_copies):
                     return
                 transport = None  # used: a later send opens its own
             sent = False
@@ -584,13 +588,22 @@ class Worker:
                                        why="the printer is idle and its page counter did not move"))
             await self._save_attempts(job_id, attempts + 1, steps)
 
-    async def _send(self, job_id: int, raster: bytes, attempts: int, steps: list[jobs.Step],
-                    transport: Transport) -> bool:
-        """Send the job, retrying with backoff; the first try uses `transport` (already connected)."""
+    async def _send(self, row: Any, raster: bytes, attempts: int, steps: list[jobs.Step], transport: Transport, *,
+                    counted: bool, copies: int) -> bool:
+        """Send `copies` of the job; the first try uses `transport` (already connected). True when the bytes
+        are at the printer, or may be and its page counter (`counted`) tells what came out: the caller follows
+        the job, which sends again only the labels that did not (see _follow). A send that fails after bytes
+        may have reached the printer is never repeated blindly: the labels already out would print twice
+        (review, 2026-12-06: a USB write timed out and the whole job went again, 150 labels for 50). Without
+        a counter nobody can tell what came out, so the job is aborted for a person to check, as jobs.recover
+        does after a restart."""
+        job_id = row["id"]
+        # a printer takes a long job at its printing pace: the write may last as long as printing does
+        timeout = self.settings.write_timeout_s + self._print_seconds(row, copies)
         while True:
             failure: TransportError | None = None
             try:
-                await transport.send(raster)
+                await self._beating(transport.send(raster, timeout=timeout))
             except TransportError as exc:
                 failure = exc
             finally:
@@ -604,21 +617,37 @@ class Worker:
                     return False
                 transport = reconnected
                 continue
+            follow = failure.retryable and counted
             steps.append(jobs.step("send-failed", "processing", reason=failure.reason, error=str(failure),
-                                   attempt=attempts, retryable=failure.retryable))
+                                   attempt=attempts, retryable=failure.retryable, **({"why": (
+                                       "part of it may be at the printer: its page counter tells which labels came "
+                                       "out, and only the others are sent again")} if follow else {})))
             log.warning("queue.send_failed", job_id=job_id, error=str(failure), attempt=attempts,
-                        retryable=failure.retryable)
-            if not failure.retryable or attempts >= self.settings.max_attempts:
+                        retryable=failure.retryable, followed=follow)
+            if follow:
+                return True
+            if not failure.retryable:
                 await self._finish(job_id, "aborted", [failure.reason], [*steps, jobs.step("failed", "aborted")],
                                    attempts=attempts)
                 return False
-            await self._save_attempts(job_id, attempts, steps)
-            await self._pause(backoff(attempts, self.settings.retry_base_s, self.settings.retry_max_s))
-            current = await jobs.get(self.db, job_id)
-            if current is None or current["state"] != "processing":
-                return False
-            attempts += 1
-            transport = self.runtime.transport()
+            await self._finish(job_id, "aborted", ["send-interrupted"], [*steps, jobs.step(
+                "failed", "aborted", reason="send-interrupted", why="sending did not finish, and some of it may have "
+                "reached the printer, which has no page counter to tell whether its labels came out: check the "
+                "printer, and reprint the job if they did not (sending it again could print them twice)")],
+                attempts=attempts)
+            return False
+
+    async def _beating(self, work: Awaitable[None]) -> None:
+        """Await `work` (a send, which a long job makes last minutes), beating for readiness meanwhile."""
+        task = asyncio.ensure_future(work)
+        try:
+            while not (await asyncio.wait({task}, timeout=5.0))[0]:
+                self.heartbeat = time.monotonic()
+        finally:
+            self.heartbeat = time.monotonic()
+            if not task.done():  # the worker is stopped
+                task.cancel()
+        task.result()
 
     async def _wait_reachable(self, job_id: int, exc: TransportError, steps: list[jobs.Step]) -> Transport | None:
         """A job to send again finds the printer unreachable: it is `stopped` (printer-offline, or
@@ -750,8 +779,12 @@ class Worker:
         await jobs.save_attempts(self.db, job_id, attempts, steps)
         steps.clear()
 
+    def _print_seconds(self, row: Any, copies: int | None = None) -> float:
+        """How long printing `copies` of the job's label may take, at the slowest of Brother's speeds."""
+        return float(row["length_mm"] * (row["copies"] if copies is None else copies) / PRINT_SPEED_MM_S)
+
     def _expected_seconds(self, row: Any, copies: int | None = None) -> float:
-        return float(row["length_mm"] * (row["copies"] if copies is None else copies) / PRINT_SPEED_MM_S + 5.0)
+        return self._print_seconds(row, copies) + 5.0
 
     async def _remainder(self, row: Any, copies: int) -> bytes | None:
         """The job's raster for `copies` of its label (the rest of a print cut short), from its stored page;
@@ -785,7 +818,10 @@ class Worker:
         expected = row["copies"]
         in_flight = expected if sent_copies is None else sent_copies
         sent_at = time.monotonic()
-        deadline = sent_at + self.settings.print_timeout_s
+        # print_timeout_s is how long the printer may show no progress, not how long a job may take:
+        # 100 labels at 30 mm/s print for longer than 300 s (aborted while still printing, review 2026-12-06)
+        deadline = sent_at + max(self.settings.print_timeout_s, self._print_seconds(row, in_flight))
+        counted, moved_at = pages_before, sent_at  # the last page count read, and when it last went up
         if stopped_for is not None:
             deadline = float("inf")  # a person has to act; the printer keeps the job meanwhile
         saw_printing = False
@@ -859,7 +895,8 @@ class Worker:
                 if changed is None:
                     return "gone", 0
                 await self._publish(changed)
-                deadline = time.monotonic() + self.settings.print_timeout_s
+                moved_at = time.monotonic()
+                deadline = moved_at + max(self.settings.print_timeout_s, self._print_seconds(row, in_flight))
             elif (stopped_for is None and pages_before is not None and count is not None
                   and pages_before <= count < pages_before + expected and snapshot.state == "idle"
                   and time.monotonic() - sent_at > self._expected_seconds(row, in_flight)):
@@ -869,9 +906,16 @@ class Worker:
             if snapshot.state == "printing" and not saw_printing:  # after a `resumed` of this same look
                 saw_printing = True
                 steps.append(jobs.step("printing", "processing"))
+            if count is not None and counted is not None and count > counted:
+                moved_at = time.monotonic()  # a label came out: the printer is alive, give it time for the rest
+                if deadline != float("inf"):
+                    deadline = max(deadline, moved_at + self.settings.print_timeout_s)
+            if count is not None:
+                counted = count if counted is None else max(counted, count)
             if time.monotonic() > deadline:
+                out = {} if pages_before is None or count is None else {"labels": max(count - pages_before, 0)}
                 await self._finish(job_id, "aborted", ["timed-out"], [*steps, jobs.step(
-                    "failed", "aborted", error=f"not printed within {self.settings.print_timeout_s:g} s")])
+                    "failed", "aborted", error=f"no label came out for {time.monotonic() - moved_at:.0f} s", **out)])
                 return "gone", 0
             current = await jobs.get(self.db, job_id)
             if current is None or current["state"] not in ("processing", "stopped"):

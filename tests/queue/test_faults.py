@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -565,3 +566,39 @@ async def test_a_job_whose_end_cannot_be_stored_is_followed_again_before_the_nex
     steps = await rpc.call("job.timeline", {"job_id": first["id"]})
     assert steps[-1]["event"] == "completed" and steps[-1]["detail"]["labels"] == 1  # its own label only
     assert any("could not be stored" in s["detail"].get("why", "") for s in steps if s["event"] == "following")
+
+
+async def test_a_connection_cut_mid_send_is_followed_by_the_page_counter_not_sent_again_blindly(
+    state_dir: Path,
+) -> None:
+    """A network that breaks while a long job goes out (a switch, a Wi-Fi drop): part of it may be at
+    the printer and printing. The counter tells what came out; nothing goes again before it says so."""
+    cut = asyncio.Event()
+    connections = 0
+
+    async def cutter(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        await reader.readexactly(16_000)  # some of it, then the line goes dead and is reset
+        writer.transport.abort()
+        cut.set()
+
+    settings = make_settings(state_dir, simulator={"model": "QL-820NWB", "tape": "62mm", "poll_interval_s": 0.2,
+                                                   "busy_poll_interval_s": 0.05},
+                             queue={"retry_base_s": 0.05, "retry_max_s": 0.2},
+                             server={"shutdown_timeout_s": 0.2})  # it is left processing: a stop need not wait
+    listening = socket.socket()
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a printer's small buffer, not loopback's
+    listening.bind(("127.0.0.1", 0))
+    server = await asyncio.start_server(cutter, sock=listening)
+    try:
+        async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+            app.printers[0].connect_uri = f"tcp://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+            # 100 labels of 30 cm on 62 mm tape: 4.5 MB, more than the socket buffers hold
+            job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "\u2588" * 60}, "copies": 100})
+            await asyncio.wait_for(cut.wait(), 10)
+            await asyncio.sleep(0.5)  # before: sent again in full after the 0.05 s back-off, and again
+            current = await rpc.call("job.get", {"job_id": job["id"]})
+    finally:
+        server.close()
+    assert connections == 1 and current["state"] == "processing" and current["attempts"] == 1, (connections, current)
