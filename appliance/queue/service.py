@@ -168,15 +168,15 @@ class JobQueue:
     async def describe_many(self, rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
         """Jobs as job.get shows them: with their printer's name, their place in its queue (1 = next;
         None once done) and what a pending one waits for (appliance/queue/waiting.py)."""
-        queued = await jobs.queues(self.db, {r["printer_id"] for r in rows if r["state"] in jobs.WAITING})
+        places = await jobs.places(self.db, [r["id"] for r in rows if r["state"] in jobs.WAITING])
         out = []
         for row in rows:
             runtime = self.printers.get(row["printer_id"])
             job = jobs.to_wire(row, runtime.family if runtime else None)
-            ahead = [q for q in queued.get(row["printer_id"], []) if q.id < row["id"]]
-            job["position"] = len(ahead) + 1 if row["state"] in jobs.WAITING else None
+            ahead = places.ahead.get(row["id"], 0)
+            job["position"] = ahead + 1 if row["state"] in jobs.WAITING else None
             job["printer_name"] = runtime.name if runtime else None
-            job["waiting"] = waiting(job, runtime, ahead)
+            job["waiting"] = waiting(job, runtime, ahead, places.heads.get(row["printer_id"]) if ahead else None)
             out.append(job)
         return out
 

@@ -31,16 +31,17 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def waiting(job: dict[str, Any], runtime: PrinterRuntime | None, ahead: list[Queued]) -> dict[str, Any] | None:
+def waiting(job: dict[str, Any], runtime: PrinterRuntime | None, ahead: int,
+            head: Queued | None) -> dict[str, Any] | None:
     """Why the pending `job` (as on the wire) is not printing now, or one at the printer is not followed;
-    `ahead`: the jobs before it in its printer's queue, oldest first (from jobs.queues)."""
+    `ahead`: how many jobs go out before it, `head` the first of them (from jobs.places), None if none."""
     if job["state"] not in ("pending", "processing", "stopped"):
         return None
-    if job["state"] == "processing":  # at the printer: nothing is ahead of it
-        ahead = []
+    if job["state"] == "processing" or head is None:  # at the printer, or first in line: nothing ahead
+        ahead, head = 0, None
 
     def said(reason: str, description: str, behind: Queued | None = None) -> dict[str, Any]:
-        out: dict[str, Any] = {"reason": reason, "description": description, "ahead": len(ahead)}
+        out: dict[str, Any] = {"reason": reason, "description": description, "ahead": ahead}
         if behind is not None:
             out["behind_job_id"] = behind.id
         return out
@@ -59,7 +60,7 @@ def waiting(job: dict[str, Any], runtime: PrinterRuntime | None, ahead: list[Que
                                  "printer.resume lets this printer print")
     if runtime.paused:
         return said("printer-paused", f"printer {runtime.name}'s queue is paused (printer.pause): printer.resume "
-                                      f"sends it" + (f", after {_plural(len(ahead), 'job')} ahead of it" if ahead
+                                      f"sends it" + (f", after {_plural(ahead, 'job')} ahead of it" if ahead
                                                      else ""))
     if job["reasons"]:  # the worker tried it and said why it waits
         return said(job["reasons"][0], describe(job["reasons"][0], family))
@@ -71,13 +72,12 @@ def waiting(job: dict[str, Any], runtime: PrinterRuntime | None, ahead: list[Que
         reason = blocker(runtime.monitor.snapshot, media.width_mm, media.length_mm)
     if reason is not None:
         return said(reason, describe(reason, family))
-    if not ahead:
+    if head is None:
         return None
-    head = ahead[0]
     if head.state == "stopped":
         why = describe(head.reasons[0], family) if head.reasons else "it needs a person"
         return said("queued", f"behind job {head.id}, stopped: {why}", head)
     if head.state == "pending" and head.reasons:
         return said(head.reasons[0], f"behind job {head.id}, which waits: {describe(head.reasons[0], family)}", head)
     doing = "at the printer" if head.state == "processing" else "next"
-    return said("queued", f"{_plural(len(ahead), 'job')} ahead of it; job {head.id} is {doing}", head)
+    return said("queued", f"{_plural(ahead, 'job')} ahead of it; job {head.id} is {doing}", head)

@@ -202,20 +202,38 @@ class Queued:
     reasons: tuple[str, ...]
 
 
-async def queues(db: Database, printer_ids: Iterable[str]) -> dict[str, list[Queued]]:
-    """Each printer's queue in the order its worker takes it: the pending, processing and stopped jobs,
-    oldest first (a held job waits for nobody and nobody waits for it). One read for many jobs' positions."""
-    wanted = sorted(set(printer_ids))
-    out: dict[str, list[Queued]] = {pid: [] for pid in wanted}
+@dataclass(frozen=True, slots=True)
+class Places:
+    """Where jobs stand in their printers' queues, which the worker takes oldest first: the pending,
+    processing and stopped jobs (a held job waits for nobody and nobody waits for it)."""
+
+    ahead: dict[int, int]  # job id → how many of its printer's jobs go out before it
+    heads: dict[str, Queued]  # printer id → the first job of its queue
+
+
+_QUEUED = "state IN ('pending', 'processing', 'stopped')"
+
+
+async def places(db: Database, job_ids: Iterable[int]) -> Places:
+    """The places of jobs `job_ids` (see Places), counted by SQLite in the index jobs_by_state.
+
+    Nothing of the queue is built in Python: a burst of submits reads its growing queue on every
+    answer, and building every queued job for each was quadratic in the burst (1,500 jobs: a fifth of
+    the server's time)."""
+    wanted = sorted(set(job_ids))
     if not wanted:
-        return out
+        return Places({}, {})
     marks = ",".join("?" * len(wanted))
     rows = await db.fetchall(
-        "SELECT printer_id, id, state, reasons FROM jobs WHERE state IN ('pending', 'processing', 'stopped')"
-        f" AND printer_id IN ({marks}) ORDER BY id", wanted)
-    for row in rows:
-        out[row["printer_id"]].append(Queued(row["id"], row["state"], tuple(json.loads(row["reasons"]))))
-    return out
+        f"SELECT r.id, r.printer_id, (SELECT COUNT(*) FROM jobs q WHERE q.{_QUEUED} AND q.printer_id = r.printer_id"
+        f" AND q.id < r.id) AS ahead FROM jobs r WHERE r.id IN ({marks})", wanted)
+    ahead = {row["id"]: row["ahead"] for row in rows}
+    printers = sorted({row["printer_id"] for row in rows})
+    heads = await db.fetchall(
+        f"SELECT id, printer_id, state, reasons FROM jobs WHERE id IN (SELECT MIN(id) FROM jobs WHERE {_QUEUED}"
+        f" AND printer_id IN ({','.join('?' * len(printers))}) GROUP BY printer_id)", printers) if printers else []
+    return Places(ahead, {row["printer_id"]: Queued(row["id"], row["state"], tuple(json.loads(row["reasons"])))
+                          for row in heads})
 
 
 async def listing(db: Database, *, state: str | None, printer_id: str | None, since: str | None, limit: int,

@@ -87,3 +87,22 @@ async def test_each_commit_is_on_the_disk_before_it_returns(db: Database) -> Non
     # before a raster goes out could vanish, and the label be sent again after the cut
     assert (await db.fetchone("PRAGMA journal_mode"))[0] == "wal"
     assert (await db.fetchone("PRAGMA synchronous"))[0] == 2  # FULL: the WAL is synced at each commit
+
+
+async def test_places_count_each_printers_queue_and_skip_held_and_finished_jobs(db: Database) -> None:
+    # the queue a worker takes, oldest first: pending, processing and stopped; held and finished jobs are
+    # in nobody's way, and each printer's queue is its own
+    await printer_store.upsert(db, [{"id": p, "name": p, "model": "PT-P750W", "uri": f"virtual://{p}", "media": "12mm"}
+                                    for p in ("p1", "p2")])
+    layout = [("p1", "completed"), ("p1", "stopped"), ("p2", "pending"), ("p1", "held"), ("p1", "pending"),
+              ("p2", "processing"), ("p1", "pending"), ("p1", "canceled"), ("p2", "held")]
+    async with db.transaction() as conn:
+        for printer_id, state in layout:
+            await conn.execute(
+                "INSERT INTO jobs (printer_id, state, reasons, template, template_version, fields, copies, media,"
+                " length_mm, created_at, updated_at) VALUES (?, ?, ?, 'text', 1, '{}', 1, '12mm', 20, 'now', 'now')",
+                (printer_id, state, '["media-empty"]' if state == "stopped" else "[]"))
+    found = await jobs.places(db, range(1, len(layout) + 1))
+    assert found.ahead == {1: 0, 2: 0, 3: 0, 4: 1, 5: 1, 6: 1, 7: 2, 8: 3, 9: 2}
+    assert found.heads == {"p1": jobs.Queued(2, "stopped", ("media-empty",)), "p2": jobs.Queued(3, "pending", ())}
+    assert (await jobs.places(db, [])).ahead == {}
