@@ -783,6 +783,12 @@ class Worker:
         """How long printing `copies` of the job's label may take, at the slowest of Brother's speeds."""
         return float(row["length_mm"] * (row["copies"] if copies is None else copies) / PRINT_SPEED_MM_S)
 
+    def _first_label_within(self, row: Any, copies: int) -> float:
+        """How long after sending (or a resume) the job may go without progress before it times out.
+        print_timeout_s is how long the printer may show no progress, not how long a job may take:
+        100 labels at 30 mm/s print for longer than 300 s (aborted while still printing, review 2026-12-06)."""
+        return max(self.settings.print_timeout_s, self._print_seconds(row, copies))
+
     def _expected_seconds(self, row: Any, copies: int | None = None) -> float:
         return self._print_seconds(row, copies) + 5.0
 
@@ -818,9 +824,7 @@ class Worker:
         expected = row["copies"]
         in_flight = expected if sent_copies is None else sent_copies
         sent_at = time.monotonic()
-        # print_timeout_s is how long the printer may show no progress, not how long a job may take:
-        # 100 labels at 30 mm/s print for longer than 300 s (aborted while still printing, review 2026-12-06)
-        deadline = sent_at + max(self.settings.print_timeout_s, self._print_seconds(row, in_flight))
+        deadline = sent_at + self._first_label_within(row, in_flight)
         counted, moved_at = pages_before, sent_at  # the last page count read, and when it last went up
         if stopped_for is not None:
             deadline = float("inf")  # a person has to act; the printer keeps the job meanwhile
@@ -896,7 +900,7 @@ class Worker:
                     return "gone", 0
                 await self._publish(changed)
                 moved_at = time.monotonic()
-                deadline = moved_at + max(self.settings.print_timeout_s, self._print_seconds(row, in_flight))
+                deadline = moved_at + self._first_label_within(row, in_flight)
             elif (stopped_for is None and pages_before is not None and count is not None
                   and pages_before <= count < pages_before + expected and snapshot.state == "idle"
                   and time.monotonic() - sent_at > self._expected_seconds(row, in_flight)):
