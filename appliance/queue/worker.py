@@ -947,8 +947,11 @@ class Worker:
         if self._canceled_watch is None:
             return True
         job_id, target, before = self._canceled_watch
-        count = snapshot.page_count
         monitor = self.runtime.monitor
+        if final and monitor.prober is not None and monitor.probe_while_busy \
+                and (snapshot.age_s or 0.0) > monitor.busy_interval:
+            snapshot = await monitor.probe_now()  # idle polls are slow: do not hold the next job for one
+        count = snapshot.page_count
         if count is not None and count >= target:
             self._canceled_watch = self._watch_idle_since = None
             changed = await jobs.transition(
@@ -965,10 +968,13 @@ class Worker:
         if not (self._answered(snapshot) and snapshot.state == "idle" and not snapshot.reasons):
             self._watch_idle_since = None
             return False
-        now = time.monotonic()
-        self._watch_idle_since = self._watch_idle_since or now
+        # idle for a while as the printer said it, not as often as the same old answer was looked at: a
+        # poll from before the cover closed, seen twice, let the watch go just before the printer took
+        # the kept label up again (and the next job then waited behind a label nobody was watching for)
+        read_at = snapshot.captured_monotonic or time.monotonic()
+        self._watch_idle_since = self._watch_idle_since or read_at
         settle = 2 * monitor.busy_interval if final else 2 * monitor.interval
-        if now - self._watch_idle_since >= settle:
+        if read_at - self._watch_idle_since >= settle:
             self._canceled_watch = self._watch_idle_since = None
             return True
         return False
