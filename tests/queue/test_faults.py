@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from appliance.app import Appliance
+from appliance.simulator.state import Phase
 from rpc.client import RpcClient
 from rpc.errors import RpcError
 from tests.fast_fixtures import printed, settle, wait_job
@@ -19,6 +20,13 @@ from tests.support import make_settings, running
 
 def sim(app: Appliance):  # type: ignore[no-untyped-def]
     return app.simulator.printer
+
+
+async def mid_label(app: Appliance) -> None:
+    """Until the printer is feeding the label. `processing` is stored before the bytes go out: a cover
+    opened before they arrive makes the printer refuse the job, not keep it (so CI saw it, 2026-12-06)."""
+    printer = sim(app)
+    await printer.wait_for(lambda p: p.phase == Phase.PRINTING, timeout=5)
 
 
 async def test_tape_out_mid_job_then_new_cassette_gives_exactly_three(fast: Appliance, rpc: RpcClient) -> None:
@@ -388,6 +396,7 @@ async def test_a_job_canceled_while_the_printer_kept_it_says_when_its_label_came
     sim(fast).update(speed=10)
     job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "kept at the printer"}})
     await wait_job(rpc, job["id"], ("processing",))
+    await mid_label(fast)
     sim(fast).update(cover_open=True)  # mid-label: the printer stops and keeps the job
     await wait_job(rpc, job["id"], ("stopped",))
     canceled = await rpc.call("job.cancel", {"job_id": job["id"]})
@@ -410,6 +419,7 @@ async def test_the_next_job_waits_until_a_kept_label_of_a_canceled_job_is_out(fa
     sim(fast).update(speed=10)
     kept = await rpc.call("print.submit", {"template": "text", "fields": {"text": "kept"}})
     await wait_job(rpc, kept["id"], ("processing",))
+    await mid_label(fast)
     sim(fast).update(cover_open=True)
     await wait_job(rpc, kept["id"], ("stopped",))
     await rpc.call("job.cancel", {"job_id": kept["id"]})
