@@ -7,9 +7,14 @@ and unmaps it on free, so each label faulted all of its pages in again: measured
 about a third of render+encode. With the mmap threshold above a label's bitmaps, and the trim
 threshold above a couple of them, freed bitmaps are reused by the next label.
 
-The cost: up to ``TRIM_THRESHOLD`` of freed heap stays resident after a large label. Measured: the
-server's RSS after 40 QL labels and 40 previews was 67.9 MB, against 63.2 MB with glibc's
-defaults, and the same at idle; a 32 MiB trim threshold made it 84.6 MB, for no more speed.
+The trim threshold must be above what one label frees at its end: the 62 mm QL ``text`` label is
+2,338 dots long, so its four bitmaps are 6.5 MB. At 4 MiB they went back to the kernel after every
+label and were faulted in again by the next: render+encode 9.0 ms, 7.5 ms at 8 MiB (2026-12-06).
+
+The cost: up to ``TRIM_THRESHOLD`` of freed heap stays resident after a large label. Measured
+(2026-12-06, QL-820NWB virtual printer): the server's RSS after 40 QL labels and 40 previews was
+73.2 MB at 8 MiB, 72.0 MB at 4 MiB and 83.4 MB with glibc's defaults (whose own mmap threshold
+grows after the first big free); 54.8 MB at idle in all three.
 Allocations above ``MMAP_THRESHOLD`` (very long high-resolution labels) are mapped as before.
 Other C libraries (musl) have no ``mallopt``, and 32-bit glibc (armhf Raspberry Pi OS) caps the
 mmap threshold at 512 KiB, below a label's bitmap; nothing changes there.
@@ -22,7 +27,7 @@ import os
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's <malloc.h>
 MMAP_THRESHOLD = 8 * 1024 * 1024  # a 62 mm QL label at 600 dpi and 198 mm is 3.3 MB per bitmap
-TRIM_THRESHOLD = 4 * 1024 * 1024  # as fast as 32 MiB on the bench, for an eighth of the RSS
+TRIM_THRESHOLD = 8 * 1024 * 1024  # above the 6.5 MB one long QL label frees (see above)
 
 
 def supported() -> bool:
