@@ -108,6 +108,11 @@ class Simulator:
         return self._sink.address
 
     @property
+    def connections(self) -> int:
+        """Raster connections accepted so far (a job's bytes may or may not have followed)."""
+        return self._sink.connections if self._sink is not None else 0
+
+    @property
     def uri(self) -> str:
         host, port = self.tcp_address
         return f"tcp://{host}:{port}"

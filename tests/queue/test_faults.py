@@ -84,6 +84,28 @@ async def test_wrong_tape_loaded_stops_the_job_until_the_right_one_is_back(fast:
     await wait_job(rpc, job["id"], ("completed",))
 
 
+async def test_no_job_is_sent_while_the_printer_does_not_say_its_page_count(fast: Appliance, rpc: RpcClient) -> None:
+    """The page counter before a job is read with the job's connection open. With no answer the job
+    is not sent: a count from an older poll could let another computer's label complete it."""
+    monitor = fast.printers[0].monitor
+    await monitor.probe_now()
+    counter = sim(fast).page_counter
+    sim(fast).update(snmp_silent=True)  # just after an answer: the worker's last look is fresh and idle
+    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "counted"}})
+    deadline = time.monotonic() + 5
+    while fast.simulator.connections == 0:  # the worker got as far as opening the job's connection
+        assert time.monotonic() < deadline, "no connection"
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(1.5)  # the fresh read times out (0.5 s, one retry)
+    assert (await rpc.call("job.get", {"job_id": job["id"]}))["state"] == "pending"
+    assert sim(fast).jobs_received == 0
+    sim(fast).update(snmp_silent=False)
+    await wait_job(rpc, job["id"], ("completed",))
+    steps = [s for s in await rpc.call("job.timeline", {"job_id": job["id"]}) if s["event"] == "processing"]
+    assert [s["detail"]["page_count"] for s in steps] == [counter]
+    assert sim(fast).jobs_received == 1 and len(printed(fast)) == 1
+
+
 async def test_printer_offline_keeps_jobs_pending_and_drains_when_back(fast: Appliance, rpc: RpcClient) -> None:
     sim(fast).update(offline=True, snmp_silent=True)
     monitor = fast.printers[0].monitor
