@@ -148,6 +148,9 @@ async def test_another_model_at_the_address_is_worded_for_the_media_of_the_model
         status = await rpc.call("printer.status")
         assert status["reasons"] == ["model-mismatch", "media-needed"], status
         assert status["descriptions"][1] == words
+        (listed,) = await rpc.call("printer.list")  # the list names the media as printer.status does
+        assert (listed["media_noun"], listed["media_description"]) == (noun, f"no {noun}") == (
+            status["media_noun"], status["media_description"])
         assert f"shelf: stopped, no {noun}" in await app.status_text()
         with pytest.raises(RpcError) as refused:
             await rpc.call("print.submit", {"template": "text", "fields": {"text": "wrong model"}})
