@@ -574,8 +574,8 @@ async def test_a_job_left_at_a_printer_whose_queue_stopped_says_why_in_its_detai
             assert "▶ processing" in summary and "paused" not in summary
             await pilot.press("escape")  # the list has it at the printer, as job.list does
             app.screen.query_one("#state-filter", Select).value = "processing"
-            await until(pilot, lambda: [r[:2] for r in table_rows(app, "#jobs")] == [[f"#{first}", "▶ processing"]],
-                        what="processing listed")
+            await until(pilot, lambda: [r[:2] for r in table_rows(app, "#jobs")]
+                        == [[f"#{first}", "▶ processing (queue stopped)"]], what="processing listed, and why not done")
 
 
 async def test_an_open_pending_jobs_detail_follows_a_pause_made_elsewhere(appliance: Appliance) -> None:

@@ -32,9 +32,11 @@ def printer_of(store: Any, job: dict[str, Any]) -> str:
 
 def job_row(store: Any, job: dict[str, Any]) -> tuple[str, ...]:
     state = fmt.job_state(job.get("state"))
+    printer = store.printers.get(job.get("printer_id") or "") or {}
     if job.get("state") == "pending":  # why, in the job's detail
-        printer = store.printers.get(job.get("printer_id") or "") or {}
         state += " (paused)" if printer.get("paused") else " (waits)" if store.waiting(job) else ""
+    elif job.get("state") in ("processing", "stopped") and printer.get("queue_stopped"):
+        state += " (queue stopped)"  # nothing follows it until a restart: the detail says why
     return (f"#{job['id']}", state, str(job.get("template") or "-"),
             printer_of(store, job),
             fmt.short_time(job.get("created_at")), str(job.get("copies") or 1))
