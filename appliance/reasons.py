@@ -31,8 +31,8 @@ _JOB_REASONS: dict[str, Wording] = {
     "printed-after-cancel": "The printer kept this job when it stopped and printed it once it could: the label "
                             "came out although the job was canceled",
     "internal-error": "An internal error ended this job (the server's log says which): reprint it",
-    "timed-out": "The printer did not print it or answer in time: check the printer, and reprint the job if no "
-                 "label came out",
+    "timed-out": "The printer had the job, but no label came out for too long (print_timeout_s): check the "
+                 "printer. The job's timeline says how many of its labels came out; reprint the ones that did not",
     "job-incomplete": {
         "pt": "The printer never printed all of it, though it was sent again: check the printer and its tape "
               "cassette, then reprint the job",

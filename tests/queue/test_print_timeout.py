@@ -56,4 +56,5 @@ async def test_a_printer_that_makes_no_progress_still_times_out_and_is_not_sent_
         assert (ended["state"], ended["reasons"]) == ("aborted", ["timed-out"]), ended
         failed = [s for s in await rpc.call("job.timeline", {"job_id": job["id"]}) if s["event"] == "failed"]
         assert failed[0]["detail"]["labels"] == 0 and "no label came out" in failed[0]["detail"]["error"]
+        assert "how many of its labels came out" in ended["descriptions"][0]  # not "if no label came out"
         assert printer.jobs_received == 1 and not printer.printed
