@@ -60,7 +60,6 @@ RESTARTED_WHY = ("the appliance restarted while this job was at the printer; the
                  "came out, or it is sent again")
 UNSTORED_WHY = ("its last step could not be stored (disk full?); the page counter tells whether it came out, or "
                 "it is sent again")
-QUIET_POLLS, QUIET_MIN_S = 20, 2.0  # see Worker._quiet_for
 PRINT_SPEED_MM_S = 20.0  # a conservative floor of Brother's speeds, for "how long may printing take"
 
 Publish = Callable[[dict[str, Any]], None]
@@ -793,12 +792,6 @@ class Worker:
     def _expected_seconds(self, row: Any, copies: int | None = None) -> float:
         return self._print_seconds(row, copies) + 5.0
 
-    def _quiet_for(self) -> float:
-        """How long a printer that has labels of a job to print may stand idle, its counter still, before
-        they count as lost: many of its busy polls (20 s at a network printer's 1 s), for a printer that
-        takes a moment to start on a job it got."""
-        return max(QUIET_POLLS * self.runtime.monitor.busy_interval, QUIET_MIN_S)
-
     async def _remainder(self, row: Any, copies: int) -> bytes | None:
         """The job's raster for `copies` of its label (the rest of a print cut short), from its stored page;
         None when the page is gone (pruned), which the resend then reports."""
@@ -818,12 +811,6 @@ class Worker:
 
         `sent_copies`: the labels the raster just sent holds (the job's copies, or the rest of them).
 
-        Labels still to come are lost once the printer is idle long after they should all be out, or once
-        it has stood idle with its counter still for a while (_quiet_for): a printer prints what it got at
-        once, and drops a job whose connection broke part way. Without the second, such a job waited for
-        its whole print time (25 min for 100 labels of 300 mm) before it went again; the kernel had taken
-        all its bytes, so the send itself did not fail.
-
         `stopped_for`: the job is `stopped` for this reason already (followed again after a restart).
         `serial`: the printer's serial when `pages_before` was read; another printer answering at the
         address (swapped while the appliance was off, say) has a counter that tells nothing of this job.
@@ -842,7 +829,6 @@ class Worker:
         if stopped_for is not None:
             deadline = float("inf")  # a person has to act; the printer keeps the job meanwhile
         saw_printing = False
-        quiet_since: float | None = None  # idle, its counter still, since then (None: not so at the last look)
         probing = monitor.prober is not None and monitor.probe_while_busy
 
         async def look() -> StatusSnapshot:
@@ -859,10 +845,6 @@ class Worker:
             # with no serial, or this one reset): that counter cannot tell whether the label came out.
             # It is not counted from anew either: a re-baseline was lost on the resend and printed twice
             # (review, 2026-11-24). A person checks; nothing is sent again.
-            # only from fresh looks: a USB printer is not asked while it prints, and its last poll stays idle
-            still = count is None or counted is None or count <= counted
-            quiet = probing and still and snapshot.state == "idle" and self._answered(snapshot)
-            quiet_since = (quiet_since or snapshot.captured_monotonic) if quiet else None
             swapped = bool(serial and now_serial and now_serial != serial)
             went_back = pages_before is not None and count is not None and count < pages_before
             low_readings = low_readings + 1 if went_back and self._answered(snapshot) else 0
@@ -921,8 +903,7 @@ class Worker:
                 deadline = moved_at + self._first_label_within(row, in_flight)
             elif (stopped_for is None and pages_before is not None and count is not None
                   and pages_before <= count < pages_before + expected and snapshot.state == "idle"
-                  and (time.monotonic() - sent_at > self._expected_seconds(row, in_flight)
-                       or (quiet_since is not None and time.monotonic() - quiet_since >= self._quiet_for()))):
+                  and time.monotonic() - sent_at > self._expected_seconds(row, in_flight)):
                 # idle, with none (or only some) of the labels out long after they should all be: the
                 # rest is lost (a power cut at the printer drops what it had not printed yet)
                 return "lost", count - pages_before

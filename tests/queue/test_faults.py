@@ -57,22 +57,6 @@ async def test_connection_dropped_mid_job_is_sent_again_and_prints_once(fast: Ap
     assert "resending" in events or "send-failed" in events
 
 
-async def test_a_long_job_whose_connection_dropped_goes_again_once_the_printer_stood_idle(
-    fast: Appliance, rpc: RpcClient
-) -> None:
-    """Not after the whole job's print time: 40 labels were 80 s of `processing` here (25 min for 100 long ones)."""
-    sim(fast).update(drop_after_bytes=200)
-    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "dropped"}, "copies": 40})
-    started = time.monotonic()
-    done = await wait_job(rpc, job["id"], ("completed", "aborted"), timeout=30)
-    waited = time.monotonic() - started
-    assert (done["state"], done["attempts"]) == ("completed", 2), done
-    assert waited < 40 * done["length_mm"] / 20.0  # what the job's print time was
-    assert sim(fast).jobs_received == 1 and len(printed(fast)) == 40  # the first connection printed nothing
-    steps = {s["event"]: s["detail"] for s in await rpc.call("job.timeline", {"job_id": job["id"]})}
-    assert steps["resending"]["attempt"] == 2 and "did not move" in steps["resending"]["why"]
-
-
 async def test_cover_open_before_a_job_stops_it_and_sends_nothing(fast: Appliance, rpc: RpcClient) -> None:
     sim(fast).update(cover_open=True)
     await settle(fast)
