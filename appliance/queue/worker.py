@@ -899,7 +899,9 @@ class Worker:
                 if changed is None:
                     return "gone", 0
                 await self._publish(changed)
-                moved_at = time.monotonic()
+                # the printer goes on with what it kept in its own time: counted from sending, a stop longer
+                # than the print time made its first idle look "lost", and the job went again (twice on paper)
+                sent_at = moved_at = time.monotonic()
                 deadline = moved_at + self._first_label_within(row, in_flight)
             elif (stopped_for is None and pages_before is not None and count is not None
                   and pages_before <= count < pages_before + expected and snapshot.state == "idle"

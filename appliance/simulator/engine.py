@@ -200,6 +200,8 @@ class PrintEngine:
             why = next(filter(None, (media_mismatch(page, printer.tape) for page in pages[index:])), None)
             if why is None:
                 printer.errors.discard(WRONG_MEDIA)
+                if printer.resume_after_s:  # a real printer takes a moment; _print looks at the faults again
+                    await asyncio.sleep(printer.resume_after_s)
                 return
             holder = worded(MEDIA_HOLDER, printer.model.family)
             printer.set_error(WRONG_MEDIA, f"kept job {number} does not fit the new {holder}: {why}")

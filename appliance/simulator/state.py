@@ -132,6 +132,7 @@ class VirtualPrinter:
         self.speed_mm_s: float | None = speed_mm_s or None
         self.snmp_silent = False
         self.snmp_delay_ms = 0.0
+        self.resume_after_s = 0.0  # how long it stands idle after a fault clears before going on with a kept job
         self.snmp_omit: set[str] = set()  # OIDs the agent pretends not to have
         self.mode = 0  # echo of ESC i M from the last job
         # what it is doing
@@ -178,7 +179,8 @@ class VirtualPrinter:
         """Validate and apply knob changes all at once; ValueError("field: reason") if any is bad.
 
         Knobs: cover_open, tape ("12mm"; None or "none" for no cassette), tape_remaining_mm, offline, drop_after_bytes,
-        speed (mm/s; 0, None or "instant" for instant), snmp_silent, snmp_delay_ms.
+        speed (mm/s; 0, None or "instant" for instant), snmp_silent, snmp_delay_ms, resume_after_s (seconds it
+        stands idle, reporting nothing, before it goes on with a job it kept once the fault is cleared).
         """
         new: dict[str, Any] = {}
         for name, value in changes.items():
@@ -199,7 +201,7 @@ class VirtualPrinter:
                 new[name] = _optional_number(name, value, integer=True)
             elif name == "speed":
                 new[name] = None if value in (None, "instant") else _optional_number(name, value) or None
-            elif name == "snmp_delay_ms":
+            elif name in ("snmp_delay_ms", "resume_after_s"):
                 new[name] = _optional_number(name, value) or 0.0
             else:
                 raise ValueError(f"{name}: unknown setting")
@@ -208,7 +210,7 @@ class VirtualPrinter:
 
     def _apply(self, new: dict[str, Any]) -> None:
         was_open = self.cover_open
-        for name in ("cover_open", "offline", "snmp_silent", "drop_after_bytes", "snmp_delay_ms"):
+        for name in ("cover_open", "offline", "snmp_silent", "drop_after_bytes", "snmp_delay_ms", "resume_after_s"):
             if name in new:
                 setattr(self, name, new[name])
         if "speed" in new:
@@ -310,6 +312,7 @@ class VirtualPrinter:
             "speed": self.speed_mm_s,
             "snmp_silent": self.snmp_silent,
             "snmp_delay_ms": self.snmp_delay_ms,
+            "resume_after_s": self.resume_after_s,
             "phase": self.phase.value,
             "errors": sorted(self.active_errors()),
             "status_type": self.status_type,

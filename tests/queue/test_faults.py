@@ -354,6 +354,23 @@ async def test_printer_gone_while_printing_stops_the_job_then_its_label_counts(f
     assert events.count("sent") == 1 and "printer-error" in events and "resumed" in events
 
 
+async def test_a_kept_label_taken_up_late_after_a_long_stop_is_not_sent_again(fast: Appliance, rpc: RpcClient) -> None:
+    """A printer goes on with the job it kept in its own time once the cover closes. How long it may
+    stand idle before the label counts as lost is counted from the resume: counted from sending, a stop
+    longer than the job's print time had it resent at the first idle look (found by review, 2026-12-06)."""
+    sim(fast).update(speed=10, resume_after_s=1.0)
+    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "kept"}})
+    await wait_job(rpc, job["id"], ("processing",))
+    await mid_label(fast)
+    sim(fast).update(cover_open=True)
+    stopped = await wait_job(rpc, job["id"], ("stopped",))
+    await asyncio.sleep(stopped["length_mm"] / 20.0 + 5.0)  # longer than the job may take from sending
+    sim(fast).update(cover_open=False)
+    done = await wait_job(rpc, job["id"], ("completed", "aborted"), timeout=20)
+    assert (done["state"], done["attempts"]) == ("completed", 1), done
+    assert sim(fast).jobs_received == 1 and len(printed(fast)) == 1
+
+
 async def test_a_power_cut_at_the_printer_mid_job_sends_only_the_labels_that_did_not_come_out(
     fast: Appliance, rpc: RpcClient
 ) -> None:
