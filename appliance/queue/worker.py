@@ -875,6 +875,8 @@ class Worker:
                     "completed", "completed", confirmed=False,
                     why="the printer reports no page counter; done after the time printing takes")])
                 return "done", expected
+            if "cooling" in snapshot.reasons:  # a pause the printer ends by itself: the rest's time counts from then
+                sent_at = time.monotonic()
             reason = next((following_reason(r) for r in snapshot.reasons if r in FOLLOW_STOPS), None)
             if reason is not None and reason != stopped_for:
                 # stopped now, or stopped already and the printer's fault changed (the tape ran out, then

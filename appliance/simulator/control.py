@@ -3,7 +3,7 @@
 Methods:
   sim.state → the whole state (knobs, status block, errors, printed labels and files)
   sim.set {cover_open?, tape?, tape_remaining_mm?, offline?, drop_after_bytes?, speed?,
-           snmp_silent?, snmp_delay_ms?, resume_after_s?} → the state after the change
+           snmp_silent?, snmp_delay_ms?, resume_after_s?, cooling?} → the state after the change
 Invalid params → -32602 with {"field": ..., "reason": ...} in error.data; nothing is changed.
 """
 

@@ -166,6 +166,10 @@ class PrintEngine:
             if reason is not None:
                 await self._keep(number, pages, index, reason)
                 continue
+            if printer.cooling:  # pauses between labels and goes on by itself: the job is not kept
+                printer.set_phase(Phase.IDLE)
+                await printer.wait_for(lambda p: not p.cooling)
+                continue  # the cover may have opened meanwhile
             assert printer.tape is not None
             page = pages[index]
             media = printer.tape

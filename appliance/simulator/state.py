@@ -132,6 +132,7 @@ class VirtualPrinter:
         self.speed_mm_s: float | None = speed_mm_s or None
         self.snmp_silent = False
         self.snmp_delay_ms = 0.0
+        self.cooling = False  # the head cools between labels: idle, "cooling started" in every status block
         self.resume_after_s = 0.0  # how long it stands idle after a fault clears before going on with a kept job
         self.snmp_omit: set[str] = set()  # OIDs the agent pretends not to have
         self.mode = 0  # echo of ESC i M from the last job
@@ -178,13 +179,14 @@ class VirtualPrinter:
     def update(self, **changes: Any) -> dict[str, Any]:
         """Validate and apply knob changes all at once; ValueError("field: reason") if any is bad.
 
-        Knobs: cover_open, tape ("12mm"; None or "none" for no cassette), tape_remaining_mm, offline, drop_after_bytes,
-        speed (mm/s; 0, None or "instant" for instant), snmp_silent, snmp_delay_ms, resume_after_s (seconds it
-        stands idle, reporting nothing, before it goes on with a job it kept once the fault is cleared).
+        Knobs: cover_open, cooling (idle between labels until cleared, "cooling started" in its status),
+        tape ("12mm"; None or "none" for no cassette), tape_remaining_mm, offline, drop_after_bytes,
+        speed (mm/s; 0, None or "instant" for instant), snmp_silent, snmp_delay_ms, resume_after_s (seconds
+        it stands idle, reporting nothing, before it goes on with a job it kept once the fault is cleared).
         """
         new: dict[str, Any] = {}
         for name, value in changes.items():
-            if name in ("cover_open", "offline", "snmp_silent"):
+            if name in ("cover_open", "offline", "snmp_silent", "cooling"):
                 new[name] = _flag(name, value)
             elif name == "tape":
                 if isinstance(value, str) and value.strip().lower() == "none":
@@ -210,7 +212,9 @@ class VirtualPrinter:
 
     def _apply(self, new: dict[str, Any]) -> None:
         was_open = self.cover_open
-        for name in ("cover_open", "offline", "snmp_silent", "drop_after_bytes", "snmp_delay_ms", "resume_after_s"):
+        was_cooling = self.cooling
+        for name in ("cover_open", "offline", "snmp_silent", "drop_after_bytes", "snmp_delay_ms", "resume_after_s",
+                     "cooling"):
             if name in new:
                 setattr(self, name, new[name])
         if "speed" in new:
@@ -225,6 +229,8 @@ class VirtualPrinter:
                 self.errors.discard(END_OF_MEDIA)
         if self.cover_open != was_open:
             self.notify(ST_NOTIFICATION, notification=0x01 if self.cover_open else 0x02)
+        if self.cooling != was_cooling:
+            self.notify(ST_NOTIFICATION, notification=0x03 if self.cooling else 0x04)
         self.refresh_status_type()
         self.changed()
 
@@ -285,7 +291,7 @@ class VirtualPrinter:
             "errors": tuple(name for name in ERROR_ORDER if name in errors),
             "status_type": STATUS_TYPES[self.status_type if status_type is None else status_type],
             "phase": "printing" if self.phase == Phase.PRINTING else "idle",
-            "notification": NOTIFICATIONS[notification],
+            "notification": NOTIFICATIONS[notification or (0x03 if self.cooling else 0x00)],
             "tape_color": "white" if tape else None,
             "text_color": "black" if tape else None,
             "mode": self.mode,
@@ -312,6 +318,7 @@ class VirtualPrinter:
             "speed": self.speed_mm_s,
             "snmp_silent": self.snmp_silent,
             "snmp_delay_ms": self.snmp_delay_ms,
+            "cooling": self.cooling,
             "resume_after_s": self.resume_after_s,
             "phase": self.phase.value,
             "errors": sorted(self.active_errors()),

@@ -371,6 +371,26 @@ async def test_a_kept_label_taken_up_late_after_a_long_stop_is_not_sent_again(fa
     assert sim(fast).jobs_received == 1 and len(printed(fast)) == 1
 
 
+async def test_a_printer_cooling_mid_job_longer_than_the_job_takes_is_not_sent_the_rest_again(
+    fast: Appliance, rpc: RpcClient
+) -> None:
+    """A head that cools between labels stands idle, its counter still, and goes on by itself: the rest
+    is not lost however long the job has taken since it was sent (it went again, twice on paper)."""
+    sim(fast).update(speed=100)
+    before = sim(fast).page_counter
+    job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "hot"}, "copies": 3})
+    await sim(fast).wait_for(lambda p: p.page_counter > before, timeout=10)
+    sim(fast).update(cooling=True)
+    await asyncio.sleep(3 * job["length_mm"] / 20.0 + 5.5)  # longer than the job may take from sending
+    status = await rpc.call("printer.status")
+    assert (status["state"], status["reasons"]) == ("idle", ["cooling"]), status
+    assert (await rpc.call("job.get", {"job_id": job["id"]}))["state"] == "processing"
+    sim(fast).update(cooling=False)
+    done = await wait_job(rpc, job["id"], ("completed", "aborted"), timeout=15)
+    assert (done["state"], done["attempts"]) == ("completed", 1), done
+    assert sim(fast).jobs_received == 1 and len(printed(fast)) == 3
+
+
 async def test_a_power_cut_at_the_printer_mid_job_sends_only_the_labels_that_did_not_come_out(
     fast: Appliance, rpc: RpcClient
 ) -> None:
