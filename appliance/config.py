@@ -70,6 +70,7 @@ class QueueSettings:
     connect_timeout_s: float = 5.0
     write_timeout_s: float = 30.0
     print_timeout_s: float = 300.0
+    lost_after_idle_s: float = 30.0
 
 
 @dataclass
@@ -332,7 +333,8 @@ def _check_queue_and_history(settings: Settings) -> None:
     """Values that would make the worker spin (no backoff), never send, or forget jobs at once (and with
     them the idempotency keys that keep a retried script from printing twice)."""
     queue, history = settings.queue, settings.history
-    for name in ("retry_base_s", "retry_max_s", "connect_timeout_s", "write_timeout_s", "print_timeout_s"):
+    for name in ("retry_base_s", "retry_max_s", "connect_timeout_s", "write_timeout_s", "print_timeout_s",
+                 "lost_after_idle_s"):
         if getattr(queue, name) <= 0:
             raise ConfigError(f"queue.{name}", getattr(queue, name), "expected a positive number of seconds")
     if queue.retry_max_s < queue.retry_base_s:

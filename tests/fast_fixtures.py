@@ -18,7 +18,7 @@ from tests.support import make_settings, running
 @pytest.fixture
 async def fast(state_dir: Path) -> AsyncIterator[Appliance]:
     settings = make_settings(state_dir, simulator={"poll_interval_s": 0.2, "busy_poll_interval_s": 0.05},
-                             queue={"retry_base_s": 0.05, "retry_max_s": 0.2})
+                             queue={"retry_base_s": 0.05, "retry_max_s": 0.2, "lost_after_idle_s": 0.5})
     async with running(settings) as app:
         yield app
 

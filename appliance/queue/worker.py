@@ -829,6 +829,7 @@ class Worker:
         if stopped_for is not None:
             deadline = float("inf")  # a person has to act; the printer keeps the job meanwhile
         saw_printing = False
+        quiet_since: float | None = None  # idle, its counter still, since then (see lost_after_idle_s)
         probing = monitor.prober is not None and monitor.probe_while_busy
 
         async def look() -> StatusSnapshot:
@@ -866,6 +867,10 @@ class Worker:
                 done = await self._finish(job_id, "completed", [], [*steps, jobs.step("completed", "completed",
                                                                                        labels=count - pages_before)])
                 return ("done" if done is not None else "gone"), expected  # gone: canceled as it came out
+            if "cooling" in snapshot.reasons:  # a pause the printer ends by itself: the rest's time counts from then
+                sent_at = time.monotonic()
+                if deadline != float("inf"):
+                    deadline = max(deadline, sent_at + self.settings.print_timeout_s)
             # Without a counter to read, done is judged by time. With one read before sending but none yet
             # now (the printer has not answered since a restart), nothing is known: wait for it.
             if (monitor.prober is None or pages_before is None) and self._unconfirmed_done(
@@ -875,8 +880,10 @@ class Worker:
                     "completed", "completed", confirmed=False,
                     why="the printer reports no page counter; done after the time printing takes")])
                 return "done", expected
-            if "cooling" in snapshot.reasons:  # a pause the printer ends by itself: the rest's time counts from then
-                sent_at = time.monotonic()
+            # idle as the printer said it, with its counter still: since when (None: not so at this look)
+            quiet = (snapshot.state == "idle" and self._answered(snapshot) and "cooling" not in snapshot.reasons
+                     and (count is None or counted is None or count <= counted))
+            quiet_since = (quiet_since or snapshot.captured_monotonic or time.monotonic()) if quiet else None
             reason = next((following_reason(r) for r in snapshot.reasons if r in FOLLOW_STOPS), None)
             if reason is not None and reason != stopped_for:
                 # stopped now, or stopped already and the printer's fault changed (the tape ran out, then
@@ -906,10 +913,12 @@ class Worker:
                 sent_at = moved_at = time.monotonic()
                 deadline = moved_at + self._first_label_within(row, in_flight)
             elif (stopped_for is None and pages_before is not None and count is not None
-                  and pages_before <= count < pages_before + expected and snapshot.state == "idle"
-                  and time.monotonic() - sent_at > self._expected_seconds(row, in_flight)):
-                # idle, with none (or only some) of the labels out long after they should all be: the
-                # rest is lost (a power cut at the printer drops what it had not printed yet)
+                  and pages_before <= count < pages_before + expected and quiet_since is not None
+                  and time.monotonic() - sent_at > self._expected_seconds(row, in_flight)
+                  and time.monotonic() - quiet_since >= self.settings.lost_after_idle_s):
+                # idle, with none (or only some) of the labels out long after they should all be, and for
+                # a while (a printer takes a kept job up again in its own time): the rest is lost (a power
+                # cut at the printer drops what it had not printed yet)
                 return "lost", count - pages_before
             if snapshot.state == "printing" and not saw_printing:  # after a `resumed` of this same look
                 saw_printing = True
@@ -991,7 +1000,7 @@ class Worker:
         return snapshot.failures == 0 and snapshot.captured_monotonic is not None and snapshot.state != "offline"
 
     def _unconfirmed_done(self, snapshot: StatusSnapshot, saw_printing: bool, sent_at: float, row: Any) -> bool:
-        if snapshot.state in ("stopped", "offline"):
+        if snapshot.state in ("stopped", "offline") or "cooling" in snapshot.reasons:  # cooling: more to come
             return False
         if saw_printing and snapshot.state == "idle":
             return True

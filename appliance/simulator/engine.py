@@ -108,6 +108,7 @@ class PrintEngine:
         self._queue = asyncio.Queue()
         self._printing = False
         self.printer.kept = None
+        self.printer.cooling = False  # a cold start
         self.printer.set_phase(Phase.IDLE)
         self.printer.refresh_status_type()
         self.printer.changed()

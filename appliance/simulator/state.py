@@ -9,6 +9,7 @@ change wakes the observers (`wait_for`, listeners) so the engine can resume a ke
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,7 +88,7 @@ def _media(model: Model, tape: str | Media | None) -> Media | None:
 def _optional_number(name: str, value: Any, *, integer: bool = False) -> float | int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError(f"{name}: must be a number or null")
     if value < 0:
         raise ValueError(f"{name}: must not be negative")

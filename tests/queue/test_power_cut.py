@@ -16,6 +16,8 @@ JOBS = 200
 
 def config(path: Path, raster: int, snmp: int) -> Path:
     path.write_text(f"""
+[queue]
+lost_after_idle_s = 1.0
 [[printers]]
 name = "shelf"
 model = "PT-P750W"
