@@ -867,7 +867,8 @@ class Worker:
                 done = await self._finish(job_id, "completed", [], [*steps, jobs.step("completed", "completed",
                                                                                        labels=count - pages_before)])
                 return ("done" if done is not None else "gone"), expected  # gone: canceled as it came out
-            if "cooling" in snapshot.reasons:  # a pause the printer ends by itself: the rest's time counts from then
+            cooling = "cooling" in snapshot.reasons
+            if cooling:  # a pause the printer ends by itself: the rest's time counts from then
                 sent_at = time.monotonic()
                 if deadline != float("inf"):
                     deadline = max(deadline, sent_at + self.settings.print_timeout_s)
@@ -881,7 +882,7 @@ class Worker:
                     why="the printer reports no page counter; done after the time printing takes")])
                 return "done", expected
             # idle as the printer said it, with its counter still: since when (None: not so at this look)
-            quiet = (snapshot.state == "idle" and self._answered(snapshot) and "cooling" not in snapshot.reasons
+            quiet = (snapshot.state == "idle" and self._answered(snapshot) and not cooling
                      and (count is None or counted is None or count <= counted))
             quiet_since = (quiet_since or snapshot.captured_monotonic or time.monotonic()) if quiet else None
             reason = next((following_reason(r) for r in snapshot.reasons if r in FOLLOW_STOPS), None)
