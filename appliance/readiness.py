@@ -236,6 +236,20 @@ def safe_mode_check(appliance: Appliance) -> dict[str, Any]:
     return entry("pass", observedValue=False)
 
 
+ENCODER_FALLBACK_TEXT = ("the C raster encoder was not built (no C compiler or Python headers at install): labels "
+                         "are encoded by Pillow and libtiff, several times slower; to build it, install gcc and "
+                         "python3-dev and reinstall the package")
+
+
+def encoder_check() -> dict[str, Any]:
+    """Which raster encoder this install has: informational, it always passes (both give the same bytes)."""
+    from .printer import raster
+
+    if raster._native_lines is None:
+        return entry("pass", ENCODER_FALLBACK_TEXT, observedValue="pillow")
+    return entry("pass", observedValue="c")
+
+
 async def check(appliance: Appliance) -> dict[str, Any]:
     """The whole document; never raises."""
     checks: dict[str, list[dict[str, Any]]] = {}
@@ -269,5 +283,6 @@ async def check(appliance: Appliance) -> dict[str, Any]:
     checks["events:subscribers"] = [subscribers_check(appliance)]
     checks["disk:free"] = [disk_check(appliance)]
     checks["appliance:safeMode"] = [safe_mode_check(appliance)]
+    checks["raster:encoder"] = [encoder_check()]
     worst = max((e["status"] for entries in checks.values() for e in entries), key=ORDER.__getitem__)
     return {"status": worst, "version": __version__, "checks": checks}

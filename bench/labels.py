@@ -7,8 +7,10 @@ Each row: figure, value (median ms), unit, target (ms on this machine; a Raspber
 target (issue 10: render+encode median < 5 ms).
 
 Like the server (appliance/heap.py), this process keeps label-sized bitmaps in its heap; with
-``--default-heap`` it leaves glibc's defaults, which is how ``python -m bench`` measures the
-baseline of the QL rows in a child process. ``--json`` prints the rows as JSON.
+``--default-heap`` it leaves glibc's defaults. With ``--without-c`` the encoder runs as on a
+machine where its C part (appliance/printer/_raster_lines.c) was not built: Pillow and libtiff.
+That is how ``python -m bench`` measures the baseline of the QL rows, in a child process.
+``--json`` prints the rows as JSON.
 """
 
 from __future__ import annotations
@@ -64,11 +66,15 @@ def _encoder(model_name: str, media_id: str) -> Callable[[Any], bytes] | None:
     return lambda image: encode_job(model, media, [image])
 
 
-def run(repeat: int = 31, *, heap: bool = True) -> list[dict[str, Any]]:
+def run(repeat: int = 31, *, heap: bool = True, c_encoder: bool = True) -> list[dict[str, Any]]:
     if heap:  # as the server does at start (irreversible in this process)
         from appliance.heap import keep_bitmaps_in_heap
 
         keep_bitmaps_in_heap()
+    if not c_encoder:
+        from appliance.printer import raster
+
+        raster._native_lines = None  # for the rest of this process, as if it had not been built
     registry = TemplateRegistry()
     rows: list[dict[str, Any]] = []
     for tape_name, canvas, model_name, media_id in TAPES:
@@ -103,10 +109,11 @@ def run(repeat: int = 31, *, heap: bool = True) -> list[dict[str, Any]]:
     return rows
 
 
-def default_heap_run(repeat: int = 31) -> dict[str, float]:
-    """figure → median ms, measured in a child process that keeps glibc's default heap settings."""
+def child_run(*flags: str, repeat: int = 31) -> dict[str, float]:
+    """figure → median ms, measured in a child process run with `flags` (``--default-heap``,
+    ``--without-c``), so that nothing this process changed for itself carries over."""
     done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--default-heap", "--json", "--repeat", str(repeat)],
+        [sys.executable, str(Path(__file__).resolve()), *flags, "--json", "--repeat", str(repeat)],
         capture_output=True, text=True, check=True, timeout=600,
     )  # fmt: skip
     return {r["figure"]: r["value"] for r in json.loads(done.stdout)}
@@ -115,10 +122,11 @@ def default_heap_run(repeat: int = 31) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--default-heap", action="store_true", help="leave glibc's heap settings as they are")
+    parser.add_argument("--without-c", action="store_true", help="encode without the C encoder (Pillow + libtiff)")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     parser.add_argument("--repeat", type=int, default=31)
     args = parser.parse_args()
-    rows = run(args.repeat, heap=not args.default_heap)
+    rows = run(args.repeat, heap=not args.default_heap, c_encoder=not args.without_c)
     if args.json:
         print(json.dumps(rows))
         return

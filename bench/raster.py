@@ -1,8 +1,9 @@
 """Raster encoder benchmark: our encoder against the ``ptouch`` package on the same 1-bit images.
 
 ``python bench/raster.py`` prints a table; ``run()`` returns the rows for ``python -m bench``.
-Each row: figure, value (median ms), unit, baseline (ptouch's median ms, PT models only), ratio
-(baseline / value: how many times faster we are).
+Each row: figure, value (median ms), unit, baseline (ptouch's median ms; for QL models, which ptouch
+lacks, our own encoder without its C part: Pillow and libtiff), baseline_of ("ptouch" or "without C"),
+ratio (baseline / value: how many times faster we are).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
+from appliance.printer import raster
 from appliance.printer.media import Media, media_for
 from appliance.printer.models import Model, get_model
 from appliance.printer.raster import encode_job
@@ -96,6 +98,16 @@ def _ptouch_encoder(printer_name: str, tape_name: str, image: Image.Image) -> Ca
     return lambda: printer.print(Label(image, tape_class))
 
 
+def _without_c_ms(model: Model, media: Media, image: Image.Image, repeat: int) -> float:
+    """Our encoder's median ms on a machine where its C part was not built."""
+    built = raster._native_lines
+    raster._native_lines = None
+    try:
+        return _median_ms(lambda: encode_job(model, media, [image]), repeat)
+    finally:
+        raster._native_lines = built
+
+
 def run(repeat: int = 21) -> list[dict[str, Any]]:
     """Time every reference label; returns one row per label."""
     rows: list[dict[str, Any]] = []
@@ -104,17 +116,20 @@ def run(repeat: int = 21) -> list[dict[str, Any]]:
         media = media_for(model, media_id)
         image = text_label(model, media, length_mm)
         ours = _median_ms(lambda m=model, t=media, i=image: encode_job(m, t, [i]), repeat)
-        baseline = None
+        baseline, baseline_of = None, None
         if ptouch_printer and ptouch_tape:
             theirs = _ptouch_encoder(ptouch_printer, ptouch_tape, image)
             if theirs is not None:
-                baseline = _median_ms(theirs, max(3, repeat // 3))
+                baseline, baseline_of = _median_ms(theirs, max(3, repeat // 3)), "ptouch"
+        elif raster._native_lines is not None:
+            baseline, baseline_of = _without_c_ms(model, media, image, repeat), "without C"
         rows.append(
             {
                 "figure": f"encode {model_name} {media_id} {image.width}x{image.height} px",
                 "value": round(ours, 3),
                 "unit": "ms",
                 "baseline": None if baseline is None else round(baseline, 3),
+                "baseline_of": baseline_of,
                 "ratio": None if baseline is None else round(baseline / ours, 1),
             }
         )
@@ -123,7 +138,7 @@ def run(repeat: int = 21) -> list[dict[str, Any]]:
 
 def main() -> None:
     rows = run()
-    print(f"{'figure':<44} {'ours':>10} {'ptouch':>10} {'ratio':>8}")
+    print(f"{'figure':<44} {'ours':>10} {'baseline':>10} {'ratio':>8}")
     for row in rows:
         baseline = "—" if row["baseline"] is None else f"{row['baseline']:.2f}"
         ratio = "—" if row["ratio"] is None else f"{row['ratio']:.1f}×"

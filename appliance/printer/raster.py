@@ -25,6 +25,11 @@ from appliance.printer.media import Media
 from appliance.printer.models import Model
 from appliance.printer.packbits import compress as packbits
 
+try:  # C, built at install when a compiler is at hand (pyproject.toml); without it libtiff or Python encode
+    from appliance.printer._raster_lines import raster_body as _native_lines
+except ImportError:
+    _native_lines = None
+
 if TYPE_CHECKING:
     from PIL.Image import Image
 
@@ -195,7 +200,24 @@ def _packed_body(model: Model, media: Media, page: Image) -> bytes | None:
     return b"".join([b"Z" if line == blank else headers[len(line)] + line for line in lines])
 
 
+def _native_body(model: Model, media: Media, page: Image, compress: bool) -> bytes | None:
+    """The page's raster commands from the C encoder (appliance/printer/_raster_lines.c) in one pass,
+    byte for byte what ``_raster_body`` makes (tested); None when it was not built."""
+    if _native_lines is None:
+        return None
+    try:
+        pixels = page.tobytes("raw", "L")  # mode "1" as stored: a byte per pixel, 0 = ink
+    except ValueError:  # a Pillow that cannot pack "1" as bytes
+        pixels = page.convert("L").tobytes()
+    return _native_lines(
+        pixels, page.width, page.height, model.head_pins, media.left_margin_pins, compress, model.family == "ql720"
+    )
+
+
 def _page_body(model: Model, media: Media, page: Image, compress: bool) -> bytes:
+    body = _native_body(model, media, page, compress)
+    if body is not None:
+        return body
     body = _packed_body(model, media, page) if compress else None
     return body if body is not None else _raster_body(model, head_lines(model, media, page), compress)
 

@@ -6,14 +6,17 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
+
 from appliance.app import Appliance
+from appliance.printer import raster
 from appliance.readiness import DB_TIMEOUT_S
 from appliance.store.migrate import migration_ids
 from rpc.client import RpcClient
 from tests.ops.helpers import entries, get_tcp, get_unix
 
 EXPECTED = {"sqlite:responseTime", "migrations:head", "templates:loaded", "printers:stored", "printer:status",
-            "queue:worker", "events:subscribers", "disk:free", "appliance:safeMode"}
+            "queue:worker", "events:subscribers", "disk:free", "appliance:safeMode", "raster:encoder"}
 
 
 async def fresh(appliance: Appliance) -> None:
@@ -189,3 +192,15 @@ async def test_stale_printer_status_warns(state_dir: Path) -> None:
         assert found["status"] == "warn" and "old" in found["output"]
     finally:
         await app.stop()
+
+
+async def test_the_raster_encoder_is_named_and_its_absence_explained(
+    appliance: Appliance, client: RpcClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = await client.call("readiness.check")
+    built = "c" if raster._native_lines is not None else "pillow"
+    assert entries(body, "raster:encoder")[0]["observedValue"] == built
+    monkeypatch.setattr(raster, "_native_lines", None)  # as installed without a C compiler
+    found = entries(await client.call("readiness.check"), "raster:encoder")[0]
+    assert found["status"] == "pass" and found["observedValue"] == "pillow"
+    assert "gcc" in found["output"] and "python3-dev" in found["output"]

@@ -1,4 +1,5 @@
-"""libtiff's PackBits (the fast path) and ours in Python (the fallback) give the printer the same raster."""
+"""libtiff's PackBits (the path without the C encoder) and ours in Python (the last fallback) give the printer
+the same raster. The C encoder is left out of these tests (see test_printer_native_lines.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from PIL import Image
 
 from appliance.labels import Canvas, TemplateRegistry, pt_canvas, ql_canvas, render
-from appliance.printer import tiff_lines
+from appliance.printer import raster, tiff_lines
 from appliance.printer.decode import DecodedJob, decode_job, to_label_image
 from appliance.printer.media import Media, media_for
 from appliance.printer.models import MODELS, Model
@@ -32,6 +33,12 @@ def _pages(media: Media) -> list[Image.Image]:
     pages = [make_label(width, media.printable_pins, seed) for seed, width in enumerate(widths)]
     pages.append(Image.new("1", (low, media.printable_pins), 255))  # blank: every line is Z
     return pages
+
+
+@pytest.fixture(autouse=True)
+def _without_the_c_encoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on a machine that installed the package without a C compiler."""
+    monkeypatch.setattr(raster, "_native_lines", None)
 
 
 def _python_path(monkeypatch: pytest.MonkeyPatch) -> None:
