@@ -8,7 +8,8 @@ few word operations.
 
 The result is the same bytes as appliance.printer.raster's Python path (tested): raster line x is
 page column x; page row y is pin left_pins + y, the most significant bit of a line's first byte is
-pin 0; a page pixel under 128 is ink (Pillow's mode "1" holds 0 for ink, 255 for paper). With
+pin 0; a page pixel under 128 is ink (raster.py hands over a mode "1" page as tobytes("raw", "L"),
+which is 0 for ink and 255 for paper, whatever other values the image held). With
 compression each line is PackBits as appliance.printer.packbits.compress makes it (runs of 3..128
 equal bytes, literals of up to 128 bytes between them) and an empty line is "Z"; without it every
 line goes out whole. Each line is preceded by its raster command: QL "g 00 n", PT "G n(16-bit LE)".
@@ -99,7 +100,7 @@ static size_t encode(const uint8_t *pixels, Py_ssize_t width, Py_ssize_t height,
                     continue;
                 }
                 const uint8_t *row = pixels + y * width + x0;
-                for (int w = 0; w < WORDS; w++) {
+                for (int w = 0; w < WORDS && 8 * w < columns; w++) { /* no pointer past the row's end */
                     packed[w] |= ink_word(row + 8 * w, columns - 8 * w) >> k;
                 }
             }
@@ -143,14 +144,21 @@ static PyObject *raster_body(PyObject *self, PyObject *args, PyObject *kwargs) {
         return NULL;
     }
     PyObject *result = NULL;
-    if (width < 0 || height < 0 || pixels.len != width * height) {
+    const Py_ssize_t most_bpl = ql ? 252 : 8192; /* QL: a one-byte line length; PT: a sane bound */
+    if (width < 0 || height < 0 || (height > 0 && width > PY_SSIZE_T_MAX / height) ||
+        pixels.len != width * height) {
         PyErr_Format(PyExc_ValueError, "pixels hold %zd bytes, not width x height = %zd x %zd", pixels.len,
                      width, height);
-    } else if (head_pins <= 0 || head_pins % 8 != 0 || head_pins / 8 > (ql ? 252 : 8192)) {
+    } else if (head_pins <= 0 || head_pins % 8 != 0) {
         PyErr_Format(PyExc_ValueError, "head_pins must be a positive multiple of 8, not %zd", head_pins);
-    } else if (left_pins < 0 || left_pins + height > head_pins) {
-        PyErr_Format(PyExc_ValueError, "rows %zd..%zd fall outside the head's %zd pins", left_pins,
-                     left_pins + height - 1, head_pins);
+    } else if (head_pins / 8 > most_bpl) {
+        PyErr_Format(PyExc_ValueError, "head_pins %zd is over the %s limit of %zd pins", head_pins,
+                     ql ? "QL" : "PT", most_bpl * 8);
+    } else if (left_pins < 0 || height > head_pins || left_pins > head_pins - height) {
+        PyErr_Format(PyExc_ValueError, "%zd rows from pin %zd fall outside the head's %zd pins", height,
+                     left_pins, head_pins);
+    } else if (width > PY_SSIZE_T_MAX / (4 + head_pins / 8 + head_pins / 8 / 128)) {
+        PyErr_Format(PyExc_ValueError, "width %zd is too many raster lines", width);
     } else {
         const size_t bpl = (size_t)head_pins / 8;
         const size_t most = (size_t)width * (3 + bpl + bpl / 128 + 1); /* every line raw, plus PackBits' worst */

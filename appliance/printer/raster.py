@@ -206,7 +206,7 @@ def _native_body(model: Model, media: Media, page: Image, compress: bool) -> byt
     if _native_lines is None:
         return None
     try:
-        pixels = page.tobytes("raw", "L")  # mode "1" as stored: a byte per pixel, 0 = ink
+        pixels = page.tobytes("raw", "L")  # mode "1" normalised to 0/255: a byte per pixel, 0 = ink
     except ValueError:  # a Pillow that cannot pack "1" as bytes
         pixels = page.convert("L").tobytes()
     return _native_lines(

@@ -7,6 +7,7 @@ page lengths around its blocks of 64 lines, on PackBits' edge cases, and on what
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import sysconfig
@@ -28,9 +29,12 @@ FAMILIES = [("PT-P750W", "12mm"), ("PT-P900W", "36mm"), ("QL-820NWB", "62mm"), (
 
 
 def _can_build() -> bool:
-    """A C compiler and Python's headers: what pip needs to build the extension at install."""
+    """The C compiler setuptools would call ($CC, else Python's own) and Python's headers."""
+    compiler = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
     include = sysconfig.get_paths().get("include")
-    return shutil.which("cc") is not None and include is not None and (Path(include) / "Python.h").exists()
+    return (
+        shutil.which(compiler.split()[0]) is not None and include is not None and (Path(include) / "Python.h").exists()
+    )
 
 
 def test_the_c_encoder_was_built_where_it_can_be() -> None:
@@ -102,6 +106,9 @@ def test_packbits_edge_cases_are_packed_as_in_python() -> None:
         bytes(range(bpl)),  # no run at all: two literals
         b"\x05\x05" + bytes(range(10, 10 + bpl - 2)),  # a pair is no run
         b"\x05\x05\x05" + bytes(range(10, 10 + bpl - 3)),  # three are
+        bytes(range(10, 10 + bpl - 3)) + b"\x07" * 3,  # a run of three that ends the line
+        bytes(range(10, 10 + bpl - 2)) + b"\x07" * 2,  # a pair that ends it
+        bytes(bpl),  # an empty line: "Z"
         bytes(range(127)) + b"\xaa" * 3 + bytes(range(70)),
         bytes(range(129)) + b"\xaa" * 71,
     ]
@@ -109,9 +116,19 @@ def test_packbits_edge_cases_are_packed_as_in_python() -> None:
               for _ in range(300)]  # fmt: skip
     page = _page_of_lines(lines, bpl * 8)
     assert page.size == (len(lines), bpl * 8)
-    body = raster._native_lines(page.tobytes("raw", "L"), page.width, page.height, bpl * 8, 0, True, False)
-    expected = b"".join(b"G" + len(packbits(line)).to_bytes(2, "little") + packbits(line) for line in lines)
-    assert body == expected
+    pixels = page.tobytes("raw", "L")
+
+    def expected(ql: bool) -> bytes:
+        """Each line as PT "G n16" or QL "g 00 n" and its PackBits, or "Z" when it is empty."""
+        out = []
+        for line in lines:
+            packed = packbits(line)
+            header = b"g\x00" + bytes([len(packed)]) if ql else b"G" + len(packed).to_bytes(2, "little")
+            out.append(header + packed if any(line) else b"Z")
+        return b"".join(out)
+
+    for ql in (False, True):
+        assert raster._native_lines(pixels, page.width, page.height, bpl * 8, 0, True, ql) == expected(ql)
 
 
 @native
@@ -123,9 +140,29 @@ def test_the_c_encoder_refuses_what_does_not_fit_the_head() -> None:
         encode(b"\x00" * 12, 1, 12, 12, 0, True, True)
     with pytest.raises(ValueError, match="outside the head"):
         encode(b"\x00" * 8, 1, 8, 8, 1, True, True)
-    with pytest.raises(ValueError, match="multiple of 8"):  # a QL line's length must fit its one byte
+    with pytest.raises(ValueError, match="over the QL limit of 2016 pins"):  # a QL line's length is one byte
         encode(b"", 0, 0, 8 * 253, 0, True, True)
+    with pytest.raises(ValueError, match="over the PT limit of 65536 pins"):
+        encode(b"", 0, 0, 8 * 8193, 0, True, False)
+    assert encode(b"", 0, 0, 8 * 8192, 0, True, False) == b""
     assert encode(b"", 0, 0, 8, 0, True, True) == b""
+    for width, height, left in ((-1, 1, 0), (1, -1, 0), (1, 1, -1)):
+        with pytest.raises(ValueError):
+            encode(b"\x00", width, height, 8, left, True, True)
+
+
+@native
+def test_the_c_encoder_refuses_sizes_that_overflow() -> None:
+    """Sizes whose products wrap around in C must be refused, not encoded from memory they do not own."""
+    encode = raster._native_lines
+    with pytest.raises(ValueError, match="not width x height"):  # (2**62 + 1) x 4 wraps to 4 = len
+        encode(b"\x00" * 4, 2**62 + 1, 4, 8, 0, True, False)
+    with pytest.raises(ValueError, match="not width x height"):  # (2**61 + 1) x 8 wraps to 8
+        encode(b"\x00" * 8, 2**61 + 1, 8, 64, 0, True, False)
+    with pytest.raises(ValueError, match="outside the head"):  # left + height wraps below the head
+        encode(b"\x00" * 4, 1, 4, 8, 2**63 - 2, True, False)
+    with pytest.raises(ValueError, match="too many raster lines"):  # no rows, but the output would not fit
+        encode(b"", 2**61, 0, 32, 0, True, False)
 
 
 @native
