@@ -38,7 +38,7 @@ def _run_demo_help(venv: Path, **env: str) -> subprocess.CompletedProcess[str]:
 def _installs(log: Path) -> int:
     if not log.exists():
         return 0
-    return sum(" install " in f" {line} " and "-e" in line for line in log.read_text().splitlines())
+    return sum({"install", "-e"} <= set(line.split()) for line in log.read_text().splitlines())
 
 
 def test_the_set_up_installs_once_then_again_when_the_build_tools_change(tmp_path: Path) -> None:
