@@ -51,7 +51,8 @@ def _settle(future: asyncio.Future[None]) -> None:
 
 
 class UsbSession:
-    """An open device: :meth:`send` a job, read :meth:`next_event`, ask :meth:`request_status`."""
+    """An open device: ask :meth:`request_status` first (it tells what the printer is doing and sets
+    older blocks apart), then :meth:`send` a job and read :meth:`next_event` until it is done."""
 
     def __init__(self, fd: int, path: str, *, status_timeout: float = 2.0) -> None:
         self.fd: int | None = fd
@@ -63,25 +64,20 @@ class UsbSession:
         self.heard = False
         """Any block read at all: a printer that never says anything keeps today's timing rules."""
         self.lost: TransportError | None = None
-        self.stale = 0
-        """Bytes of blocks from before this session, dropped: those waiting at the open, and those read
-        before the reply to the first status request (the printer sends in order, so they came first)."""
+        self.before: list[UsbEvent] = []
+        """Blocks read before the session settled (its first status reply, or its first job): the printer
+        sends in order, so they are older, e.g. labels of a job whose process died. Kept apart for the
+        caller to judge; not counted in :attr:`printed`, never in :attr:`events`."""
         self._loop = asyncio.get_running_loop()
         self._buffer = bytearray()
         self._reply: asyncio.Future[PrinterStatus] | None = None
         self._sent_job = False
+        self._settled = False
         self._retry: asyncio.TimerHandle | None = None
         os.set_blocking(fd, False)
-        self._drain_stale()
         self._loop.add_reader(fd, self._readable)
 
     # --- reading ------------------------------------------------------------------------------------
-
-    def _drain_stale(self) -> None:
-        assert self.fd is not None
-        with contextlib.suppress(OSError):
-            while chunk := os.read(self.fd, 4096):
-                self.stale += len(chunk)
 
     def _readable(self) -> None:
         if self.fd is None:
@@ -129,11 +125,11 @@ class UsbSession:
         self.heard = True
         kind = EVENT_KINDS.get(status.status_type, "unknown")
         if kind == "reply" and self._reply is not None and not self._reply.done():
-            if not self._sent_job:  # before any job of ours: what came before the reply is older
-                while not self.events.empty():
-                    self.stale += len(self.events.get_nowait().raw)
-                self.printed = 0
+            self._settled = True
             self._reply.set_result(status)
+            return
+        if not self._settled:
+            self.before.append(UsbEvent(kind, status, raw=block))
             return
         if kind == "printed":
             self.printed += 1
@@ -195,13 +191,13 @@ class UsbSession:
     async def send(self, data: bytes, *, timeout: float = 30.0) -> None:
         """Write one job; reading goes on meanwhile. TransportError when the device fails or
         `timeout` passes (a printer takes a long job at its printing pace)."""
-        self._sent_job = True
+        self._sent_job = self._settled = True
         await self._write(data, self._loop.time() + timeout)
 
     async def request_status(self, timeout: float | None = None) -> PrinterStatus | None:
         """Ask ``ESC i S`` and wait for the reply; None when none comes (a printer that answers no status).
-        Asked before the session's first job, it also settles what is old: blocks read before the reply
-        are dropped (:attr:`stale`). Blocks that arrive after it stay events. Mid-job only ``ESC i S``
+        Ask it before the session's first job: blocks read before its reply are older (:attr:`before`);
+        blocks after it are events. Mid-job only ``ESC i S``
         is sent: invalidate and initialize could clear labels the printer holds."""
         if self._reply is not None and not self._reply.done():
             raise RuntimeError("one status request at a time")

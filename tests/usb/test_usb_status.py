@@ -169,7 +169,8 @@ async def test_blocks_left_from_before_are_not_read_as_this_jobs(usb_printers) -
     second = await transport.session()
     try:
         assert await second.request_status() is not None  # the first request settles what is old
-        assert second.stale >= 5 * 32 and second.events.empty() and second.printed == 0
+        assert [e.kind for e in second.before] == ["phase", "printed", "printed", "printed", "phase"]
+        assert second.events.empty() and second.printed == 0
         await second.send(job("next"), timeout=5)
         events = await events_until(second, lambda ev: kinds(ev)[-1:] == ["phase:idle"])
     finally:
@@ -186,3 +187,22 @@ async def test_the_old_send_still_works_and_status_skips_unasked_blocks(usb_prin
     block = await transport.request_status()
     assert block is not None and parse_status(block).status_type == "reply"
     assert len(sim.printer.printed) == 1
+
+
+async def test_a_session_that_died_mid_job_is_followed_by_one_that_reads_the_rest(usb_printers) -> None:
+    """The appliance killed mid-job: the printer goes on; a new session asks first, then hears the rest."""
+    sim = await usb_printers(speed=100.0)  # about 0.45 s a label
+    transport = open_transport(sim.uri)
+    first = await transport.session()
+    await first.send(THREE, timeout=5)
+    await events_until(first, lambda ev: count(ev, "printed") == 1)
+    await transport.close()  # as a SIGKILL closes it
+    second = await transport.session()
+    try:
+        status = await second.request_status()
+        assert status is not None and status.phase == "printing" and status.reasons == []
+        rest = await events_until(second, lambda ev: kinds(ev)[-1:] == ["phase:idle"])
+    finally:
+        await transport.close()
+    assert count(rest, "printed") + count(second.before, "printed") == 2  # labels 2 and 3, each heard once
+    assert len(sim.printer.printed) == 3 and sim.printer.jobs_received == 1
