@@ -235,9 +235,10 @@ class UsbTransport:
         try:
             self.path = str(resolve(self.selector).path)
         except ResolveError as exc:
-            # not plugged in: like a device node that is not there; two alike without ?serial=: a person must say which
+            # not plugged in: like a device node that is not there; two alike without ?serial=: a person must
+            # say which (or unplug one): either way jobs wait, nothing is sent
             reason = "printer-ambiguous" if exc.ambiguous else "printer-offline"
-            raise unreached(TransportError(exc.message, retryable=not exc.ambiguous, reason=reason)) from None
+            raise unreached(TransportError(exc.message, retryable=True, reason=reason)) from None
         return self.path
 
     def _open(self, flags: int = 0) -> int:

@@ -53,7 +53,7 @@ async def test_two_alike_without_a_serial_is_a_question_for_a_person(usb_printer
     with pytest.raises(TransportError) as ambiguous:
         await open_transport("usb://Brother/PT-P750W").request_status()
     error = ambiguous.value
-    assert (error.reason, error.retryable, error.reached) == ("printer-ambiguous", False, False)
+    assert (error.reason, error.retryable, error.reached) == ("printer-ambiguous", True, False)  # jobs wait
     assert "E7Z0000AA" in error.message and "?serial=" in error.message
 
 
