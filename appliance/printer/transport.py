@@ -17,7 +17,7 @@ import socket
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
-from appliance.printer.usb_devices import UsbSelector, UsbUriError, parse_usb_uri
+from appliance.printer.usb_devices import ResolveError, UsbSelector, UsbUriError, parse_usb_uri, resolve
 
 if TYPE_CHECKING:
     from appliance.printer.usb_session import UsbSession
@@ -230,8 +230,6 @@ class UsbTransport:
         """The device node to open now; a selector is looked up in sysfs again each time."""
         if self.selector is None:
             return self.path
-        from appliance.printer.usb_devices import ResolveError, resolve
-
         try:
             self.path = str(resolve(self.selector).path)
         except ResolveError as exc:
@@ -325,7 +323,7 @@ class UsbTransport:
             if session.lost is not None:
                 raise session.lost
             status = await session.request_status()
-            return None if status is None else status.to_bytes()
+            return None if status is None else session.last_reply
         return await asyncio.to_thread(self._status)
 
     async def close(self) -> None:

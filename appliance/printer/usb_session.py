@@ -71,6 +71,8 @@ class UsbSession:
         self._loop = asyncio.get_running_loop()
         self._buffer = bytearray()
         self._reply: asyncio.Future[PrinterStatus] | None = None
+        self.last_reply: bytes | None = None
+        """The last reply block as it came (for callers that keep raw blocks)."""
         self._sent_job = False
         self._settled = False
         self._retry: asyncio.TimerHandle | None = None
@@ -126,6 +128,7 @@ class UsbSession:
         kind = EVENT_KINDS.get(status.status_type, "unknown")
         if kind == "reply" and self._reply is not None and not self._reply.done():
             self._settled = True
+            self.last_reply = block
             self._reply.set_result(status)
             return
         if not self._settled:
