@@ -202,8 +202,9 @@ class UsbTransport:
 
     ``send`` writes a job in a worker thread and closes the device (the queue's way today).
     ``session()`` keeps it open, writes without blocking and reads the printer's status blocks
-    meanwhile (see :mod:`appliance.printer.usb_session`); while a session is open,
-    ``request_status`` asks through it (usblp allows one open at a time).
+    meanwhile (see :mod:`appliance.printer.usb_session`); while a session of this process has the
+    printer open, ``request_status`` of any UsbTransport for it asks through that session (usblp
+    allows one open at a time: the status monitor's probes would fail with EBUSY otherwise).
     """
 
     def __init__(self, path: str | UsbSelector, *, connect_timeout: float = 5.0, write_timeout: float = 30.0,
@@ -319,9 +320,13 @@ class UsbTransport:
         if not self.answers_status:
             return None
         session = self._session
-        if session is not None and session.fd is not None:
-            if session.lost is not None:
-                raise session.lost
+        if session is not None and session.fd is not None and session.lost is not None:
+            raise session.lost
+        if session is None or not session.open:
+            from appliance.printer.usb_session import open_session
+
+            session = open_session(await asyncio.to_thread(self.resolve))  # another transport's, same printer
+        if session is not None:
             status = await session.request_status()
             return None if status is None else session.last_reply
         return await asyncio.to_thread(self._status)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from appliance.printer.status import HEADER, SIZE, PrinterStatus, StatusError, parse_status
 from appliance.printer.transport import TransportError, classify
 
-__all__ = ["EVENT_KINDS", "UsbEvent", "UsbSession"]
+__all__ = ["EVENT_KINDS", "UsbEvent", "UsbSession", "open_session"]
 
 FULL_STATUS_REQUEST = b"\x00" * 100 + b"\x1b@\x1biS"
 BARE_STATUS_REQUEST = b"\x1biS"  # mid-job: no invalidate or initialize, which would clear what is buffered
@@ -43,6 +43,20 @@ class UsbEvent:
     error: TransportError | None = None
     at: float = field(default_factory=time.monotonic)
     raw: bytes = b""
+
+
+_OPEN: dict[str, UsbSession] = {}
+
+
+def _key(path: str) -> str:
+    return os.path.realpath(path)
+
+
+def open_session(path: str) -> UsbSession | None:
+    """The session of this process that holds the device at `path` open, if one does: usblp opens once,
+    so a status probe of the same printer asks through it rather than fail with EBUSY."""
+    session = _OPEN.get(_key(path))
+    return session if session is not None and session.open else None
 
 
 def _settle(future: asyncio.Future[None]) -> None:
@@ -74,10 +88,15 @@ class UsbSession:
         self.last_reply: bytes | None = None
         """The last reply block as it came (for callers that keep raw blocks)."""
         self._sent_job = False
+        self._cut_short = False  # the last job's write broke off: the printer is mid-command
         self._settled = False
+        self._writing = asyncio.Lock()  # one writer at a time: a status request never lands inside a job
+        self._asking = asyncio.Lock()
         self._retry: asyncio.TimerHandle | None = None
         os.set_blocking(fd, False)
         self._loop.add_reader(fd, self._readable)
+        self._key = _key(path)
+        _OPEN[self._key] = self
 
     # --- reading ------------------------------------------------------------------------------------
 
@@ -143,6 +162,7 @@ class UsbSession:
             return
         self.lost = error
         self._stop_reading()
+        self._unregister()
         if self._reply is not None and not self._reply.done():
             self._reply.set_exception(error)
         self.events.put_nowait(UsbEvent("offline", error=error))
@@ -195,25 +215,29 @@ class UsbSession:
         """Write one job; reading goes on meanwhile. TransportError when the device fails or
         `timeout` passes (a printer takes a long job at its printing pace)."""
         self._sent_job = self._settled = True
-        await self._write(data, self._loop.time() + timeout)
+        async with self._writing:
+            self._cut_short = True
+            await self._write(data, self._loop.time() + timeout)
+            self._cut_short = False
 
     async def request_status(self, timeout: float | None = None) -> PrinterStatus | None:
         """Ask ``ESC i S`` and wait for the reply; None when none comes (a printer that answers no status).
         Ask it before the session's first job: blocks read before its reply are older (:attr:`before`);
-        blocks after it are events. Mid-job only ``ESC i S``
-        is sent: invalidate and initialize could clear labels the printer holds."""
-        if self._reply is not None and not self._reply.done():
-            raise RuntimeError("one status request at a time")
-        self._reply = self._loop.create_future()
-        request = BARE_STATUS_REQUEST if self._sent_job else FULL_STATUS_REQUEST
+        blocks after it are events. Asked while a job is being written, it goes after the job's last
+        byte. After a whole job only ``ESC i S`` is sent: invalidate and initialize could clear labels
+        the printer holds; after a job cut short they come first, to end its half-sent command."""
         wait = self.status_timeout if timeout is None else timeout
-        await self._write(request, self._loop.time() + wait)
-        try:
-            return await asyncio.wait_for(asyncio.shield(self._reply), wait)
-        except TimeoutError:
-            return None
-        finally:
-            self._reply = None
+        async with self._asking:
+            self._reply = self._loop.create_future()
+            try:
+                async with self._writing:
+                    whole = self._sent_job and not self._cut_short
+                    await self._write(BARE_STATUS_REQUEST if whole else FULL_STATUS_REQUEST, self._loop.time() + wait)
+                return await asyncio.wait_for(asyncio.shield(self._reply), wait)
+            except TimeoutError:
+                return None
+            finally:
+                self._reply = None
 
     # --- the end ------------------------------------------------------------------------------------
 
@@ -226,11 +250,16 @@ class UsbSession:
         if self.fd is None:
             return
         self._stop_reading()
+        self._unregister()
         fd, self.fd = self.fd, None
         with contextlib.suppress(OSError):
             os.close(fd)
         if self._reply is not None and not self._reply.done():
             self._reply.cancel()
+
+    def _unregister(self) -> None:
+        if _OPEN.get(self._key) is self:
+            del _OPEN[self._key]
 
     async def __aenter__(self) -> UsbSession:
         return self

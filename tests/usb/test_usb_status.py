@@ -6,18 +6,31 @@ engine as its TCP port) and checks both sides: what the transport heard, and wha
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import os
 import time
 from pathlib import Path
 
 import pytest
 
+from appliance.printer.media import media_for
+from appliance.printer.models import get_model
+from appliance.printer.raster import encode_job
 from appliance.printer.status import parse_status
 from appliance.printer.transport import TransportError, UsbTransport, open_transport
+from tests.printer.util import make_label
 from tests.simulator.helpers import job
 from tests.usb.conftest import count, events_until, kinds
 
 THREE = job("usb", copies=3)
+def noisy_job(copies: int) -> bytes:
+    """Labels of noise: PackBits cannot shrink them, so the job is big."""
+    model = get_model("PT-P750W")
+    media = media_for(model, "12mm")
+    return encode_job(model, media, [make_label(*media.size_px(30), seed=35)], copies=copies)
+
+
 def present(path: Path) -> bool:
     return os.path.lexists(path)
 
@@ -206,3 +219,39 @@ async def test_a_session_that_died_mid_job_is_followed_by_one_that_reads_the_res
         await transport.close()
     assert count(rest, "printed") + count(second.before, "printed") == 2  # labels 2 and 3, each heard once
     assert len(sim.printer.printed) == 3 and sim.printer.jobs_received == 1
+
+
+async def test_a_status_probe_of_another_transport_asks_through_the_open_session(
+    usb_printers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The status monitor has its own transport; usblp lets one open in (faked here: EBUSY), so its
+    probe goes through the job's session, after the job's last byte, and takes none of its events."""
+    sim = await usb_printers(speed=None)
+    assert sim.usb is not None
+    node = sim.usb.pty_name  # where the link points
+    real_open = os.open
+    holders: list[str] = []
+
+    def usblp_open(name, flags, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if os.path.realpath(name) == node:
+            if holders:
+                raise OSError(errno.EBUSY, os.strerror(errno.EBUSY), name)
+            holders.append("x")
+        return real_open(name, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", usblp_open)
+    big = noisy_job(copies=40)  # more than the line holds: the write waits for the printer to read
+    job_transport, monitor_transport = open_transport(sim.uri), open_transport(sim.uri)
+    session = await job_transport.session()
+    try:
+        sending = asyncio.create_task(session.send(big, timeout=10))
+        await asyncio.sleep(0)
+        assert not sending.done()
+        block = await monitor_transport.request_status()  # while the job is being written
+        assert sending.done()  # the request waited for the job's last byte
+        assert block is not None and parse_status(block).status_type == "reply"
+        events = await events_until(session, lambda ev: kinds(ev)[-1:] == ["phase:idle"])
+    finally:
+        await job_transport.close()
+    assert kinds(events) == ["phase:printing", *["printed"] * 40, "phase:idle"]
+    assert sim.printer.jobs_received == 1 and len(sim.printer.printed) == 40 and sim.printer.last_error is None
