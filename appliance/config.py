@@ -318,7 +318,9 @@ def _validate(settings: Settings) -> None:
                               "address; give each printer one [[printers]] table")
         targets[(printer.model, printer.uri)] = printer.name
         if not re.match(r"^(tcp|usb|file)://", printer.uri):
-            raise ConfigError(f"{key}.uri", printer.uri, "expected tcp://HOST[:PORT], usb:///dev/usb/lp0 or file:///PATH")
+            raise ConfigError(f"{key}.uri", printer.uri, "expected tcp://HOST[:PORT], usb:///dev/usb/lp0, "
+                              "usb://Brother/MODEL?serial=SERIAL or file:///PATH")
+        _check_usb_uri(key, printer.uri)
         _check_model_and_media(key, printer.model, printer.media, tape_key="media")
         if printer.snmp.version not in _CHOICES["printers.snmp.version"]:
             raise ConfigError(f"{key}.snmp.version", printer.snmp.version, "expected 1 or 2c")
@@ -350,6 +352,18 @@ def _check_queue_and_history(settings: Settings) -> None:
         raise ConfigError("history.artifact_days", history.artifact_days, "expected 0 or more days")
     if history.prune_interval_s <= 0:
         raise ConfigError("history.prune_interval_s", history.prune_interval_s, "expected a positive number of seconds")
+
+
+def _check_usb_uri(key: str, uri: str) -> None:
+    """usb:///dev/usb/lp0, or usb://Brother/MODEL?serial=SERIAL (found by its IEEE 1284 id on every open)."""
+    if not uri.startswith("usb:"):
+        return
+    from .printer.usb_devices import UsbUriError, parse_usb_uri
+
+    try:
+        parse_usb_uri(uri)
+    except UsbUriError as exc:
+        raise ConfigError(f"{key}.uri", uri, str(exc).split(": ", 1)[-1]) from None
 
 
 def _check_model_and_media(key: str, model_name: str, media_id: str, *, tape_key: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import shutil
 import time
 from collections.abc import Awaitable
@@ -164,6 +165,26 @@ def status_check(appliance: Appliance, printer: Any) -> dict[str, Any]:
     return entry("pass", **extra)
 
 
+def usb_device_check(printer: Any) -> dict[str, Any]:
+    """Which device node a usb:// printer is at now (a usb://Brother/MODEL?serial= one is looked up by its
+    IEEE 1284 id in sysfs: no byte goes to the printer). Nothing plugged in is a warning, like offline."""
+    from .printer.usb_devices import ResolveError, UsbSelector, parse_usb_uri, resolve
+
+    name = printer.name
+    target = parse_usb_uri(printer.connect_uri)
+    if not isinstance(target, UsbSelector):
+        if os.path.exists(target):
+            return entry("pass", componentId=name, observedValue=target)
+        return entry("warn", f"{name}: {target} is not there (unplugged or switched off?); a printer plugged in "
+                     "first may have taken another lp number: name it as usb://Brother/MODEL?serial=SERIAL",
+                     componentId=name)  # fmt: skip
+    try:
+        node = resolve(target)
+    except ResolveError as exc:
+        return entry("warn", exc.message, componentId=name)
+    return entry("pass", f"{target} is {node.name}", componentId=name, observedValue=str(node.path))
+
+
 def worker_limit(printer: Any) -> float:
     """How old a worker's heartbeat may be: idle it beats every ~5 s; with a job in hand it beats at
     least every status poll interval, every 5 s of a retry back-off, and after each send attempt."""
@@ -280,6 +301,9 @@ async def check(appliance: Appliance) -> dict[str, Any]:
                                  for p in printers]
     checks["printer:status"] = [status_check(appliance, p) for p in printers]
     checks["queue:worker"] = [worker_check(appliance, p, counts.get(p.id), stopped.get(p.id)) for p in printers]
+    usb = [p for p in printers if p.connect_uri.startswith("usb:")]
+    if usb:
+        checks["printer:usbDevice"] = [usb_device_check(p) for p in usb]
     checks["events:subscribers"] = [subscribers_check(appliance)]
     checks["disk:free"] = [disk_check(appliance)]
     checks["appliance:safeMode"] = [safe_mode_check(appliance)]

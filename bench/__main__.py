@@ -25,7 +25,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import jobs, render, rpc_load, startup
+from bench import jobs, render, rpc_load, startup, usb
 from bench.common import row
 
 
@@ -127,6 +127,7 @@ def sections(profile: Profile) -> list[tuple[str, Callable[[], list[dict[str, An
         ),
         ("label.preview, render+encode, encode vs ptouch", lambda: render.run(repeat=profile.repeat)),
         ("submit → first byte", lambda: jobs.first_byte_rows(profile.first_byte_jobs)),
+        ("USB: job write → first byte, label out → confirmed", lambda: usb.run(profile.first_byte_jobs)),
         (f"{profile.burst_jobs} jobs, RSS, transactions, bytes", lambda: jobs.burst_rows(profile.burst_jobs)),
         ("cold start, idle RSS", lambda: startup.run(runs=profile.start_runs, idle_s=profile.idle_s)),
         ("TUI start", lambda: tui_rows(profile.tui_repeats)),

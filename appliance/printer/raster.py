@@ -43,6 +43,7 @@ _INVERT = bytes(255 - b for b in range(256))  # Pillow "1": bit set = white; the
 ESC_INIT = b"\x1b@"
 ESC_RASTER_MODE = b"\x1bia\x01"
 ESC_NOTIFY_OFF = b"\x1bi!\x01"
+ESC_NOTIFY_ON = b"\x1bi!\x00"
 PRINT = b"\x0c"
 PRINT_FEED = b"\x1a"
 
@@ -239,6 +240,7 @@ def encode_job(
     compress: bool | None = None,
     margin_dots: int | None = None,
     cut_every: int = 1,
+    notifications: bool = False,
 ) -> bytes:
     """Encode ``copies`` × ``pages`` labels as one print job.
 
@@ -246,6 +248,8 @@ def encode_job(
     fully cuts the end; "chain" leaves the last label uncut (saves tape before the next job);
     "none" never cuts. ``compress`` None means PackBits wherever the model takes it.
     ``margin_dots`` is the feed margin in standard-resolution dots (model default if None).
+    ``notifications``: the printer is to send its status blocks unasked (over USB, where they confirm
+    each label): QL models then get ``ESC i ! 00`` instead of the drivers' ``ESC i ! 01`` (off).
     """
     compress, margin = validate_job(
         model, media, pages, copies=copies, cut=cut, high_res=high_res, compress=compress,
@@ -273,7 +277,7 @@ def encode_job(
     bodies = [_page_body(model, media, page, compress) for page in pages]
     out = bytearray(b"\x00" * model.invalidate_bytes + ESC_INIT + ESC_RASTER_MODE)
     if model.sends_notification_mode:
-        out += ESC_NOTIFY_OFF
+        out += ESC_NOTIFY_ON if notifications else ESC_NOTIFY_OFF
     total = copies * len(pages)
     for position in range(total):
         page = pages[position % len(pages)]

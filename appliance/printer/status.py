@@ -116,6 +116,8 @@ _DESCRIPTIONS: dict[str, Wording] = {
     "model-mismatch": "Another model answers at this address than the configuration names — fix model in [[printers]]",
     "jobs-refused": "The printer answers status requests but refuses print jobs — is another computer printing "
                     "to it, or raw printing (port 9100) switched off? Jobs wait until it takes them",
+    "printer-ambiguous": "More than one USB printer of this model is plugged in — add ?serial=… to its usb:// URI "
+                         "(`appliance check` lists the serials), or unplug the other one. Jobs wait",
     "printer-busy": "The printer is busy: printing a label from elsewhere, or another program holds its USB device "
                     "(a CUPS queue?) — jobs wait until it is free",
 }

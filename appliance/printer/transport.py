@@ -14,8 +14,13 @@ import errno
 import os
 import select
 import socket
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
+
+from appliance.printer.usb_devices import ResolveError, UsbSelector, UsbUriError, parse_usb_uri, resolve
+
+if TYPE_CHECKING:
+    from appliance.printer.usb_session import UsbSession
 
 __all__ = ["FileTransport", "InvalidURIError", "TcpTransport", "Transport", "TransportError", "UsbTransport",
            "open_transport"]  # fmt: skip
@@ -192,24 +197,55 @@ class TcpTransport:
 
 
 class UsbTransport:
-    """The kernel usblp device (``/dev/usb/lp0``). Blocking I/O runs in a worker thread."""
+    """The kernel usblp device (``/dev/usb/lp0``), or the printer a ``usb://Brother/PT-P700?serial=X`` URI
+    names, found again by its IEEE 1284 id on every open (see :mod:`appliance.printer.usb_devices`).
 
-    def __init__(self, path: str, *, connect_timeout: float = 5.0, write_timeout: float = 30.0,
+    ``send`` writes a job in a worker thread and closes the device (the queue's way today).
+    ``session()`` keeps it open, writes without blocking and reads the printer's status blocks
+    meanwhile (see :mod:`appliance.printer.usb_session`); while a session of this process has the
+    printer open, ``request_status`` of any UsbTransport for it asks through that session (usblp
+    allows one open at a time: the status monitor's probes would fail with EBUSY otherwise).
+    """
+
+    def __init__(self, path: str | UsbSelector, *, connect_timeout: float = 5.0, write_timeout: float = 30.0,
                  status_timeout: float = 2.0, answers_status: bool = True) -> None:  # fmt: skip
         """`connect_timeout` is taken so every transport takes the queue's timeouts; opening a device
         node answers at once (it fails with ENOENT, ENODEV or EBUSY rather than wait)."""
-        self.path = path
+        self.selector = path if isinstance(path, UsbSelector) else None
+        self.path = path if isinstance(path, str) else ""
+        """The node last opened (for a selector: last resolved; "" before the first)."""
         self.connect_timeout = connect_timeout
         self.write_timeout = write_timeout
         self.status_timeout = status_timeout
         self.answers_status = answers_status
         self._fd: int | None = None
+        self._session: UsbSession | None = None
 
-    def _open(self) -> int:
+    @property
+    def where(self) -> str:
+        if self.selector is None:
+            return self.path
+        return f"{self.selector} ({self.path})" if self.path else str(self.selector)
+
+    def resolve(self) -> str:
+        """The device node to open now; a selector is looked up in sysfs again each time."""
+        if self.selector is None:
+            return self.path
         try:
-            return os.open(self.path, os.O_RDWR | os.O_CLOEXEC | os.O_NOCTTY)
+            self.path = str(resolve(self.selector).path)
+        except ResolveError as exc:
+            # not plugged in: like a device node that is not there; two alike without ?serial=: a person must
+            # say which (or unplug one): either way jobs wait, nothing is sent
+            reason = "printer-ambiguous" if exc.ambiguous else "printer-offline"
+            raise unreached(TransportError(exc.message, retryable=True, reason=reason)) from None
+        return self.path
+
+    def _open(self, flags: int = 0) -> int:
+        path = self.resolve()
+        try:
+            return os.open(path, os.O_RDWR | os.O_CLOEXEC | os.O_NOCTTY | flags)
         except OSError as exc:
-            raise unreached(classify(exc, f"opening {self.path}")) from exc
+            raise unreached(classify(exc, f"opening {self.where}")) from exc
 
     async def connect(self) -> None:
         if self._fd is None:
@@ -226,26 +262,35 @@ class UsbTransport:
         try:
             self._write_all(fd, data)
         except OSError as exc:
-            raise classify(exc, f"writing to {self.path}") from exc
+            raise classify(exc, f"writing to {self.where}") from exc
         finally:
             os.close(fd)
 
     def _status(self) -> bytes | None:
+        """Ask and read until the reply: blocks the printer sent unasked (before or meanwhile) are skipped."""
         fd = self._open()
         try:
+            _drop_waiting(fd)
             self._write_all(fd, STATUS_REQUEST)
-            block = b""
-            while len(block) < STATUS_SIZE:
+            buffer = b""
+            while True:
                 ready, _, _ = select.select([fd], [], [], self.status_timeout)
                 if not ready:
                     return None
-                chunk = os.read(fd, STATUS_SIZE - len(block))
+                chunk = os.read(fd, 64)
                 if not chunk:
                     return None
-                block += chunk
-            return block
+                buffer += chunk
+                while len(buffer) >= STATUS_SIZE:
+                    start = buffer.find(b"\x80\x20\x42")
+                    if start < 0 or len(buffer) - start < STATUS_SIZE:
+                        buffer = buffer[start:] if start >= 0 else buffer[-2:]
+                        break
+                    block, buffer = buffer[start:start + STATUS_SIZE], buffer[start + STATUS_SIZE:]
+                    if block[18] == 0x00:  # status type 00: the reply
+                        return block
         except OSError as exc:
-            raise classify(exc, f"status from {self.path}") from exc
+            raise classify(exc, f"status from {self.where}") from exc
         finally:
             os.close(fd)
 
@@ -258,18 +303,55 @@ class UsbTransport:
         try:
             await asyncio.wait_for(asyncio.to_thread(self._send, fd, data), max(self.write_timeout, timeout or 0.0))
         except TimeoutError as exc:
-            raise classify(exc, f"writing to {self.path}") from exc
+            raise classify(exc, f"writing to {self.where}") from exc
+
+    async def session(self) -> UsbSession:
+        """Open the device for one job and read its status blocks until the session is closed.
+        Raises TransportError (``reached`` False) when it cannot be opened."""
+        from appliance.printer.usb_session import UsbSession
+
+        if self._session is not None and self._session.fd is not None:
+            raise RuntimeError(f"{self.where}: a session is already open")
+        fd = await asyncio.to_thread(self._open, os.O_NONBLOCK)
+        self._session = UsbSession(fd, self.path, status_timeout=self.status_timeout)
+        return self._session
 
     async def request_status(self) -> bytes | None:
         if not self.answers_status:
             return None
+        session = self._session
+        if session is not None and session.fd is not None and session.lost is not None:
+            raise session.lost
+        if session is None or not session.open:
+            from appliance.printer.usb_session import open_session
+
+            session = open_session(await asyncio.to_thread(self.resolve))  # another transport's, same printer
+        if session is not None:
+            status = await session.request_status()
+            return None if status is None else session.last_reply
         return await asyncio.to_thread(self._status)
 
     async def close(self) -> None:
-        """The device is opened per job; one opened but never written to is closed here."""
+        """The device is opened per job; one opened but never written to, or a session, is closed here."""
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def _drop_waiting(fd: int) -> None:
+    """Read away what waits on a freshly opened device (blocks from before): a reply follows the request."""
+    while True:
+        ready, _, _ = select.select([fd], [], [], 0)
+        if not ready:
+            return
+        try:
+            if not os.read(fd, 4096):
+                return
+        except BlockingIOError:
+            return
 
 
 class FileTransport:
@@ -299,7 +381,7 @@ class FileTransport:
 
 
 def open_transport(uri: str, *, answers_status: bool | None = None, **timeouts: float) -> Transport:
-    """Open ``tcp://host[:port]``, ``usb:///dev/usb/lp0`` or ``file:///path``.
+    """Open ``tcp://host[:port]``, ``usb:///dev/usb/lp0``, ``usb://Brother/PT-P700?serial=X`` or ``file:///path``.
 
     ``timeouts`` go to the transport (connect_timeout, write_timeout, status_timeout …).
     ``answers_status`` None means the transport's default (TCP no, USB yes).
@@ -315,10 +397,14 @@ def open_transport(uri: str, *, answers_status: bool | None = None, **timeouts: 
         except ValueError:
             raise InvalidURIError(f"{uri!r}: the port must be a number 1..65535") from None
         return TcpTransport(parts.hostname, port, **extra, **timeouts)
-    if scheme in ("usb", "file"):
+    if scheme == "usb":
+        try:
+            return UsbTransport(parse_usb_uri(uri), **extra, **timeouts)
+        except UsbUriError as exc:
+            raise InvalidURIError(str(exc)) from None
+    if scheme == "file":
         if parts.netloc or not parts.path.startswith("/"):
             raise InvalidURIError(f"{uri!r}: write an absolute path after three slashes, like {scheme}:///dev/usb/lp0")
-        if scheme == "usb":
-            return UsbTransport(parts.path, **extra, **timeouts)
         return FileTransport(parts.path)
-    raise InvalidURIError(f"unsupported printer URI {uri!r}; use tcp://host[:port], usb:///dev/usb/lp0 or file:///path")
+    raise InvalidURIError(f"unsupported printer URI {uri!r}; use tcp://host[:port], usb:///dev/usb/lp0, "
+                          "usb://Brother/MODEL?serial=SERIAL or file:///path")

@@ -3,7 +3,8 @@
 Methods:
   sim.state → the whole state (knobs, status block, errors, printed labels and files)
   sim.set {cover_open?, tape?, tape_remaining_mm?, offline?, drop_after_bytes?, speed?,
-           snmp_silent?, snmp_delay_ms?, resume_after_s?, cooling?} → the state after the change
+           snmp_silent?, snmp_delay_ms?, resume_after_s?, cooling?} → the state after the change;
+           with a USB port also {unplugged?, answers_status?} (appliance.simulator.usb)
 Invalid params → -32602 with {"field": ..., "reason": ...} in error.data; nothing is changed.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -36,22 +37,41 @@ def _params(params: Any) -> dict[str, Any]:
     return params
 
 
-def methods(printer: VirtualPrinter) -> dict[str, Callable[[dict[str, Any]], Any]]:
+class Port(Protocol):
+    """Knobs of a port beside the printer's own (the USB device's `unplugged`, …)."""
+
+    def check(self, changes: dict[str, Any]) -> dict[str, Any]: ...
+
+    def apply(self, changes: dict[str, Any]) -> None: ...
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+def methods(printer: VirtualPrinter, port: Port | None = None,
+            port_knobs: tuple[str, ...] = ()) -> dict[str, Callable[[dict[str, Any]], Any]]:  # fmt: skip
+    def whole() -> Any:
+        return printer.to_json() | (port.to_json() if port is not None else {})
+
     def state(params: dict[str, Any]) -> Any:
         if params:
             field = next(iter(params))
             raise RpcError(INVALID_PARAMS, "Invalid params", {"field": field, "reason": "unknown parameter"})
-        return printer.to_json()
+        return whole()
 
     def set_(params: dict[str, Any]) -> Any:
         if not params:
             raise RpcError(INVALID_PARAMS, "Invalid params", {"field": "params", "reason": "nothing to set"})
+        own = {name: value for name, value in params.items() if port is None or name not in port_knobs}
         try:
-            printer.update(**params)
+            theirs = port.check({n: v for n, v in params.items() if n not in own}) if port is not None else {}
+            if own:
+                printer.update(**own)
         except ValueError as exc:
             field, _, reason = str(exc).partition(": ")
             raise RpcError(INVALID_PARAMS, "Invalid params", {"field": field, "reason": reason}) from None
-        return printer.to_json()
+        if port is not None and theirs:
+            port.apply(theirs)
+        return whole()
 
     return {"sim.state": state, "sim.set": set_}
 
@@ -78,8 +98,8 @@ def dispatch_one(table: dict[str, Callable[[dict[str, Any]], Any]], request: Any
     return None if is_notification else {"jsonrpc": "2.0", "id": request_id, "result": result}
 
 
-def make_app(printer: VirtualPrinter) -> web.Application:
-    table = methods(printer)
+def make_app(printer: VirtualPrinter, port: Port | None = None, port_knobs: tuple[str, ...] = ()) -> web.Application:
+    table = methods(printer, port, port_knobs)
 
     async def handle(request: web.Request) -> web.Response:
         try:
@@ -100,13 +120,15 @@ def make_app(printer: VirtualPrinter) -> web.Application:
 
 
 class ControlServer:
-    def __init__(self, printer: VirtualPrinter) -> None:
+    def __init__(self, printer: VirtualPrinter, port: Port | None = None, port_knobs: tuple[str, ...] = ()) -> None:
         self.printer = printer
+        self.port = port
+        self.port_knobs = port_knobs
         self._runner: web.AppRunner | None = None
         self._address: tuple[str, int] | None = None
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> tuple[str, int]:
-        self._runner = web.AppRunner(make_app(self.printer), access_log=None)
+        self._runner = web.AppRunner(make_app(self.printer, self.port, self.port_knobs), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()

@@ -150,6 +150,7 @@ class VirtualPrinter:
         self.notifications: deque[bytes] = deque(maxlen=200)
         self.started_at = datetime.now(UTC)
         self._listeners: list[Callable[[VirtualPrinter], None]] = []
+        self._block_listeners: list[Callable[[bytes], None]] = []
         self._changed: asyncio.Event | None = None
 
     # --- observing -----------------------------------------------------------------
@@ -158,6 +159,11 @@ class VirtualPrinter:
         """Call `callback(printer)` after every change; returns a function that removes it."""
         self._listeners.append(callback)
         return lambda: self._listeners.remove(callback) if callback in self._listeners else None
+
+    def add_block_listener(self, callback: Callable[[bytes], None]) -> Callable[[], None]:
+        """Call `callback(block)` with every status block the printer pushes (the USB device sends them)."""
+        self._block_listeners.append(callback)
+        return lambda: self._block_listeners.remove(callback) if callback in self._block_listeners else None
 
     def changed(self) -> None:
         """Tell observers that something changed."""
@@ -274,7 +280,10 @@ class VirtualPrinter:
 
     def notify(self, status_type: int, notification: int = 0) -> None:
         """Record a status block as the printer would push it (the USB host would see these)."""
-        self.notifications.append(self.status_block(status_type=status_type, notification=notification))
+        block = self.status_block(status_type=status_type, notification=notification)
+        self.notifications.append(block)
+        for callback in list(self._block_listeners):
+            callback(block)
 
     # --- the 32-byte status block --------------------------------------------------
 

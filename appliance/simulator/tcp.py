@@ -15,14 +15,14 @@ import asyncio
 import contextlib
 import logging
 
-from appliance.printer.decode import DecodedJob, RasterDecodeError, decode_job
+from appliance.printer.decode import DecodedJob
 from appliance.simulator.engine import PrintEngine
+from appliance.simulator.jobs import PRINT_FEED, STATUS_REQUEST, at_boundary, take
 from appliance.simulator.state import ST_REPLY, Phase, VirtualPrinter
 
 log = logging.getLogger(__name__)
 
-STATUS_REQUEST = b"\x1biS"
-PRINT_FEED = b"\x1a"
+__all__ = ["PRINT_FEED", "STATUS_REQUEST", "RasterSink"]
 
 
 class RasterSink:
@@ -127,7 +127,7 @@ class RasterSink:
                 if len(buffer) > self.max_job_bytes:
                     self._report(f"job larger than {self.max_job_bytes} bytes; connection closed")
                     return
-                if buffer.endswith(PRINT_FEED) or buffer.endswith(STATUS_REQUEST):
+                if at_boundary(buffer):
                     await self._complete(buffer, writer, final=False)
             await self._complete(buffer, writer, final=True)
         finally:
@@ -140,41 +140,15 @@ class RasterSink:
 
     async def _complete(self, buffer: bytearray, writer: asyncio.StreamWriter, *, final: bool) -> None:
         """Act on every whole job or status request at the front of `buffer`, and consume it."""
-        while any(buffer):  # anything but invalidate bytes
-            data = bytes(buffer)
-            try:
-                job, consumed = decode_job(data, self.printer.model), len(data)
-            except RasterDecodeError as exc:
-                first = self._first_job(data, exc)
-                if first is None:
-                    if final:
-                        self._report(f"malformed job: {exc}")
-                        buffer.clear()
-                    return  # maybe more is coming
-                job, consumed = first
-            asks_status = any(name == "status-request" for name, _ in job.commands)
-            whole = consumed == len(data)
-            if asks_status and whole and data.endswith(STATUS_REQUEST) and self.printer.answers_status_request:
+
+        async def status_asked() -> None:
+            if self.printer.answers_status_request:
                 writer.write(self.printer.status_block(status_type=ST_REPLY))
                 with contextlib.suppress(ConnectionError):
                     await writer.drain()
-            ends_job = bool(job.pages) and job.pages[-1].ended_by == "print-feed"
-            if ends_job or (final and job.pages):
-                self._submit(job)
-            elif not (not job.pages and (asks_status or final)):
-                return  # a job still arriving
-            del buffer[:consumed]
-        buffer.clear()
 
-    def _first_job(self, data: bytes, exc: RasterDecodeError) -> tuple[DecodedJob, int] | None:
-        """When a second job follows a complete one (1A, then more bytes), the first one alone."""
-        end = exc.offset
-        if not 0 < end < len(data) or data[end - 1] != PRINT_FEED[0]:
-            return None
-        try:
-            return decode_job(data[:end], self.printer.model), end
-        except RasterDecodeError:
-            return None
+        await take(buffer, self.printer.model, final=final, submit=self._submit, status_asked=status_asked,
+                   report=self._report)  # fmt: skip
 
     def _submit(self, job: DecodedJob) -> None:
         for warning in job.warnings:

@@ -29,6 +29,8 @@ EXPECTED = {  # figure prefix → how many rows
     "render+encode ": len(labels_bench.FIELDS) * len(labels_bench.TAPES),
     "encode ": len(raster_bench.REFERENCES),
     "submit → first raster byte": 2,
+    "USB raw job write → first byte": 1,
+    "USB label out → 'printing completed' read": 1,
     "10 jobs through an instant virtual printer": 1,
     "server RSS growth": 1,
     "SQLite write transactions per job": 1,
