@@ -25,7 +25,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import jobs, render, rpc_load, startup
+from bench import batches, jobs, render, rpc_load, startup
 from bench.common import row
 
 
@@ -40,6 +40,7 @@ class Profile:
     start_runs: int
     idle_s: float
     tui_repeats: int
+    batch_rows: int = 1000
 
 
 FULL = Profile(
@@ -63,6 +64,7 @@ QUICK = Profile(
     start_runs=1,
     idle_s=1.0,
     tui_repeats=1,
+    batch_rows=100,
 )
 
 
@@ -128,6 +130,7 @@ def sections(profile: Profile) -> list[tuple[str, Callable[[], list[dict[str, An
         ("label.preview, render+encode, encode vs ptouch", lambda: render.run(repeat=profile.repeat)),
         ("submit → first byte", lambda: jobs.first_byte_rows(profile.first_byte_jobs)),
         (f"{profile.burst_jobs} jobs, RSS, transactions, bytes", lambda: jobs.burst_rows(profile.burst_jobs)),
+        (f"print.batch of {profile.batch_rows} rows", lambda: batches.run(profile.batch_rows)),
         ("cold start, idle RSS", lambda: startup.run(runs=profile.start_runs, idle_s=profile.idle_s)),
         ("TUI start", lambda: tui_rows(profile.tui_repeats)),
     ]

@@ -10,6 +10,7 @@ and once one row is found bad nothing more is kept at all: the rest are only che
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -126,6 +127,7 @@ class Batches:
         """On the drawing thread: each row rendered and encoded (kept only when `keep`), or what is wrong with it."""
         out: list[tuple[int, Drawn | RowProblem]] = []
         for number, fields in enumerate(rows, start=start + 1):
+            time.sleep(0)  # let the event loop's thread have the GIL between labels: it answers meanwhile
             try:
                 rendered = render_for(self.queue.registry, runtime, template, fields, options=options)
             except LabelError as exc:
