@@ -114,7 +114,7 @@ async def _rows(client: RpcClient, args: argparse.Namespace, given: dict[str, st
     """The rows to send and, for a file, the line each starts on."""
     if args.csv is None:
         return [given], None
-    from . import sheet
+    from rpc import sheet
 
     try:
         table = sheet.read(args.csv)

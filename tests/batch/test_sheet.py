@@ -1,10 +1,10 @@
-"""Reading a spreadsheet's CSV/TSV into label rows (appliance/commands/sheet.py)."""
+"""Reading a spreadsheet's CSV/TSV into label rows (rpc/sheet.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from appliance.commands.sheet import SheetError, decode, label_rows, map_columns, parse
+from rpc.sheet import SheetError, decode, label_rows, map_columns, parse
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])

@@ -1,4 +1,4 @@
-"""A spreadsheet saved as CSV or TSV, read into label rows for print.batch.
+"""A spreadsheet saved as CSV or TSV, read into label rows for print.batch (client side: the CLI and the TUI).
 
 What Excel, LibreOffice and Numbers write: UTF-8 with or without a BOM, `,` or `;` (a German Excel)
 or tab between cells, a header row naming the template's fields in any case. Each row keeps the
