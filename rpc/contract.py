@@ -160,8 +160,9 @@ METHODS: tuple[Method, ...] = (
         "the same batch (duplicate: true); with another request it is -32003. At most queue.batch_max_rows rows.",
         params={
             "template": TEMPLATE_NAME,
-            "rows": {"type": "array", "items": FIELDS, "minItems": 1, "maxItems": 100_000,
-                     "description": "one fields object per label, in print order"},
+            "rows": {"type": "array", "items": {"type": "object", "maxProperties": 64}, "minItems": 1,
+                     "maxItems": 100_000, "description": "one fields object per label, in print order (values as "
+                     "in print.submit's fields; a wrong one is named by its row in error.data.rows)"},
             "copies": {"type": "integer", "minimum": 1, "maximum": 100, "description": "copies of every row"},
             "printer_id": PRINTER_ID,
             "hold": {"type": "boolean"},

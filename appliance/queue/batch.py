@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 CHUNK = 25  # rows drawn per trip to the drawing thread: few trips, and a label.preview waits at most a chunk
 MAX_ROWS = 5000
+MAX_VALUE_CHARS = 4096  # as print.submit's fields (rpc/contract.py FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,17 @@ class RowProblem:
 
     def to_wire(self) -> dict[str, Any]:
         return {"row": self.row, "field": self.field, "reason": self.reason}
+
+
+def shape_problem(number: int, fields: dict[str, Any]) -> RowProblem | None:
+    """A value no field takes (print.submit's schema says the same of its fields), named by its row."""
+    for name, value in fields.items():
+        if value is not None and not isinstance(value, str | int | float | bool):
+            got = "an object" if isinstance(value, dict) else "a list" if isinstance(value, list) else "something else"
+            return RowProblem(number, f"fields.{name}", f"must be text, a number, true, false or null, not {got}")
+        if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
+            return RowProblem(number, f"fields.{name}", f"must have at most {MAX_VALUE_CHARS} characters")
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +140,10 @@ class Batches:
         out: list[tuple[int, Drawn | RowProblem]] = []
         for number, fields in enumerate(rows, start=start + 1):
             time.sleep(0)  # let the event loop's thread have the GIL between labels: it answers meanwhile
+            wrong = shape_problem(number, fields)
+            if wrong is not None:
+                out.append((number, wrong))
+                continue
             try:
                 rendered = render_for(self.queue.registry, runtime, template, fields, options=options)
             except LabelError as exc:

@@ -107,3 +107,13 @@ async def test_too_many_rows_and_a_missing_template_are_refused_whole(fast: Appl
         await rpc.call("print.batch", {"template": "no-such", "rows": [{"text": "a"}]})
     assert caught.value.code == -32002 and caught.value.data["field"] == "template"
     assert stored_jobs(fast) == 0
+
+
+async def test_values_of_the_wrong_kind_are_named_by_their_row(fast: Appliance, rpc: RpcClient) -> None:
+    rows = [{"text": "fine"}, {"text": {"nested": 1}}, {"text": "fine"}, {"text": "x" * 5000}]
+    with pytest.raises(RpcError) as caught:
+        await rpc.call("print.batch", {"template": "text", "rows": rows})
+    bad = caught.value.data["rows"]
+    assert [(b["row"], b["field"]) for b in bad] == [(2, "fields.text"), (4, "fields.text")], bad
+    assert "not an object" in bad[0]["reason"] and "4096" in bad[1]["reason"]
+    assert stored_jobs(fast) == 0

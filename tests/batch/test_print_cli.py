@@ -8,6 +8,8 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from appliance.app import Appliance
 from rpc.client import RpcClient
 from tests.fast_fixtures import printed
@@ -119,3 +121,25 @@ async def test_one_label_from_field_values(fast: Appliance, tmp_path: Path) -> N
     assert code == 0, out + err
     assert "all 1 rows printed" in out
     assert len(printed(fast)) == 1
+
+
+async def test_the_progress_bar_follows_a_batch_to_its_end(fast: Appliance, rpc: RpcClient,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from appliance.commands.batchwait import follow
+
+    answer = await rpc.call("print.batch", {"template": "text", "rows": [{"text": f"t{n}"} for n in range(3)]})
+    assert await follow(rpc, answer["batch_id"], tty=True) == 0
+    assert "all 3 rows printed" in capsys.readouterr().out
+
+
+async def test_waiting_on_a_batch_that_cannot_finish_exits_1_naming_the_row(fast: Appliance, rpc: RpcClient,
+                                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from appliance.commands.batchwait import follow
+
+    answer = await rpc.call("print.batch", {"template": "text", "rows": [{"text": "a"}, {"text": "b"}],
+                                            "hold": True})
+    await rpc.call("batch.cancel", {"batch_id": answer["batch_id"]})
+    assert await follow(rpc, answer["batch_id"], tty=False) == 1
+    err = capsys.readouterr().err
+    assert "2 of 2 rows did not print (2 canceled)" in err
+    assert f"row 1 (job {answer['jobs'][0]['id']}) is canceled" in err

@@ -131,7 +131,7 @@ class CsvImportScreen(BaseScreen):
         params["dry_run"] = True
         self.problems = {}
         try:
-            await self.appliance.call("print.batch", params)
+            await self.appliance.call("print.batch", params, timeout=600)
         except RpcError as exc:
             data = exc.data if exc.has_data and isinstance(exc.data, dict) else {}
             if exc.code != INVALID_PARAMS or not isinstance(data.get("rows"), list):
