@@ -142,7 +142,7 @@ class CsvImportScreen(BaseScreen):
         for number in range(1, len(self.rows) + 1):
             problem = self.problems.get(number)
             cell = Text(f"✗ {problem}", style="bold") if problem else Text("✓ ok")
-            grid.update_cell(str(number), "check", cell)
+            grid.update_cell(str(number), "check", cell, update_width=True)
         bad = len(self.problems)
         verdict = (f"✗ {bad} row{'s' if bad != 1 else ''} cannot be printed: fix the file and import it again"
                    if bad else f"✓ all {len(self.rows)} rows can print · ctrl+s prints them all")
