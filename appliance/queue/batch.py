@@ -84,8 +84,9 @@ class Batches:
             existing = await batch_store.by_idempotency_key(queue.db, idempotency_key)
             if existing is not None:
                 return await self._same_request(existing, digest)
-        try:
-            queue.registry.get(template)  # a template that is not there is one error, not one per row
+        try:  # a template that is not there, or a cut this printer cannot make: one error, not one per row
+            queue.registry.get(template)
+            options.check(runtime)
         except LabelError as exc:
             raise queue.render_error(exc) from None
         if not dry_run:
@@ -119,7 +120,7 @@ class Batches:
         try:
             batch_id = await batch_store.insert(
                 queue.db, new, [(d.job, [jobs.step("queued", d.job.state, copies=copies, media=d.job.media,
-                                                   warnings=d.warnings, batch=True)]) for d in drawn])
+                                                   warnings=d.warnings)]) for d in drawn])
         except sqlite3.IntegrityError:  # a concurrent call with the same key stored its batch first
             if idempotency_key is None:
                 raise

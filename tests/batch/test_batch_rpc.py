@@ -106,6 +106,11 @@ async def test_too_many_rows_and_a_missing_template_are_refused_whole(fast: Appl
     with pytest.raises(RpcError) as caught:
         await rpc.call("print.batch", {"template": "no-such", "rows": [{"text": "a"}]})
     assert caught.value.code == -32002 and caught.value.data["field"] == "template"
+    with pytest.raises(RpcError) as caught:  # print options are the call's, not a row's
+        await rpc.call("print.batch", {"template": "text", "rows": [{"text": "a"}] * 2, "cut": "none",
+                                       "cut_every": 2})
+    assert caught.value.code == -32602 and caught.value.data["field"] == "cut_every" and "rows" not in \
+        caught.value.data
     assert stored_jobs(fast) == 0
 
 
