@@ -122,3 +122,21 @@ async def test_values_of_the_wrong_kind_are_named_by_their_row(fast: Appliance, 
     assert [(b["row"], b["field"]) for b in bad] == [(2, "fields.text"), (4, "fields.text")], bad
     assert "not an object" in bad[0]["reason"] and "4096" in bad[1]["reason"]
     assert stored_jobs(fast) == 0
+
+
+async def test_a_batch_row_is_an_ordinary_job_for_reprint_and_cancel(fast: Appliance, rpc: RpcClient) -> None:
+    answer = await rpc.call("print.batch", {"template": "text", "rows": [{"text": "a"}, {"text": "b"}],
+                                            "hold": True})
+    first, second = (j["id"] for j in answer["jobs"])
+    again = await rpc.call("job.reprint", {"job_id": second, "copies": 2})  # the stored page, encoded again
+    canceled = await rpc.call("job.cancel", {"job_id": first})
+    assert canceled["state"] == "canceled" and canceled["batch_id"] == answer["batch_id"] and canceled["row"] == 1
+    reprinted = await rpc.call("job.get", {"job_id": again["id"]})
+    deadline = time.monotonic() + 10
+    while reprinted["state"] != "completed":
+        assert time.monotonic() < deadline, reprinted
+        await asyncio.sleep(0.05)
+        reprinted = await rpc.call("job.get", {"job_id": again["id"]})
+    assert "batch_id" not in reprinted and reprinted["copies"] == 2 and len(printed(fast)) == 2
+    batch = await rpc.call("batch.get", {"batch_id": answer["batch_id"]})
+    assert batch["counts"]["held"] == 1 and batch["counts"]["canceled"] == 1 and not batch["done"]
