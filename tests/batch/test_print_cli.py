@@ -143,3 +143,24 @@ async def test_waiting_on_a_batch_that_cannot_finish_exits_1_naming_the_row(fast
     err = capsys.readouterr().err
     assert "2 of 2 rows did not print (2 canceled)" in err
     assert f"row 1 (job {answer['jobs'][0]['id']}) is canceled" in err
+
+
+async def test_wait_says_what_a_stopped_row_waits_for_then_finishes(fast: Appliance, tmp_path: Path) -> None:
+    fast.simulator.printer.update(cover_open=True)
+    await fast.printers[0].monitor.probe_now()
+    csv = spreadsheet(tmp_path / "bins.csv", bins()[:3])
+    process = await asyncio.create_subprocess_exec(
+        PYTHON, "-m", "appliance.cli", "print", "bin-label", "--csv", str(csv), "--ignore-extra", "--wait",
+        "--socket", str(fast.settings.socket_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env())
+    assert process.stdout is not None
+    seen = []
+    while not any("waiting: row 1" in line for line in seen):
+        line = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
+        assert line, seen
+        seen.append(line)
+    assert "cover" in seen[-1].lower(), seen  # the printer's words for it
+    fast.simulator.printer.update(cover_open=False)
+    await fast.printers[0].monitor.probe_now()
+    out, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, "".join(seen) + out.decode() + err.decode()
+    assert "all 3 rows printed" in out.decode()
