@@ -70,6 +70,12 @@ def run(args: argparse.Namespace) -> int:
         return asyncio.run(_print(args, given, renames, url, socket_path, token))
     except TransportFailure as exc:
         raise CommandError(f"{exc.message}\n  {NOT_RUNNING}", 1) from None
+    except KeyboardInterrupt:
+        if args.wait:  # the labels are the appliance's now: stopping the watch stops nothing
+            print("\nappliance: stopped waiting; what was queued keeps printing (`appliance call batch.get "
+                  "batch_id=N` shows how far it is, `appliance call batch.cancel batch_id=N` stops it)",
+                  file=sys.stderr)
+        return 130
 
 
 async def _print(args: argparse.Namespace, given: dict[str, str], renames: dict[str, str], url: str | None,
