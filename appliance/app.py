@@ -65,10 +65,10 @@ class Appliance:
     # --- wiring ------------------------------------------------------------------------------
 
     def handlers(self) -> dict[str, Any]:
-        from .api import jobs, printers, server, stats, subscribe, templates
+        from .api import batches, jobs, printers, server, stats, subscribe, templates
 
         found: dict[str, Any] = {}
-        for module in (server, subscribe, printers, templates, jobs, stats):
+        for module in (server, subscribe, printers, templates, jobs, batches, stats):
             found.update(module.handlers(self))
         return found
 

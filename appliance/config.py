@@ -62,6 +62,9 @@ class AuthSettings:
     ws_buffer: int = 256
 
 
+BATCH_ROWS_LIMIT = 100_000  # print.batch's schema takes no more rows than this (rpc/contract.py)
+
+
 @dataclass
 class QueueSettings:
     retry_base_s: float = 1.0
@@ -71,6 +74,7 @@ class QueueSettings:
     write_timeout_s: float = 30.0
     print_timeout_s: float = 300.0
     lost_after_idle_s: float = 30.0
+    batch_max_rows: int = 5000  # rows one print.batch call may hold
 
 
 @dataclass
@@ -344,6 +348,8 @@ def _check_queue_and_history(settings: Settings) -> None:
                           f"expected at least queue.retry_base_s ({queue.retry_base_s:g})")
     if queue.max_attempts < 1:
         raise ConfigError("queue.max_attempts", queue.max_attempts, "expected at least 1")
+    if not 1 <= queue.batch_max_rows <= BATCH_ROWS_LIMIT:
+        raise ConfigError("queue.batch_max_rows", queue.batch_max_rows, f"expected 1 to {BATCH_ROWS_LIMIT}")
     for name in ("keep_days", "keep_jobs"):
         if getattr(history, name) < 1:
             raise ConfigError(f"history.{name}", getattr(history, name),

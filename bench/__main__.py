@@ -40,6 +40,7 @@ class Profile:
     start_runs: int
     idle_s: float
     tui_repeats: int
+    batch_rows: int = 1000
 
 
 FULL = Profile(
@@ -63,6 +64,7 @@ QUICK = Profile(
     start_runs=1,
     idle_s=1.0,
     tui_repeats=1,
+    batch_rows=100,
 )
 
 
@@ -85,6 +87,13 @@ def tui_rows(repeats: int) -> list[dict[str, Any]]:
         f"{repeats} after one warm-up start"
     )
     return [normalize(found, note) for found in tui_start.run(repeats=repeats)]
+
+
+def batch_rows(count: int) -> list[dict[str, Any]]:
+    """bench/batches.py: print.batch of `count` rows, the server's RSS and printer.status meanwhile."""
+    from bench import batches
+
+    return batches.run(count)
 
 
 def normalize(found: dict[str, Any], note: str = "") -> dict[str, Any]:
@@ -129,6 +138,7 @@ def sections(profile: Profile) -> list[tuple[str, Callable[[], list[dict[str, An
         ("submit → first byte", lambda: jobs.first_byte_rows(profile.first_byte_jobs)),
         ("USB: job write → first byte, label out → confirmed", lambda: usb.run(profile.first_byte_jobs)),
         (f"{profile.burst_jobs} jobs, RSS, transactions, bytes", lambda: jobs.burst_rows(profile.burst_jobs)),
+        (f"print.batch of {profile.batch_rows} rows", lambda: batch_rows(profile.batch_rows)),
         ("cold start, idle RSS", lambda: startup.run(runs=profile.start_runs, idle_s=profile.idle_s)),
         ("TUI start", lambda: tui_rows(profile.tui_repeats)),
     ]

@@ -19,6 +19,7 @@ TOPICS = ("printers", "jobs", "queue")
 PRINTER_ID: Schema = {"type": "string", "minLength": 1, "maxLength": 64,
                       "description": "printer id (UUID), or its configured name"}
 JOB_ID: Schema = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1, "description": "job id"}  # SQLite INTEGER
+BATCH_ID: Schema = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1, "description": "batch id (print.batch)"}
 TEMPLATE_NAME: Schema = {
     "type": "string",
     "pattern": r"^[a-z0-9][a-z0-9_-]{0,63}$",
@@ -43,7 +44,8 @@ JOB: Schema = {"type": "object", "description": (
     "labels; 12mm media when its printer is no longer configured), times; position (its place "
     "in its printer's queue, 1 = next; null once done) and waiting (what a pending job waits for: reason, description, "
     "ahead, behind_job_id; null when it is not pending or goes out next; also on a processing or stopped job whose "
-    "printer's queue stopped, reason storage-damaged: nothing follows it until a restore)")}
+    "printer's queue stopped, reason storage-damaged: nothing follows it until a restore); a row of a "
+    "print.batch also has batch_id and row (1 = the first row)")}
 
 
 @dataclass(frozen=True)
@@ -149,14 +151,47 @@ METHODS: tuple[Method, ...] = (
         admin=True,
     ),
     _m(
+        "print.batch",
+        "Many labels of one template, a job per row (row 1 = the first): every row is validated and rendered "
+        "before anything is stored; any bad row is -32602 with error.data.rows [{row, field, reason}] naming "
+        "every bad row, and nothing is queued. Good batches are stored in one transaction and print in row "
+        "order. Answers {batch_id, rows, printer_id, printer_name, jobs: [{id, row, state}], warnings: [{row, "
+        "…}]}; dry_run validates and renders, stores nothing (batch_id null). The same idempotency_key returns "
+        "the same batch (duplicate: true); with another request it is -32003. At most queue.batch_max_rows rows.",
+        params={
+            "template": TEMPLATE_NAME,
+            "rows": {"type": "array", "items": {"type": "object", "maxProperties": 64}, "minItems": 1,
+                     "maxItems": 100_000, "description": "one fields object per label, in print order (values as "
+                     "in print.submit's fields; a wrong one is named by its row in error.data.rows)"},
+            "copies": {"type": "integer", "minimum": 1, "maximum": 100, "description": "copies of every row"},
+            "printer_id": PRINTER_ID,
+            "hold": {"type": "boolean"},
+            "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 128},
+            "cut": {"type": "string", "enum": ["full", "half", "chain", "none"]},
+            "cut_every": {"type": "integer", "minimum": 1, "maximum": 99},
+            "high_res": HIGH_RES,
+            "dry_run": {"type": "boolean", "description": "validate and render every row; store nothing"},
+        },
+        required=("template", "rows"),
+        admin=True,
+    ),
+    _m("batch.get", "A batch's progress: counts of its jobs by state, labels and labels_printed, done (no job "
+       "left to print), first_problem (the first row by row number that is stopped, aborted or canceled: row, "
+       "job_id, state, reasons, descriptions; null when none).",
+       params={"batch_id": BATCH_ID}, required=("batch_id",)),
+    _m("batch.cancel", "Cancel every job of a batch nothing was sent of (a label at the printer finishes); "
+       "answers as batch.get, with canceled: how many jobs this call canceled.",
+       params={"batch_id": BATCH_ID}, required=("batch_id",), admin=True),
+    _m(
         "job.list",
-        "Jobs, newest first, with cursor paging.",
+        "Jobs, newest first, with cursor paging; batch_id: only that batch's jobs.",
         params={
             "state": {"type": "string", "enum": list(JOB_STATES)},
             "printer_id": PRINTER_ID,
             "since": TIMESTAMP,
             "limit": {"type": "integer", "minimum": 1, "maximum": 500},
             "cursor": {"type": "string", "maxLength": 64},
+            "batch_id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
         },
     ),
     _m("job.get", "One job.", params={"job_id": JOB_ID}, required=("job_id",), result=JOB),
@@ -184,7 +219,8 @@ METHODS: tuple[Method, ...] = (
     _m("job.move", "Give a job nothing was sent of (pending, held, or stopped before sending) to another printer; "
        "drawn again when its model or loaded tape differs.", params={"job_id": JOB_ID, "printer_id": PRINTER_ID},
        required=("job_id", "printer_id"), result=JOB, admin=True),
-    _m("queue.status", "Per printer: paused, queue_stopped, counts by state, the job in progress."),
+    _m("queue.status", "Per printer: paused, queue_stopped, counts by state, the job in progress; batches: each "
+       "batch still printing (batch_id, printer_id, rows, labels, labels_printed, counts)."),
     _m("stats.summary", "Jobs per day by outcome, labels and length printed per day and per media, mean "
        "submit-to-printed time. The keys say tape for every media (per_day[].tape_mm, per_tape[].tape_mm: mm of "
        "tape, roll or die-cut labels); a per_tape row is one media on one series (series: pt, ql, or null when its "
@@ -196,7 +232,8 @@ METHODS: tuple[Method, ...] = (
 NOTIFICATIONS: tuple[Notification, ...] = (
     Notification("notify_printer_status", "printers", "A printer's status changed."),
     Notification("notify_job_updated", "jobs", "A job changed state or gained a timeline step."),
-    Notification("notify_queue_changed", "queue", "Queue counts changed."),
+    Notification("notify_queue_changed", "queue", "Queue counts changed (as queue.status; batches: the progress of "
+                 "each batch still printing)."),
     Notification("notify_resync", "*", "This connection fell behind; call server.subscribe again for a snapshot."),
 )
 

@@ -25,8 +25,9 @@ def handlers(appliance: Appliance) -> dict[str, Any]:
                                   PrintOptions(cut=cut, cut_every=cut_every, high_res=high_res))
 
     async def job_list(ctx: CallContext, state: str | None = None, printer_id: str | None = None,
-                       since: str | None = None, limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
-        return await queue.listing(state, printer_id, since, limit, cursor)
+                       since: str | None = None, limit: int = 50, cursor: str | None = None,
+                       batch_id: int | None = None) -> dict[str, Any]:
+        return await queue.listing(state, printer_id, since, limit, cursor, batch_id)
 
     async def job_get(ctx: CallContext, job_id: int) -> dict[str, Any]:
         return await queue.job(job_id)

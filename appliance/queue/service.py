@@ -67,6 +67,9 @@ class JobQueue:
         self._queue_publish_task: asyncio.Future[None] | None = None
         self._submit_lock = asyncio.Lock()
         self.drawer = LabelDrawer()
+        from .batch import Batches
+
+        self.batches = Batches(self)  # print.batch, batch.get, batch.cancel (appliance/queue/batch.py)
 
     # --- life cycle --------------------------------------------------------------------------
 
@@ -187,9 +190,14 @@ class JobQueue:
         try:
             return render_for(self.registry, runtime, template, fields, tape=tape, options=options)
         except LabelError as exc:
-            if exc.field == "name":  # the registry's word for it; the caller's param is `template`
-                exc = LabelError("template", exc.reason, exc.kind)
-            raise label_error(exc) from None
+            raise self.render_error(exc) from None
+
+    @staticmethod
+    def render_error(exc: LabelError) -> RpcError:
+        """A label that cannot be drawn, as the caller's error."""
+        if exc.field == "name":  # the registry's word for it; the caller's param is `template`
+            exc = LabelError("template", exc.reason, exc.kind)
+        return label_error(exc)
 
     def _draw(self, runtime: PrinterRuntime, template: str, fields: dict[str, Any], options: PrintOptions,
               copies: int, *, field: str) -> tuple[Rendered, bytes, bytes]:
@@ -526,10 +534,10 @@ class JobQueue:
                 "worker_alive": bool(worker and worker.alive),
             })
         totals = {state: sum(p["counts"][state] for p in out) for state in jobs.ACTIVE}
-        return {"printers": out, "totals": totals}
+        return {"printers": out, "totals": totals, "batches": await self.batches.progress()}
 
     async def listing(self, state: str | None, printer_id: str | None, since: str | None, limit: int,
-                      cursor: str | None) -> dict[str, Any]:
+                      cursor: str | None, batch_id: int | None = None) -> dict[str, Any]:
         before = None
         if cursor is not None:
             # ASCII digits only (str.isdigit takes "²" and "١٢") and within SQLite's INTEGER
@@ -546,7 +554,7 @@ class JobQueue:
         if printer_id is not None and printer_id not in await printer_store.ids(self.db):
             printer_id = self.printer(printer_id).id  # a name; a retired printer's id still lists its history
         rows = await jobs.listing(self.db, state=state, printer_id=printer_id, since=since, limit=limit + 1,
-                                  before_id=before)
+                                  before_id=before, batch_id=batch_id)
         more = len(rows) > limit
         rows = rows[:limit]
         return {"jobs": await self.describe_many(rows),

@@ -83,6 +83,9 @@ def to_wire(row: sqlite3.Row, family: str | None) -> dict[str, Any]:
         job["idempotency_key"] = row["idempotency_key"]
     if row["options"]:
         job["options"] = json.loads(row["options"])
+    if row["batch_id"] is not None:  # a row of a print.batch (row 1 = the first data row)
+        job["batch_id"] = row["batch_id"]
+        job["row"] = row["row"]
     return job
 
 
@@ -237,10 +240,10 @@ async def places(db: Database, job_ids: Iterable[int]) -> Places:
 
 
 async def listing(db: Database, *, state: str | None, printer_id: str | None, since: str | None, limit: int,
-                  before_id: int | None) -> list[sqlite3.Row]:
+                  before_id: int | None, batch_id: int | None = None) -> list[sqlite3.Row]:
     where, values = [], []
     for clause, value in (("state = ?", state), ("printer_id = ?", printer_id), ("created_at >= ?", since),
-                          ("id < ?", before_id)):
+                          ("id < ?", before_id), ("batch_id = ?", batch_id)):
         if value is not None:
             where.append(clause)
             values.append(value)

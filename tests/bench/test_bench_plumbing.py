@@ -20,6 +20,7 @@ TINY = bench_main.Profile(
     start_runs=1,
     idle_s=0.2,
     tui_repeats=1,
+    batch_rows=10,
 )
 
 EXPECTED = {  # figure prefix → how many rows
@@ -37,6 +38,9 @@ EXPECTED = {  # figure prefix → how many rows
     "bytes written per job": 1,
     "cold start to ready": 2,
     "idle RSS of the server": 1,
+    "print.batch of 10 rows": 1,
+    "RSS growth of the server during a 10-row print.batch": 1,
+    "printer.status p99 while a batch renders": 1,
 }
 
 

@@ -49,7 +49,7 @@ async def test_snapshot_first_then_a_printed_job_in_order(appliance: Appliance) 
         snapshot = result["snapshot"]
         assert [p["printer_id"] for p in snapshot["printers"]] == [appliance.printers[0].id]
         assert {"state", "reasons", "media", "paused", "name"} <= set(snapshot["printers"][0])
-        assert snapshot["jobs"] == [] and set(snapshot["queue"]) == {"printers", "totals"}
+        assert snapshot["jobs"] == [] and set(snapshot["queue"]) == {"printers", "totals", "batches"}
 
         await send(ws, "print.submit", JOB, id="p")
         seen = await collect(ws, lambda m: m.get("method") == "notify_job_updated"

@@ -18,7 +18,7 @@ from textual.widgets import Button, DataTable, Label, Select, Static
 from .. import fmt
 from ..model import merged
 from .base import BaseScreen
-from .dashboard import JOB_COLUMNS, PrinterChoice, job_row
+from .dashboard import JOB_COLUMNS, PrinterChoice, job_row, printer_of
 
 PAGE_SIZE = 50
 ACTION_BINDINGS = [
@@ -214,6 +214,7 @@ class JobsScreen(JobActions, BaseScreen):
         Binding("n", "next_page", "Next", id="jobs.next"),
         Binding("b", "previous_page", "Prev", id="jobs.previous"),
         Binding("g", "reload", "Reload", id="jobs.reload", show=False),
+        Binding("backspace", "leave_batch", "All jobs", id="jobs.leave_batch"),
         *ACTION_BINDINGS,
     ]
 
@@ -224,6 +225,8 @@ class JobsScreen(JobActions, BaseScreen):
         self.cursors: list[str | None] = [None]  # cursor of each page seen so far
         self.next_cursor: str | None = None
         self.rows: dict[int, dict[str, Any]] = {}
+        self.batch_filter: int | None = None  # inside one batch's group: its jobs only
+        self.batches: dict[int, dict[str, Any]] = {}  # batch.get of the batches on this page
 
     def body(self) -> Iterable[Widget]:
         options = [(fmt.job_state(s), s) for s in fmt.JOB_STATES]
@@ -257,6 +260,7 @@ class JobsScreen(JobActions, BaseScreen):
         cursor = self.cursors[-1]
         state = self.state_filter
         printer = self.printer_filter
+        batch = self.batch_filter
 
         async def work() -> None:
             params: dict[str, Any] = {"limit": PAGE_SIZE}
@@ -266,10 +270,50 @@ class JobsScreen(JobActions, BaseScreen):
                 params["printer_id"] = printer
             if cursor:
                 params["cursor"] = cursor
+            if batch:
+                params["batch_id"] = batch
             page = await self.appliance.call("job.list", params)
-            self.show_page(page.get("jobs") or [], page.get("next_cursor"))
+            jobs = page.get("jobs") or []
+            await self.load_batches({int(j["batch_id"]) for j in jobs if j.get("batch_id")} | (
+                {batch} if batch else set()))
+            self.show_page(jobs, page.get("next_cursor"))
 
         self.background(work, group="jobs-load")
+
+    async def load_batches(self, batch_ids: set[int]) -> None:
+        """Each batch's progress (batch.get), for its group row."""
+        for batch_id in sorted(batch_ids):
+            self.batches[batch_id] = await self.appliance.call("batch.get", {"batch_id": batch_id})
+
+    def display_rows(self) -> list[tuple[str, tuple[str, ...]]]:
+        """(key, cells) newest first; outside a batch, each batch is one group row where its newest job is."""
+        store = self.appliance.store
+        out: list[tuple[str, tuple[str, ...]]] = []
+        grouped: set[int] = set()
+        for job_id in sorted(self.rows, reverse=True):
+            job = self.rows[job_id]
+            batch_id = job.get("batch_id")
+            if not batch_id or self.batch_filter:
+                out.append((str(job_id), job_row(store, job)))
+            elif batch_id not in grouped:
+                grouped.add(batch_id)
+                out.append((f"batch-{batch_id}", self.batch_row(batch_id, job)))
+        return out
+
+    def batch_row(self, batch_id: int, job: dict[str, Any]) -> tuple[str, ...]:
+        """A batch as one row: labels printed out of all, and whether it is done or has a problem."""
+        batch = self.batches.get(batch_id) or {}
+        printed, labels = batch.get("labels_printed", "?"), batch.get("labels", "?")
+        state = f"▦ {printed}/{labels} printed"
+        if batch.get("first_problem"):
+            state += " ⚠"
+        elif batch.get("done"):
+            state += " ✓"
+        rows = batch.get("rows")
+        return (f"batch #{batch_id}", state, str(job.get("template") or "-"),
+                printer_of(self.appliance.store, job), fmt.short_time(batch.get("created_at") or
+                                                                      job.get("created_at")),
+                f"{rows} rows" if rows else "-")
 
     def show_page(self, jobs: list[dict[str, Any]], next_cursor: str | None) -> None:
         self.next_cursor = next_cursor
@@ -278,14 +322,15 @@ class JobsScreen(JobActions, BaseScreen):
 
     def redraw(self) -> None:
         table = self.query_one("#jobs", DataTable)
-        store = self.appliance.store
         row = table.cursor_row
-        under = self.current_job_id()
+        under = self.current_key()
         table.clear()
-        for job_id in sorted(self.rows, reverse=True):
-            table.add_row(*job_row(store, self.rows[job_id]), key=str(job_id))
+        shown = self.display_rows()
+        for key, cells in shown:
+            table.add_row(*cells, key=key)
+        keys = [key for key, _ in shown]
         if table.row_count:  # the cursor stays on its job when new ones come in above it
-            row = sorted(self.rows, reverse=True).index(under) if under in self.rows else row
+            row = keys.index(under) if under in keys else row
             table.move_cursor(row=min(row or 0, table.row_count - 1))
         page = len(self.cursors)
         more = " · n: next" if self.next_cursor else ""
@@ -294,7 +339,12 @@ class JobsScreen(JobActions, BaseScreen):
         if self.printer_filter:
             what += f", {self.appliance.store.printer_name(self.printer_filter)}"
         count = f"{len(self.rows)} job{'' if len(self.rows) == 1 else 's'}"
-        self.query_one("#page-info", Static).update(f"  page {page}, {count} ({what}){more}{back}")
+        inside = ""
+        if self.batch_filter:
+            batch = self.batches.get(self.batch_filter) or {}
+            inside = (f"  batch #{self.batch_filter}: {batch.get('labels_printed', '?')} of "
+                      f"{batch.get('labels', '?')} labels printed · backspace: all jobs\n")
+        self.query_one("#page-info", Static).update(f"{inside}  page {page}, {count} ({what}){more}{back}")
         self.refresh_bindings()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -311,6 +361,8 @@ class JobsScreen(JobActions, BaseScreen):
                 self.printer_filter = None
                 self.load()
             return
+        if topic == "queue" and self.batch_progress():
+            return  # a batch's progress moved: batch_progress reloads what it shows
         if topic in ("queue", "printers"):  # a printer paused, resumed, gone or back: its pending jobs say so
             self.redraw()
             return
@@ -336,7 +388,29 @@ class JobsScreen(JobActions, BaseScreen):
     def shown(self, job: dict[str, Any]) -> bool:
         """Whether the filters let this job in."""
         return ((not self.state_filter or job.get("state") == self.state_filter)
-                and (not self.printer_filter or job.get("printer_id") == self.printer_filter))
+                and (not self.printer_filter or job.get("printer_id") == self.printer_filter)
+                and (not self.batch_filter or job.get("batch_id") == self.batch_filter))
+
+    def batch_progress(self) -> bool:
+        """After a queue notification: the progress of the batches shown (a new batch on the first page
+        reloads it: its jobs were stored without a job notification each). True when it reloads."""
+        active = {int(b["batch_id"]): b for b in (self.appliance.store.queue.get("batches") or [])}
+        new = [b for b in active if b not in self.batches and (self.batch_filter in (None, b))]
+        stale = [b for b, known in self.batches.items() if not known.get("done")
+                 and (b not in active or active[b].get("labels_printed") != known.get("labels_printed")
+                      or active[b].get("counts") != known.get("counts"))]
+        if new and len(self.cursors) == 1:
+            self.load()
+            return True
+        if not stale:
+            return False
+
+        async def work() -> None:
+            await self.load_batches(set(stale))
+            self.redraw()
+
+        self.background(work, group="jobs-batches")
+        return True
 
     def on_select_changed(self, event: Select.Changed) -> None:
         value = event.value if isinstance(event.value, str) else None
@@ -365,24 +439,58 @@ class JobsScreen(JobActions, BaseScreen):
     def action_reload(self) -> None:
         self.load()
 
-    def current_job_id(self) -> int | None:
+    def current_key(self) -> str | None:
+        """The key of the row under the cursor: a job id, or batch-N for a batch's group row."""
         table = self.query_one("#jobs", DataTable)
         if not table.row_count:
             return None
-        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
-        return int(key) if key is not None else None
+        return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+
+    def current_job_id(self) -> int | None:
+        key = self.current_key()
+        return int(key) if key is not None and key.isdigit() else None
+
+    def current_batch_id(self) -> int | None:
+        key = self.current_key()
+        return int(key.removeprefix("batch-")) if key is not None and key.startswith("batch-") else None
+
+    def enter_batch(self, batch_id: int) -> None:
+        """Into a batch's group: its jobs, with its progress on top (backspace goes back)."""
+        if self.batch_filter == batch_id:
+            return
+        self.batch_filter = batch_id
+        self.cursors = [None]
+        self.load()
+
+    def action_leave_batch(self) -> None:
+        if self.batch_filter is not None:
+            self.batch_filter = None
+            self.cursors = [None]
+            self.load()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_batch":
+            return self.batch_filter is not None
+        return super().check_action(action, parameters)
 
     def _job(self, job_id: int) -> dict[str, Any]:
         return self.rows.get(job_id) or super()._job(job_id)
 
     def action_open_job(self) -> None:
+        batch_id = self.current_batch_id()
+        if batch_id is not None:
+            self.enter_batch(batch_id)
+            return
         job_id = self.current_job_id()
         if job_id is not None:
             self.app.push_screen(JobDetailScreen(job_id))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value is not None:
-            self.app.push_screen(JobDetailScreen(int(event.row_key.value)))
+        key = event.row_key.value
+        if key is not None and key.startswith("batch-"):
+            self.enter_batch(int(key.removeprefix("batch-")))
+        elif key is not None:
+            self.app.push_screen(JobDetailScreen(int(key)))
 
 
 class JobDetailScreen(JobActions, BaseScreen):

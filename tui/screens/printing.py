@@ -34,6 +34,7 @@ class PrintScreen(BaseScreen):
         Binding("ctrl+s,f9", "submit", "Print it", id="print.submit", priority=True),
         Binding("escape", "leave_field", "Leave field", id="print.leave", show=False),
         Binding("ctrl+t", "focus_template", "Template", id="print.template"),
+        Binding("ctrl+o", "import_csv", "Import CSV…", id="print.import_csv", show=False),  # the button says it
     ]
 
     def __init__(self) -> None:
@@ -76,6 +77,7 @@ class PrintScreen(BaseScreen):
             yield Static("", classes="ferror", id="err-cut")
             with Horizontal(classes="row", id="submit-row"):
                 yield Button("Print (ctrl+s)", id="submit", variant="primary", compact=True)
+                yield Button("Import CSV… (ctrl+o)", id="import-csv", compact=True)
                 yield Static("", id="progress")
 
     def on_mount(self) -> None:
@@ -301,6 +303,10 @@ class PrintScreen(BaseScreen):
     def submit_pressed(self) -> None:
         self.action_submit()
 
+    @on(Button.Pressed, "#import-csv")
+    def import_pressed(self) -> None:
+        self.action_import_csv()
+
     @on(Input.Submitted)
     def input_submitted(self, event: Input.Submitted) -> None:
         self.focus_next()
@@ -393,3 +399,20 @@ class PrintScreen(BaseScreen):
 
     def action_focus_template(self) -> None:
         self.query_one("#template", Select).focus()
+
+    def action_import_csv(self) -> None:
+        """A label per row of a CSV file, for the chosen template and printer (tui/screens/csv_import.py)."""
+        if self.template is None:
+            self.app.notify("Choose a template first.", severity="warning")
+            return
+        from .csv_import import CsvImportScreen, CsvPathDialog
+
+        template, printer_id = self.template, self.printer_id
+        copies_text = self.query_one("#copies", Input).value.strip()
+        copies = int(copies_text) if copies_text.isdigit() and 1 <= int(copies_text) <= 100 else 1
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self.app.push_screen(CsvImportScreen(path, template, printer_id, copies))
+
+        self.app.push_screen(CsvPathDialog(template["name"]), chosen)
