@@ -60,6 +60,7 @@ class Appliance:
         self.dispatcher: Dispatcher | None = None
         self.access: Any = None  # web.auth.AccessGuard, built with the listeners
         self.ws_hub: Any = None  # web.ws.WsHub
+        self.ipp: Any = None  # ipp.http.IppHttp, made by the first IPP request
         self._stop_event = asyncio.Event()
 
     # --- wiring ------------------------------------------------------------------------------
@@ -200,6 +201,10 @@ class Appliance:
              "media": p.configured_media.id if p.configured_media else None} for p in built])
         self.queue = JobQueue(self.db, self.events, self.registry, built, on_damaged=self.note_damaged)
         await self.queue.start(safe_mode=self.safe_mode)
+        from .store import documents
+
+        if await documents.abandon_incoming(self.db, [p.id for p in built]):  # IPP documents cut off by a stop
+            log.warning("ipp.incoming_jobs_aborted")
 
     async def _start_virtual_printer(self) -> Any:
         """No printer configured: the embedded virtual printer (labels land as PNGs in <state_dir>/printed/)."""
@@ -338,7 +343,25 @@ class Appliance:
 
         assert self.dispatcher is not None
         self.ws_hub = WsHub(self.dispatcher, self.events, self._access_guard(), self.settings.auth)
-        return [web.get("/ws", self.ws_hub.handle)]
+        return [web.get("/ws", self.ws_hub.handle), *self.ipp_routes()]
+
+    def ipp_routes(self) -> list[Any]:
+        """POST /ipp/print and /ipp/print/<printer> ([ipp] enabled); appliance/ipp/ is imported on the first request."""
+        from aiohttp import web
+
+        if not self.settings.ipp.enabled:
+            return []
+        loaded: list[Any] = []
+
+        async def handle(request: web.Request) -> web.StreamResponse:
+            if not loaded:
+                from .ipp.http import IppHttp
+
+                self.ipp = IppHttp(self)
+                loaded.append(self.ipp.handle)
+            return await loaded[0](request)
+
+        return [web.post("/ipp/print", handle), web.post("/ipp/print/{printer}", handle)]
 
     async def _start_listeners(self) -> None:
         from .web import app as web_app

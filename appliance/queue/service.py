@@ -374,6 +374,31 @@ class JobQueue:
         job["warnings"] = warnings
         return job
 
+    # --- pages of IPP documents (appliance/ipp/) ------------------------------------------------
+
+    async def submit_page(self, new: jobs.NewJob) -> sqlite3.Row:
+        """A page an IPP client sent, drawn and encoded already, stored as its own job. It waits (held,
+        job-incoming) until its document is complete: release_document (store/documents.py)."""
+        runtime = self.printer(new.printer_id)
+        self.check_sending(runtime)
+        row, _ = await self._insert(new, [jobs.step("queued", new.state, copies=new.copies, media=new.media,
+                                                    source=new.source, page=new.page)])
+        self.publish_job(jobs.to_wire(row, runtime.family))
+        return row
+
+    async def release_document(self, head: int) -> list[sqlite3.Row]:
+        """Every page of the IPP document `head` goes to its printer's queue, together."""
+        from ..store import documents
+
+        rows = await documents.release(self.db, head, [jobs.step("released", "pending", why="document complete")])
+        for row in rows:
+            runtime = self.printers.get(row["printer_id"])
+            self.publish_job(jobs.to_wire(row, runtime.family if runtime else None))
+            if runtime is not None and runtime.worker is not None:
+                runtime.worker.wake()
+        self.publish_queue()
+        return rows
+
     async def move(self, job_id: int, printer_id: str) -> dict[str, Any]:
         """Give a job nothing was sent of (pending, held, or stopped before sending) to another printer.
 
