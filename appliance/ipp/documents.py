@@ -141,7 +141,10 @@ def _image_page(stream: IO[bytes], fmt: str) -> Page:
     def draw(width: int, height: int) -> Image.Image:
         return gray.resize((width, height), Image.Resampling.LANCZOS)
 
-    return Page(image.width * 25.4 / xdpi, image.height * 25.4 / ydpi, draw, photo_hint=fmt == "image/jpeg")
+    from .fit import looks_like_photo
+
+    photo = fmt == "image/jpeg" or looks_like_photo(gray)
+    return Page(image.width * 25.4 / xdpi, image.height * 25.4 / ydpi, draw, photo_hint=photo)
 
 
 def _gray(image: Image.Image) -> Image.Image:

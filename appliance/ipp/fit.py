@@ -4,7 +4,9 @@ The label image is what the raster encoder takes: its height is the media's prin
 (across the tape), its width the length along it. Continuous tape takes the page's width across
 and the length from the page; the page is turned when its other side across fits better (a
 larger print), unless the client asked for an orientation. Die-cut labels take the page fitted
-into the label. Line art is thresholded, photographs are dithered (Floyd–Steinberg).
+into the label. Line art is thresholded, photographs are dithered (Floyd–Steinberg): what the client
+asks (print-content-optimize, print-color-mode), else a JPEG or an image of many mid grays is a
+photograph and a PDF page line art.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def fit_page(page: Page, media: Media, options: FitOptions = FitOptions()) -> Im
         gray = gray.rotate(turn, expand=True)
     canvas = Image.new("L", (length, pins), 255)
     canvas.paste(gray, ((length - gray.width) // 2, (pins - gray.height) // 2))
-    dither = options.dither if options.dither is not None else (page.photo_hint or _looks_like_photo(canvas))
+    dither = options.dither if options.dither is not None else page.photo_hint
     return canvas.convert("1", dither=Image.Dither.FLOYDSTEINBERG if dither else Image.Dither.NONE)
 
 
@@ -71,7 +73,8 @@ def _scale(along_mm: float, across_mm: float, media: Media, scaling: str) -> flo
     return min(fit_across, fit_along)  # continuous: across fills the tape unless that makes it too long
 
 
-def _looks_like_photo(image: Image.Image) -> bool:
+def looks_like_photo(image: Image.Image) -> bool:
+    """Many mid grays at the image's own resolution: a photograph (line art is mostly black and white)."""
     histogram = image.histogram()
     inked = sum(histogram[:250])
     return inked > 0 and sum(histogram[48:208]) > MIDTONE_SHARE * inked

@@ -147,4 +147,6 @@ def _page(image: Image.Image, xdpi: int, ydpi: int) -> Page:
     def draw(width: int, height: int) -> Image.Image:
         return image.resize((width, height), Image.Resampling.LANCZOS)
 
-    return Page(image.width * 25.4 / xdpi, image.height * 25.4 / ydpi, draw)
+    from .fit import looks_like_photo
+
+    return Page(image.width * 25.4 / xdpi, image.height * 25.4 / ydpi, draw, photo_hint=looks_like_photo(image))
