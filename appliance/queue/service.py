@@ -319,6 +319,9 @@ class JobQueue:
         first one made instead of printing the label again, as print.submit does.
         """
         original = await self.job_row(job_id)
+        if rerender and original["source"] == "ipp":
+            raise NotAllowed(f"job {job_id} is a page an IPP client sent: it has no template to render again; "
+                             "reprint it byte for byte (rerender=false)", {"field": "rerender", "reason": "ipp page"})
         count = copies or original["copies"]
         chosen = self.printer(printer_id) if printer_id is not None else None
         digest = None

@@ -116,3 +116,16 @@ async def test_identify_and_validate_print_nothing(ipp, fast, rpc) -> None:
     assert status_name(refused) == "client-error-attributes-or-values-not-supported"
     assert attrs(refused, codec.UNSUPPORTED_GROUP)["copies"] == [5000]
     assert (await rpc.call("job.list", {}))["jobs"] == []
+
+
+async def test_an_ipp_page_cannot_be_rendered_again(ipp, rpc) -> None:
+    from rpc.errors import RpcError
+
+    answer = await ipp.op(codes.PRINT_JOB, label_png())
+    job_id = attrs(answer, codec.JOB_GROUP)["job-id"][0]
+    try:
+        await rpc.call("job.reprint", {"job_id": job_id, "rerender": True})
+    except RpcError as exc:
+        assert exc.data["field"] == "rerender"
+    else:
+        raise AssertionError("rerender of an IPP page was accepted")

@@ -21,6 +21,7 @@ from .base import BaseScreen
 from .dashboard import JOB_COLUMNS, PrinterChoice, job_row
 
 PAGE_SIZE = 50
+LIST_COLUMNS = (*JOB_COLUMNS, "From")  # the history also says who sent a job from where (IPP: user · document)
 ACTION_BINDINGS = [
     Binding("r", "reprint", "Reprint", id="job.reprint"),
     Binding("x", "cancel_job", "Cancel", id="job.cancel"),
@@ -28,6 +29,16 @@ ACTION_BINDINGS = [
     Binding("l", "release", "Release", id="job.release"),
     Binding("m", "move_job", "Move", id="job.move"),
 ]
+
+
+def sent_by(job: dict[str, Any]) -> str:
+    """Who sent a job from where: "ipp: alice · bins.pdf p2" for a page of an IPP document; "" for print.submit."""
+    source = job.get("source") or "rpc"
+    if source == "rpc" and not job.get("user_name"):
+        return ""
+    who = " · ".join(str(v) for v in (job.get("user_name"), job.get("document_name")) if v)
+    page = f" p{job['page']}" if job.get("document_job_id") and job.get("page") else ""
+    return f"{source}: {who}{page}" if who else source
 
 
 class ReprintDialog(ModalScreen[bool | None]):
@@ -240,7 +251,7 @@ class JobsScreen(JobActions, BaseScreen):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one("#jobs", DataTable)
-        for name in JOB_COLUMNS:
+        for name in LIST_COLUMNS:
             table.add_column(name, key=name.lower())
         table.focus()
         self.load()
@@ -283,7 +294,7 @@ class JobsScreen(JobActions, BaseScreen):
         under = self.current_job_id()
         table.clear()
         for job_id in sorted(self.rows, reverse=True):
-            table.add_row(*job_row(store, self.rows[job_id]), key=str(job_id))
+            table.add_row(*job_row(store, self.rows[job_id]), sent_by(self.rows[job_id]), key=str(job_id))
         if table.row_count:  # the cursor stays on its job when new ones come in above it
             row = sorted(self.rows, reverse=True).index(under) if under in self.rows else row
             table.move_cursor(row=min(row or 0, table.row_count - 1))
@@ -456,6 +467,8 @@ class JobDetailScreen(JobActions, BaseScreen):
                     f"completed {fmt.short_time(job.get('completed_at'))}")
         if job.get("origin_job_id"):
             text.append(f" · reprint of #{job['origin_job_id']}")
+        if job.get("source") not in (None, "rpc"):
+            text.append(f"\nSent by {sent_by(job)}")
         at_printer = store.waiting(job) if job.get("state") in ("processing", "stopped") else None
         if at_printer:  # its printer's queue stopped
             text.append(f"\nWaiting: {at_printer}", style="bold")
