@@ -25,7 +25,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import jobs, render, rpc_load, startup
+from bench import ipp, jobs, render, rpc_load, startup
 from bench.common import row
 
 
@@ -40,6 +40,8 @@ class Profile:
     start_runs: int
     idle_s: float
     tui_repeats: int
+    ipp_jobs: int = 30
+    ipp_pages: int = 100
 
 
 FULL = Profile(
@@ -63,6 +65,8 @@ QUICK = Profile(
     start_runs=1,
     idle_s=1.0,
     tui_repeats=1,
+    ipp_jobs=5,
+    ipp_pages=20,
 )
 
 
@@ -130,6 +134,8 @@ def sections(profile: Profile) -> list[tuple[str, Callable[[], list[dict[str, An
         (f"{profile.burst_jobs} jobs, RSS, transactions, bytes", lambda: jobs.burst_rows(profile.burst_jobs)),
         ("cold start, idle RSS", lambda: startup.run(runs=profile.start_runs, idle_s=profile.idle_s)),
         ("TUI start", lambda: tui_rows(profile.tui_repeats)),
+        ("IPP: Print-Job first byte, Get-Printer-Attributes, RSS over a long PDF",
+         lambda: ipp.run(count=profile.ipp_jobs, pages=profile.ipp_pages)),
     ]
 
 

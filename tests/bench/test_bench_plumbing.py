@@ -20,6 +20,8 @@ TINY = bench_main.Profile(
     start_runs=1,
     idle_s=0.2,
     tui_repeats=1,
+    ipp_jobs=2,
+    ipp_pages=3,
 )
 
 EXPECTED = {  # figure prefix → how many rows
@@ -35,6 +37,9 @@ EXPECTED = {  # figure prefix → how many rows
     "bytes written per job": 1,
     "cold start to ready": 2,
     "idle RSS of the server": 1,
+    "IPP Print-Job (1-page PDF) → first raster byte p50": 1,
+    "IPP Get-Printer-Attributes p50": 1,
+    "IPP: server RSS growth printing a 3-page PDF": 1,
 }
 
 
