@@ -6,9 +6,11 @@ import zxingcpp
 from PIL import Image, ImageOps
 
 from appliance.ipp import codec, codes
+from rpc.client import RpcClient
 from tests.fast_fixtures import printed, wait_job
+from tests.support import make_settings, running
 
-from .client import attrs, label_png, qr_pdf, status_name
+from .client import IppClient, attrs, label_png, qr_pdf, status_name
 
 PDF = [("document-format", codec.MIME_TYPE, "application/pdf")]
 
@@ -129,3 +131,13 @@ async def test_an_ipp_page_cannot_be_rendered_again(ipp, rpc) -> None:
         assert exc.data["field"] == "rerender"
     else:
         raise AssertionError("rerender of an IPP page was accepted")
+
+
+async def test_a_document_cut_off_by_a_restart_is_aborted_not_printed(state_dir) -> None:
+    settings = make_settings(state_dir)
+    async with running(settings) as app:
+        created = await IppClient(socket=str(app.settings.socket_path)).op(codes.CREATE_JOB)
+        job_id = attrs(created, codec.JOB_GROUP)["job-id"][0]
+    async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        job = await rpc.call("job.get", {"job_id": job_id})
+    assert (job["state"], job["reasons"]) == ("aborted", ["document-unprintable"])
