@@ -125,6 +125,7 @@ class IppService:
             template_version=0, fields={}, copies=ticket.copies, media=media.id if media else "", length_mm=0.0,
             raster=b"", preview=b"", source="ipp", user_name=ticket.user,
             document_name=ticket.document_name or ticket.job_name, page=1))
+        await document_store.without_label(self.app.db, row["id"])
         self.tickets[row["id"]] = ticket
         return await self._job_answer(request, row["id"], ticket)
 

@@ -33,9 +33,16 @@ async def fill(db: Database, job_id: int, *, media: str, length_mm: float, copie
             (media, length_mm, copies, document_name, now_text(), job_id, INCOMING_REASONS))
         if not rows:
             return False
-        await conn.execute("UPDATE job_artifacts SET raster = ?, preview = ?, sha256 = ? WHERE job_id = ?",
-                           (raster, preview, hashlib.sha256(raster).hexdigest(), job_id))
+        await conn.execute("INSERT OR REPLACE INTO job_artifacts (job_id, raster, preview, sha256) VALUES (?, ?, ?, ?)",
+                           (job_id, raster, preview, hashlib.sha256(raster).hexdigest()))
     return True
+
+
+async def without_label(db: Database, job_id: int) -> None:
+    """A Create-Job's job has no label until its document comes: no artifact, so that a job.release of it
+    by hand ends `aborted/document-unprintable` at the worker instead of sending nothing to the printer."""
+    async with db.transaction() as conn:
+        await conn.execute("DELETE FROM job_artifacts WHERE job_id = ?", (job_id,))
 
 
 async def release(db: Database, head: int, steps: list[Step]) -> list[sqlite3.Row]:

@@ -141,3 +141,12 @@ async def test_a_document_cut_off_by_a_restart_is_aborted_not_printed(state_dir)
     async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
         job = await rpc.call("job.get", {"job_id": job_id})
     assert (job["state"], job["reasons"]) == ("aborted", ["document-unprintable"])
+
+
+async def test_releasing_a_job_still_waiting_for_its_document_prints_nothing(ipp, fast, rpc) -> None:
+    created = await ipp.op(codes.CREATE_JOB)
+    job_id = attrs(created, codec.JOB_GROUP)["job-id"][0]
+    await rpc.call("job.release", {"job_id": job_id})
+    job = await wait_job(rpc, job_id, ("aborted",))
+    assert job["reasons"] == ["document-unprintable"]
+    assert printed(fast) == []
