@@ -23,6 +23,7 @@ from .ticket import IppError, Ticket, operation_value, read_ticket
 
 log = logs.get("appliance.ipp")
 TEMPLATE = "ipp-document"
+OPEN_JOB_TIMEOUT_S = 60.0  # multiple-operation-time-out: a Create-Job job silent this long is closed
 GET_JOBS_DEFAULT = ("job-id", "job-uri")
 
 
@@ -43,6 +44,7 @@ class IppService:
         self.settings = appliance.settings.ipp
         self.started_wall = time.time() - (time.monotonic() - appliance.started_monotonic)
         self.tickets: dict[int, Ticket] = {}  # Create-Job's ticket until its Send-Document
+        self.opened: dict[int, float] = {}  # when each was created or last sent to (monotonic)
         self.dnssd_names: dict[str, str] = {}
 
     @property
@@ -53,6 +55,7 @@ class IppService:
         return max(1, int(time.monotonic() - self.app.started_monotonic) + 1)
 
     async def handle(self, request: Request) -> Message:
+        await self._close_forgotten()
         op = request.message.code
         if op not in codes.OPERATIONS:
             raise IppError(codes.OPERATION_NOT_SUPPORTED, f"operation 0x{op:04x} is not supported")
@@ -67,6 +70,14 @@ class IppService:
             codes.IDENTIFY_PRINTER: self.identify_printer,
         }[op]
         return await handler(request)
+
+    async def _close_forgotten(self) -> None:
+        """Create-Job jobs whose client went quiet past multiple-operation-time-out: what came is printed
+        (multiple-operation-time-out-action process-job), a job with no document is aborted."""
+        now = time.monotonic()
+        for head in [h for h, at in self.opened.items() if now - at > OPEN_JOB_TIMEOUT_S]:
+            log.warning("ipp.open_job_timed_out", job_id=head, seconds=OPEN_JOB_TIMEOUT_S)
+            await self._close(head)
 
     # --- answers -------------------------------------------------------------------------------
 
@@ -127,6 +138,7 @@ class IppService:
             document_name=ticket.document_name or ticket.job_name, page=1))
         await document_store.without_label(self.app.db, row["id"])
         self.tickets[row["id"]] = ticket
+        self.opened[row["id"]] = time.monotonic()
         return await self._job_answer(request, row["id"], ticket)
 
     async def send_document(self, request: Request) -> Message:
@@ -138,6 +150,7 @@ class IppService:
         ticket = self.tickets.get(head)
         if ticket is None or not pages or pages[0]["reasons"] != document_store.INCOMING_REASONS:
             raise IppError(codes.NOT_POSSIBLE, f"job {head} is not waiting for a document")
+        self.opened[head] = time.monotonic()
         sent = read_ticket(request.message, self._media(request))
         ticket.document_format, ticket.compression = sent.document_format, sent.compression
         ticket.document_name = sent.document_name or ticket.document_name
@@ -166,6 +179,7 @@ class IppService:
 
     async def _close(self, head: int) -> None:
         self.tickets.pop(head, None)
+        self.opened.pop(head, None)
         pages = await document_store.pages_of(self.app.db, head)
         if pages and not pages[0]["length_mm"] and len(pages) == 1:
             await self._abort(head)  # closed with no document: nothing to print
@@ -174,6 +188,7 @@ class IppService:
 
     async def _abort(self, head: int) -> None:
         self.tickets.pop(head, None)
+        self.opened.pop(head, None)
         await document_store.discard(self.app.db, head, keep_head=True)
         await job_store.transition(self.app.db, head, allowed_from=("held",), to="aborted",
                                    reasons=("document-unprintable",), completed=True,
@@ -310,6 +325,7 @@ class IppService:
         pages = await document_store.pages_of(self.app.db, head)
         if pages and pages[0]["reasons"] == document_store.INCOMING_REASONS:
             self.tickets.pop(head, None)
+            self.opened.pop(head, None)
             await document_store.discard(self.app.db, head, keep_head=True)
             moved = await job_store.transition(self.app.db, head, allowed_from=("held",), to="canceled",
                                                reasons=("canceled-by-user",), completed=True,

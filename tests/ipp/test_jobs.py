@@ -150,3 +150,14 @@ async def test_releasing_a_job_still_waiting_for_its_document_prints_nothing(ipp
     job = await wait_job(rpc, job_id, ("aborted",))
     assert job["reasons"] == ["document-unprintable"]
     assert printed(fast) == []
+
+
+async def test_a_create_job_left_open_is_closed_after_the_time_out(ipp, fast, rpc, monkeypatch) -> None:
+    from appliance.ipp import operations
+
+    created = await ipp.op(codes.CREATE_JOB)
+    job_id = attrs(created, codec.JOB_GROUP)["job-id"][0]
+    monkeypatch.setattr(operations, "OPEN_JOB_TIMEOUT_S", 0.0)
+    await ipp.op(codes.GET_PRINTER_ATTRIBUTES)  # any request sweeps
+    job = await rpc.call("job.get", {"job_id": job_id})
+    assert (job["state"], job["reasons"]) == ("aborted", ["document-unprintable"])
