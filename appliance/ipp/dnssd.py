@@ -13,8 +13,6 @@ import socket
 from typing import Any
 
 from .. import logs
-from .documents import FORMATS
-from .printer_attrs import _uuid
 
 log = logs.get("appliance.ipp")
 SERVICE = "_ipp._tcp.local."
@@ -28,6 +26,9 @@ def instance_name(printer_name: str, host: str) -> str:
 
 def txt_record(runtime: Any, *, admin_url: str, auth: str, priority: int, note: str = "") -> dict[str, str]:
     """The TXT keys of PWG 5100.14 §4.2 for one printer."""
+    from .documents import FORMATS  # here, not at import: the start imports this module, not these
+    from .printer_attrs import _uuid
+
     model = runtime.model
     return {
         "txtvers": "1",

@@ -17,7 +17,7 @@ from appliance.ipp import codes
 
 async def main():
     async with running(make_settings(Path(sys.argv[1]))) as app:
-        before = sorted(m for m in ("pypdfium2", "zeroconf", "appliance.ipp.http", "appliance.ipp.operations")
+        before = sorted(m for m in ("pypdfium2", "zeroconf", "appliance.ipp.http", "appliance.ipp.documents")
                         if m in sys.modules)
         await IppClient(socket=str(app.settings.socket_path)).op(codes.GET_PRINTER_ATTRIBUTES)
         after = sorted(m for m in ("pypdfium2", "zeroconf", "appliance.ipp.http") if m in sys.modules)
