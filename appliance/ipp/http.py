@@ -13,6 +13,8 @@ from typing import IO, Any
 
 from aiohttp import web
 
+from rpc.errors import RpcError
+
 from .. import logs
 from ..web.caller import transport_of
 from . import codec, codes
@@ -103,6 +105,9 @@ class IppHttp:
                 log.warning("ipp.refused", op=codes.OPERATIONS.get(message.code, hex(message.code)),
                             status=codes.STATUS_NAMES.get(exc.status, hex(exc.status)), reason=exc.message)
             answer = response(message, exc.status, exc.message, exc.unsupported)
+        except RpcError as exc:  # what the queue refuses (shutting down, a damaged database): in its words
+            log.warning("ipp.refused", op=codes.OPERATIONS.get(message.code, hex(message.code)), reason=exc.message)
+            answer = response(message, codes.NOT_POSSIBLE, exc.message)
         except Exception:
             log.exception("ipp.internal_error", op=codes.OPERATIONS.get(message.code, hex(message.code)))
             answer = response(message, codes.INTERNAL_ERROR, "internal error; the appliance's log says more")

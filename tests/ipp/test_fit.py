@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import itertools
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from PIL import Image, ImageDraw
@@ -20,7 +22,14 @@ ROLL62 = media_for(get_model("QL-820NWB"), "62mm")
 LABEL29X90 = media_for(get_model("QL-820NWB"), "29x90")
 
 
-_OPEN: list[object] = []  # a PDF page is drawn while its document is open: keep the generator
+_OPEN: list[Any] = []  # a PDF page is drawn while its document is open: keep the generator
+
+
+@pytest.fixture(autouse=True)
+def _close_documents() -> Iterator[None]:
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
 
 
 def one(data: bytes, fmt: str):
