@@ -91,12 +91,12 @@ def build(runtime: Any, endpoint: Endpoint, *, queued: int, started_monotonic: f
           dnssd_name: str) -> list[Attribute]:
     """Every attribute of the printer, live ones included."""
     model = runtime.model
-    loaded = loaded_media(runtime)
+    loaded = runtime.current_media()  # what the printer has now (none: media-needed), not what is configured
     every = sorted(media_table(model).values(), key=lambda m: (m.is_die_cut, m.width_mm, m.length_mm or 0))
     supported_names: list[str] = []
     for media in every:
         supported_names += [media_names.name(media), *media_names.range_names(media)]
-    default_media = loaded or every[0]
+    default_media = loaded_media(runtime) or every[0]
     state, reasons, message = printer_state(runtime)
     dpi = model.dpi
     resolution = (dpi, dpi, codec.RESOLUTION_DPI)
