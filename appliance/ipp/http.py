@@ -8,6 +8,7 @@ with an appliance token as its password (any user name); a refusal is HTTP 401 w
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from typing import IO, Any
 
@@ -50,6 +51,14 @@ class IppHttp:
         if request.content_type != IPP_TYPE:
             return web.Response(status=400, text="an IPP request has Content-Type: application/ipp\n")
         transport, peer = transport_of(request)
+        try:  # the 8-byte header is judged before the credentials: a client that cannot be answered at all
+            head = await request.content.readexactly(8)  # (version, request-id 0) hears so, not 401 first
+        except asyncio.IncompleteReadError as exc:
+            head = exc.partial
+        refusal = _refusal(head)
+        if refusal is not None:
+            log.warning("ipp.bad_request", reason=refusal.reason, printer=runtime.name)
+            return _ipp(response(_placeholder(head), refusal.status, refusal.reason))
         may_change = True
         if transport == "tcp" and self.settings.auth == "token":
             grant = await self.app.access.basic_grant(request, peer)
@@ -58,6 +67,7 @@ class IppHttp:
                                     headers={"WWW-Authenticate": 'Basic realm="appliance", charset="UTF-8"'})
             may_change = grant.scope != "read"
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - closed below
+        spool.write(head)
         try:
             return await self._answer(request, spool, runtime, transport, may_change)
         finally:
@@ -66,7 +76,7 @@ class IppHttp:
     async def _answer(self, request: web.Request, spool: IO[bytes], runtime: Any, transport: str,
                       may_change: bool) -> web.StreamResponse:
         limit = self.settings.max_document_bytes + codec.MAX_ATTRIBUTES_BYTES
-        total = 0
+        total = spool.tell()
         too_large = False
         async for chunk in request.content.iter_chunked(64 * 1024):
             total += len(chunk)
@@ -77,20 +87,12 @@ class IppHttp:
         spool.seek(0)
         head = spool.read(8)
         spool.seek(0)
-        if len(head) < 8:
-            log.warning("ipp.bad_request", reason="not an IPP message (shorter than its header)", peer=request.remote)
-            return _ipp(response(Message((1, 1), 0, 0), codes.BAD_REQUEST, "not an IPP message"))
-        placeholder = Message((head[0], head[1]), int.from_bytes(head[2:4], "big"),
-                              int.from_bytes(head[4:8], "big", signed=True))
+        placeholder = _placeholder(head)
         if too_large:
             log.warning("ipp.too_large", printer=runtime.name, limit=limit)
             return _ipp(response(placeholder, codes.REQUEST_ENTITY_TOO_LARGE,
                                  f"the request is larger than {self.settings.max_document_bytes} bytes "
                                  "([ipp] max_document_bytes)"))
-        if head[0] not in (1, 2):
-            log.warning("ipp.bad_version", version=f"{head[0]}.{head[1]}", printer=runtime.name)
-            return _ipp(response(placeholder, codes.VERSION_NOT_SUPPORTED,
-                                 f"IPP {head[0]}.{head[1]} is not supported: 1.1 and 2.0 are"))
         try:
             message = codec.read_message(spool)
             _check_operation_group(message)
@@ -119,10 +121,25 @@ class IppHttp:
                         authentication="basic" if self.settings.auth == "token" and transport == "tcp" else "none")
 
 
+def _placeholder(head: bytes) -> Message:
+    """A message with the request's version, code and id, to answer with (zeros where they are missing)."""
+    head = head.ljust(8, b"\x00")
+    return Message((head[0], head[1]), int.from_bytes(head[2:4], "big"), int.from_bytes(head[4:8], "big", signed=True))
+
+
+def _refusal(head: bytes) -> MessageError | None:
+    """What is wrong with the first 8 bytes of a request (RFC 8011 §4.1.1, §4.1.8), or None."""
+    if len(head) < 8:
+        return MessageError(codes.BAD_REQUEST, "not an IPP message (shorter than its header)")
+    if head[0] not in (1, 2):
+        return MessageError(codes.VERSION_NOT_SUPPORTED, f"IPP {head[0]}.{head[1]} is not supported: 1.1 and 2.0 are")
+    if int.from_bytes(head[4:8], "big", signed=True) <= 0:
+        return MessageError(codes.BAD_REQUEST, "request-id must be 1 or more")
+    return None
+
+
 def _check_operation_group(message: Message) -> None:
     """RFC 8011 §4.1.4: charset then natural language first; a request id; a target."""
-    if message.request_id <= 0:
-        raise MessageError(codes.BAD_REQUEST, "request-id must be 1 or more")
     group = message.groups[0] if message.groups else None
     if group is None or group.tag != codec.OPERATION_GROUP or len(group.attributes) < 2:
         raise MessageError(codes.BAD_REQUEST, "the operation attributes are missing")

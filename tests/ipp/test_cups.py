@@ -21,6 +21,7 @@ import zxingcpp
 from PIL import Image, ImageOps
 
 from appliance.simulator.runner import Simulator
+from tests.access.helpers import make_token
 from tests.support import configured, printer_table, running
 
 from .client import qr_pdf
@@ -110,12 +111,12 @@ async def test_cups_prints_a_pdf_through_an_everywhere_queue(state_dir: Path, tm
             settings = configured(state_dir, tmp_path, printer_table(
                 "shelf", "QL-820NWB", sim.uri, "62mm", snmp={"port": sim.snmp_port, "host": "127.0.0.1"},
                 poll_interval_s=0.2, busy_poll_interval_s=0.05))
-            settings.ipp.auth = "none"
-            async with running(settings) as app:
+            async with running(settings) as app:  # [ipp] auth = "token": the token goes in the device URI
                 host = app.listeners.url.split("://", 1)[1]
+                token = await make_token(app, "cups")
                 async for socket in cupsd(root):
                     status, said = await run(LPADMIN or "lpadmin", "-h", str(socket), "-p", "shelf", "-E", "-v",
-                                             f"ipp://{host}/ipp/print/shelf", "-m", "everywhere")
+                                             f"ipp://cups:{token}@{host}/ipp/print/shelf", "-m", "everywhere")
                     assert status == 0, said
                     status, said = await run(LP or "lp", "-h", str(socket), "-d", "shelf", str(document))
                     assert status == 0, said

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from appliance.simulator.runner import Simulator
+from tests.access.helpers import make_token
 from tests.support import configured, make_settings, printer_table, running
 
 from .interop import IPPTOOL, IPPTOOL_TESTS, ipptool_dir, run
@@ -40,16 +41,17 @@ async def test_ipptool_ipp20_passes_on_the_embedded_virtual_printer(document: st
     assert printed  # the suite's Print-Job and Send-Document documents came out as labels
 
 
-async def test_ipptool_ipp20_passes_on_a_configured_ql(state_dir: Path, tmp_path: Path) -> None:
+async def test_ipptool_ipp20_passes_on_a_configured_ql_with_a_token(state_dir: Path, tmp_path: Path) -> None:
+    """[ipp] auth = "token" (the default): ipptool sends the credentials of the URI as HTTP Basic after a 401."""
     work = ipptool_dir(tmp_path)
     async with Simulator("QL-820NWB", "62mm", out_dir=tmp_path / "out", speed=None) as sim:
         settings = configured(state_dir, tmp_path, printer_table(
             "ship", "QL-820NWB", sim.uri, "62mm", snmp={"port": sim.snmp_port, "host": "127.0.0.1"},
             poll_interval_s=0.2, busy_poll_interval_s=0.05))
-        settings.ipp.auth = "none"
         async with running(settings) as app:
             host = app.listeners.url.split("://", 1)[1]
-            status, out = await run(IPPTOOL or "ipptool", "-tf", "label.pdf", f"ipp://{host}/ipp/print/ship",
+            token = await make_token(app, "ipptool")
+            status, out = await run(IPPTOOL or "ipptool", "-tf", "label.pdf", f"ipp://me:{token}@{host}/ipp/print/ship",
                                     "ipp-2.0.test", cwd=work)
         labels = sorted((tmp_path / "out").glob("*.png"))
     passed(out)
