@@ -147,3 +147,14 @@ async def test_limits_on_bytes_and_pages(state_dir: Path) -> None:
         assert status_name(pages) == "client-error-request-entity-too-large"
         assert "max_pages" in attrs(pages, codec.OPERATION_GROUP)["status-message"][0]
         await still_serving_and_no_job(ipp, rpc)
+
+
+async def test_each_refusal_is_one_log_line(captured_logs, ipp, rpc) -> None:
+    import json
+
+    await ipp.op(codes.PRINT_JOB, b"not a png", operation=[("document-format", codec.MIME_TYPE, "image/png")])
+    await ipp.send(request(codes.GET_PRINTER_ATTRIBUTES, ipp.uri, version=(3, 0)))
+    lines = [json.loads(line) for line in captured_logs.getvalue().splitlines() if line.strip()]
+    refusals = [line for line in lines if line.get("level") in ("warning", "error")]
+    assert [line["event"] for line in refusals] == ["ipp.document_refused", "ipp.bad_request"], refusals
+    assert "Traceback" not in captured_logs.getvalue()
