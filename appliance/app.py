@@ -60,6 +60,8 @@ class Appliance:
         self.dispatcher: Dispatcher | None = None
         self.access: Any = None  # web.auth.AccessGuard, built with the listeners
         self.ws_hub: Any = None  # web.ws.WsHub
+        self.ipp: Any = None  # ipp.http.IppHttp, made by the first IPP request
+        self.dnssd: Any = None  # ipp.dnssd.Announcer ([ipp] enabled)
         self._stop_event = asyncio.Event()
 
     # --- wiring ------------------------------------------------------------------------------
@@ -168,6 +170,7 @@ class Appliance:
         if not self.safe_mode:  # the first probes (and pysnmp's import) come after READY, not before
             for printer in self.printers:
                 printer.monitor.start()
+        self._announce()
         if settings.server.watchdog:
             self.notifier.start_watchdog()
             self.notifier.dump_hangs()  # systemd's watchdog counts from READY on; so does the hang dump
@@ -200,6 +203,10 @@ class Appliance:
              "media": p.configured_media.id if p.configured_media else None} for p in built])
         self.queue = JobQueue(self.db, self.events, self.registry, built, on_damaged=self.note_damaged)
         await self.queue.start(safe_mode=self.safe_mode)
+        from .store import documents
+
+        if await documents.abandon_incoming(self.db, [p.id for p in built]):  # IPP documents cut off by a stop
+            log.warning("ipp.incoming_jobs_aborted")
 
     async def _start_virtual_printer(self) -> Any:
         """No printer configured: the embedded virtual printer (labels land as PNGs in <state_dir>/printed/)."""
@@ -218,6 +225,22 @@ class Appliance:
                                   snmp=SnmpSettings(enabled=sim_settings.snmp, host="127.0.0.1", timeout=0.5))
         return runtime.build(printer, self.settings.queue, connect_uri=self.simulator.uri,
                              snmp_port=self.simulator.snmp_port, virtual=True)
+
+    def _announce(self) -> None:
+        """DNS-SD for every printer, after READY (python-zeroconf is imported only when it announces)."""
+        ipp = self.settings.ipp
+        if not ipp.enabled:
+            return
+        from urllib.parse import urlparse
+
+        from .ipp.dnssd import Announcer
+
+        host, _ = parse_listen(self.settings.server.listen)
+        port = urlparse(self.listeners.url).port or 0
+        self.dnssd = Announcer(enabled=ipp.advertise, host=host, port=port, auth=ipp.auth)
+        task = asyncio.get_running_loop().create_task(self.dnssd.start(self.printers), name="dnssd")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _status_changed_for(self, printer: Any) -> Any:
         from .store import printers as printer_store
@@ -338,7 +361,25 @@ class Appliance:
 
         assert self.dispatcher is not None
         self.ws_hub = WsHub(self.dispatcher, self.events, self._access_guard(), self.settings.auth)
-        return [web.get("/ws", self.ws_hub.handle)]
+        return [web.get("/ws", self.ws_hub.handle), *self.ipp_routes()]
+
+    def ipp_routes(self) -> list[Any]:
+        """POST /ipp/print and /ipp/print/<printer> ([ipp] enabled); appliance/ipp/ is imported on the first request."""
+        from aiohttp import web
+
+        if not self.settings.ipp.enabled:
+            return []
+        loaded: list[Any] = []
+
+        async def handle(request: web.Request) -> web.StreamResponse:
+            if not loaded:
+                from .ipp.http import IppHttp
+
+                self.ipp = IppHttp(self)
+                loaded.append(self.ipp.handle)
+            return await loaded[0](request)
+
+        return [web.post("/ipp/print", handle), web.post("/ipp/print/{printer}", handle)]
 
     async def _start_listeners(self) -> None:
         from .web import app as web_app
@@ -396,6 +437,8 @@ class Appliance:
                 await self.queue.stop(timeout)
 
             steps.append(stop_workers)
+        if self.dnssd is not None:  # withdrawn first: nobody should find a printer that is going away
+            steps.append(self.dnssd.stop)
         if self.ws_hub is not None:
             steps.append(self.ws_hub.close_all)
         if self.listeners is not None:

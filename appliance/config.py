@@ -124,6 +124,17 @@ class PrinterSettings:
 
 
 @dataclass
+class IppSettings:
+    """IPP Everywhere at /ipp/print/<printer> (appliance/ipp/)."""
+
+    enabled: bool = True
+    auth: str = "token"  # token: HTTP Basic, the password an appliance token; none: a trusted LAN
+    advertise: bool = True  # DNS-SD (_ipp._tcp) for each printer
+    max_document_bytes: int = 32 * 1024 * 1024
+    max_pages: int = 1000
+
+
+@dataclass
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     log: LogSettings = field(default_factory=LogSettings)
@@ -132,6 +143,7 @@ class Settings:
     history: HistorySettings = field(default_factory=HistorySettings)
     labels: LabelSettings = field(default_factory=LabelSettings)
     simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
+    ipp: IppSettings = field(default_factory=IppSettings)
     printers: list[PrinterSettings] = field(default_factory=list)
     source: str = "defaults"
 
@@ -176,6 +188,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "log.format": ("auto", "json", "console"),
     "log.level": ("debug", "info", "warning", "error"),
     "printers.snmp.version": ("1", "2c"),
+    "ipp.auth": ("token", "none"),
 }
 
 
@@ -297,6 +310,10 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(key, value, f"expected one of {', '.join(choices)}")
     if settings.server.max_body_bytes < 1024:
         raise ConfigError("server.max_body_bytes", settings.server.max_body_bytes, "expected at least 1024")
+    if settings.ipp.max_document_bytes < 1024:
+        raise ConfigError("ipp.max_document_bytes", settings.ipp.max_document_bytes, "expected at least 1024")
+    if settings.ipp.max_pages < 1:
+        raise ConfigError("ipp.max_pages", settings.ipp.max_pages, "expected at least 1")
     speed = settings.simulator.speed
     if speed != "instant":
         try:

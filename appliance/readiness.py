@@ -308,5 +308,16 @@ async def check(appliance: Appliance) -> dict[str, Any]:
     checks["disk:free"] = [disk_check(appliance)]
     checks["appliance:safeMode"] = [safe_mode_check(appliance)]
     checks["raster:encoder"] = [encoder_check()]
+    checks["ipp:dnssd"] = [dnssd_check(appliance)]
     worst = max((e["status"] for entries in checks.values() for e in entries), key=ORDER.__getitem__)
     return {"status": worst, "version": __version__, "checks": checks}
+
+
+def dnssd_check(appliance: Appliance) -> dict[str, Any]:
+    """Whether the printers are announced over DNS-SD (IPP Everywhere); a failure to announce is a warn."""
+    if not appliance.settings.ipp.enabled:
+        return entry("pass", "IPP is off ([ipp] enabled = false)")
+    announcer = appliance.dnssd
+    if announcer is None:
+        return entry("pass", "not started yet")
+    return entry("warn" if announcer.problem else "pass", announcer.status)

@@ -25,7 +25,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import jobs, render, rpc_load, startup, usb
+from bench import ipp, jobs, render, rpc_load, startup, usb
 from bench.common import row
 
 
@@ -41,6 +41,8 @@ class Profile:
     idle_s: float
     tui_repeats: int
     batch_rows: int = 1000
+    ipp_jobs: int = 30
+    ipp_pages: int = 100
 
 
 FULL = Profile(
@@ -65,6 +67,8 @@ QUICK = Profile(
     idle_s=1.0,
     tui_repeats=1,
     batch_rows=100,
+    ipp_jobs=5,
+    ipp_pages=20,
 )
 
 
@@ -141,6 +145,8 @@ def sections(profile: Profile) -> list[tuple[str, Callable[[], list[dict[str, An
         (f"print.batch of {profile.batch_rows} rows", lambda: batch_rows(profile.batch_rows)),
         ("cold start, idle RSS", lambda: startup.run(runs=profile.start_runs, idle_s=profile.idle_s)),
         ("TUI start", lambda: tui_rows(profile.tui_repeats)),
+        ("IPP: Print-Job first byte, Get-Printer-Attributes, RSS over a long PDF",
+         lambda: ipp.run(count=profile.ipp_jobs, pages=profile.ipp_pages)),
     ]
 
 

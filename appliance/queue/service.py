@@ -327,6 +327,9 @@ class JobQueue:
         first one made instead of printing the label again, as print.submit does.
         """
         original = await self.job_row(job_id)
+        if rerender and original["source"] == "ipp":
+            raise NotAllowed(f"job {job_id} is a page an IPP client sent: it has no template to render again; "
+                             "reprint it byte for byte (rerender=false)", {"field": "rerender", "reason": "ipp page"})
         count = copies or original["copies"]
         chosen = self.printer(printer_id) if printer_id is not None else None
         digest = None
@@ -381,6 +384,31 @@ class JobQueue:
         job = await self._accepted(runtime, row)
         job["warnings"] = warnings
         return job
+
+    # --- pages of IPP documents (appliance/ipp/) ------------------------------------------------
+
+    async def submit_page(self, new: jobs.NewJob) -> sqlite3.Row:
+        """A page an IPP client sent, drawn and encoded already, stored as its own job. It waits (held,
+        job-incoming) until its document is complete: release_document (store/documents.py)."""
+        runtime = self.printer(new.printer_id)
+        self.check_sending(runtime)
+        row, _ = await self._insert(new, [jobs.step("queued", new.state, copies=new.copies, media=new.media,
+                                                    source=new.source, page=new.page)])
+        self.publish_job(jobs.to_wire(row, runtime.family))
+        return row
+
+    async def release_document(self, head: int) -> list[sqlite3.Row]:
+        """Every page of the IPP document `head` goes to its printer's queue, together."""
+        from ..store import documents
+
+        rows = await documents.release(self.db, head, [jobs.step("released", "pending", why="document complete")])
+        for row in rows:
+            runtime = self.printers.get(row["printer_id"])
+            self.publish_job(jobs.to_wire(row, runtime.family if runtime else None))
+            if runtime is not None and runtime.worker is not None:
+                runtime.worker.wake()
+        self.publish_queue()
+        return rows
 
     async def move(self, job_id: int, printer_id: str) -> dict[str, Any]:
         """Give a job nothing was sent of (pending, held, or stopped before sending) to another printer.

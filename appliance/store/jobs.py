@@ -43,6 +43,11 @@ class NewJob:
     origin_job_id: int | None = None
     reasons: tuple[str, ...] = ()
     options: dict[str, Any] | None = None  # print options that differ from the defaults
+    source: str = "rpc"  # rpc, ipp or cli (migration 0007)
+    user_name: str | None = None
+    document_name: str | None = None
+    document_job_id: int | None = None  # an IPP document's first page (its IPP job-id); None for others
+    page: int | None = None
 
 
 def step(event: str, state: str | None = None, **detail: Any) -> Step:
@@ -86,6 +91,12 @@ def to_wire(row: sqlite3.Row, family: str | None) -> dict[str, Any]:
     if row["batch_id"] is not None:  # a row of a print.batch (row 1 = the first data row)
         job["batch_id"] = row["batch_id"]
         job["row"] = row["row"]
+    job["source"] = row["source"]
+    job["user_name"] = row["user_name"]
+    job["document_name"] = row["document_name"]
+    if row["document_job_id"] is not None:
+        job["document_job_id"] = row["document_job_id"]
+        job["page"] = row["page"]
     return job
 
 
@@ -101,11 +112,13 @@ async def insert(db: Database, job: NewJob, steps: list[Step]) -> sqlite3.Row:
     async with db.transaction() as conn:
         (row,) = await conn.execute_fetchall(
             "INSERT INTO jobs (printer_id, state, reasons, template, template_version, fields, copies, media,"
-            " length_mm, origin_job_id, idempotency_key, request_digest, options, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+            " length_mm, origin_job_id, idempotency_key, request_digest, options, created_at, updated_at,"
+            " source, user_name, document_name, document_job_id, page)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
             (job.printer_id, job.state, json.dumps(list(job.reasons)), job.template, job.template_version,
              json.dumps(job.fields, ensure_ascii=False), job.copies, job.media, job.length_mm, job.origin_job_id,
-             job.idempotency_key, job.request_digest, json.dumps(job.options) if job.options else None, stamp, stamp),
+             job.idempotency_key, job.request_digest, json.dumps(job.options) if job.options else None, stamp, stamp,
+             job.source, job.user_name, job.document_name, job.document_job_id, job.page),
         )
         await conn.execute(
             "INSERT INTO job_artifacts (job_id, raster, preview, sha256) VALUES (?, ?, ?, ?)",

@@ -43,6 +43,7 @@ from .limits import ConnectionCounter, RateLimiter
 log = logs.get("appliance.auth")
 
 OPEN_PATHS = frozenset({"/healthz", "/readiness"})
+IPP_PATH = "/ipp/print"  # IPP asks for its credentials itself: HTTP Basic, the password a token
 CACHE_TTL_S = 1.0
 TOUCH_INTERVAL_S = 60.0
 MAX_TOKEN_LENGTH = 256
@@ -67,8 +68,8 @@ REFUSED_BODY = _unauthorized_body(
     "the tokens it knows; `appliance token create NAME` makes a new one")
 NOT_FOUND_BODY = dumps({"jsonrpc": "2.0", "error": {
     "code": INVALID_REQUEST, "message": "Not Found",
-    "data": {"field": "path", "reason": "no such path: the appliance serves POST /rpc, GET /ws, GET /healthz "
-             "and GET /readiness"}}, "id": None})
+    "data": {"field": "path", "reason": "no such path: the appliance serves POST /rpc, GET /ws, GET /healthz, "
+             "GET /readiness and (IPP) POST /ipp/print/PRINTER"}}, "id": None})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -85,6 +86,26 @@ class Grant:
 GRANT_KEY: web.RequestKey[Grant] = web.RequestKey("grant", Grant)
 BatchCharge = Callable[[bytes], "dict[str, Any] | None"]
 BATCH_CHARGE_KEY: web.RequestKey[BatchCharge] = web.RequestKey("batch_charge", object)  # type: ignore[arg-type]
+
+
+def is_ipp_path(path: str) -> bool:
+    return path == IPP_PATH or path.startswith(IPP_PATH + "/")
+
+
+def basic_password(request: web.Request) -> str | None:
+    """The password of `Authorization: Basic …` (any user name): None when there is none."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    import base64
+    import binascii
+
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
+    return decoded.partition(":")[2]
 
 
 def presented_token(request: web.Request) -> str | None:
@@ -264,6 +285,17 @@ class AccessGuard:
             self.throttled_log("auth.denied", peer, reason="unknown or revoked token", path=request.path)
         return grant
 
+    async def basic_grant(self, request: web.Request, peer: str) -> Grant | None:
+        """IPP over TCP: the grant of the token sent as the HTTP Basic password, None when refused."""
+        if self.trust_loopback and self.is_loopback(peer):
+            return Grant(scope="admin")
+        token = basic_password(request)
+        grant = await self.auth.grant(token) if token else None
+        if grant is None:
+            reason = "no credentials" if token is None else "unknown or revoked token"
+            self.throttled_log("auth.denied", peer, reason=reason, path=request.path)
+        return grant
+
     async def still_valid(self, grant: Grant) -> bool:
         """For long-lived connections: is the token they opened with still there?"""
         if grant.token_hash is None:
@@ -289,6 +321,9 @@ class AccessGuard:
                     return rate_limited(wait)
                 if isinstance(request.match_info.http_exception, web.HTTPNotFound):
                     return not_found()  # before the token: the paths are no secret, a 401 here misleads
+                if is_ipp_path(request.path):  # HTTP Basic, checked by the IPP handler (appliance/ipp/http.py)
+                    request[CALLER_KEY] = Caller("tcp", peer, None)
+                    return await handler(request)
                 token = presented_token(request)
                 grant = await self.authenticate(token, request, peer)
                 if grant is None:

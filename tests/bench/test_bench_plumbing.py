@@ -21,6 +21,8 @@ TINY = bench_main.Profile(
     idle_s=0.2,
     tui_repeats=1,
     batch_rows=10,
+    ipp_jobs=2,
+    ipp_pages=3,
 )
 
 EXPECTED = {  # figure prefix → how many rows
@@ -41,6 +43,9 @@ EXPECTED = {  # figure prefix → how many rows
     "print.batch of 10 rows": 1,
     "RSS growth of the server during a 10-row print.batch": 1,
     "printer.status p99 while a batch renders": 1,
+    "IPP Print-Job (1-page PDF) → first raster byte p50": 1,
+    "IPP Get-Printer-Attributes p50": 1,
+    "IPP: server RSS growth printing a 3-page PDF": 1,
 }
 
 

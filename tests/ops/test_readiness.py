@@ -16,7 +16,7 @@ from rpc.client import RpcClient
 from tests.ops.helpers import entries, get_tcp, get_unix
 
 EXPECTED = {"sqlite:responseTime", "migrations:head", "templates:loaded", "printers:stored", "printer:status",
-            "queue:worker", "events:subscribers", "disk:free", "appliance:safeMode", "raster:encoder"}
+            "queue:worker", "events:subscribers", "disk:free", "appliance:safeMode", "raster:encoder", "ipp:dnssd"}
 
 
 async def fresh(appliance: Appliance) -> None:

@@ -21,6 +21,7 @@ from .base import BaseScreen
 from .dashboard import JOB_COLUMNS, PrinterChoice, job_row, printer_of
 
 PAGE_SIZE = 50
+LIST_COLUMNS = (*JOB_COLUMNS, "From")  # the history also says who sent a job from where (IPP: user · document)
 ACTION_BINDINGS = [
     Binding("r", "reprint", "Reprint", id="job.reprint"),
     Binding("x", "cancel_job", "Cancel", id="job.cancel"),
@@ -28,6 +29,16 @@ ACTION_BINDINGS = [
     Binding("l", "release", "Release", id="job.release"),
     Binding("m", "move_job", "Move", id="job.move"),
 ]
+
+
+def sent_by(job: dict[str, Any]) -> str:
+    """Who sent a job from where: "ipp: alice · bins.pdf p2" for a page of an IPP document; "" for print.submit."""
+    source = job.get("source") or "rpc"
+    if source == "rpc" and not job.get("user_name"):
+        return ""
+    who = " · ".join(str(v) for v in (job.get("user_name"), job.get("document_name")) if v)
+    page = f" p{job['page']}" if job.get("document_job_id") and job.get("page") else ""
+    return f"{source}: {who}{page}" if who else source
 
 
 class ReprintDialog(ModalScreen[bool | None]):
@@ -243,7 +254,7 @@ class JobsScreen(JobActions, BaseScreen):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one("#jobs", DataTable)
-        for name in JOB_COLUMNS:
+        for name in LIST_COLUMNS:
             table.add_column(name, key=name.lower())
         table.focus()
         self.load()
@@ -294,7 +305,7 @@ class JobsScreen(JobActions, BaseScreen):
             job = self.rows[job_id]
             batch_id = job.get("batch_id")
             if not batch_id or self.batch_filter:
-                out.append((str(job_id), job_row(store, job)))
+                out.append((str(job_id), (*job_row(store, job), sent_by(job))))
             elif batch_id not in grouped:
                 grouped.add(batch_id)
                 out.append((f"batch-{batch_id}", self.batch_row(batch_id, job)))
@@ -313,7 +324,7 @@ class JobsScreen(JobActions, BaseScreen):
         return (f"batch #{batch_id}", state, str(job.get("template") or "-"),
                 printer_of(self.appliance.store, job), fmt.short_time(batch.get("created_at") or
                                                                       job.get("created_at")),
-                f"{rows} rows" if rows else "-")
+                f"{rows} rows" if rows else "-", sent_by(job))
 
     def show_page(self, jobs: list[dict[str, Any]], next_cursor: str | None) -> None:
         self.next_cursor = next_cursor
@@ -564,6 +575,8 @@ class JobDetailScreen(JobActions, BaseScreen):
                     f"completed {fmt.short_time(job.get('completed_at'))}")
         if job.get("origin_job_id"):
             text.append(f" · reprint of #{job['origin_job_id']}")
+        if job.get("source") not in (None, "rpc"):
+            text.append(f"\nSent by {sent_by(job)}")
         at_printer = store.waiting(job) if job.get("state") in ("processing", "stopped") else None
         if at_printer:  # its printer's queue stopped
             text.append(f"\nWaiting: {at_printer}", style="bold")
