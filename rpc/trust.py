@@ -183,12 +183,14 @@ async def authority_vouches(host: str, port: int, timeout: float = 5.0) -> bool:
 
 
 async def ssl_for(url: str, *, fingerprint: str | None = None, ask: Ask | None = None,
-                  known: KnownHosts | None = None, timeout: float = 5.0) -> Any:
+                  known: KnownHosts | None = None, timeout: float = 5.0, look: bool = False) -> Any:
     """aiohttp's ``ssl=`` for connections to `url`: None for http://, True (the system's authorities)
     or an ``aiohttp.Fingerprint`` of the pinned certificate; CertificateRefused otherwise.
 
     `fingerprint` (``--fingerprint``): pin the certificate when it is this one, replacing an older pin
-    (how a legitimate change is accepted). `ask`: a person's answer, on first use only.
+    (how a legitimate change is accepted). `ask`: a person's answer, on first use only. `look`: connect
+    now to compare a pinned certificate (a command's check before it starts, which can say so at once);
+    otherwise the pin is checked by aiohttp on each connection (see `refusal_for`).
     """
     if urlsplit(url).scheme != "https":
         return None
@@ -199,24 +201,25 @@ async def ssl_for(url: str, *, fingerprint: str | None = None, ask: Ask | None =
     except ValueError as exc:
         raise CertificateRefused(f"--fingerprint / {ENV}: {exc}") from None
     pinned = known.get(key)
-    if pinned is not None and (given is None or given == pinned):
-        return aiohttp.Fingerprint(pinned)
     parts = urlsplit(url)
     host, port = parts.hostname or "", parts.port or 443
+    if pinned is not None and (given is None or given == pinned):
+        if look:
+            seen = await _presented(url, host, port, timeout)
+            if seen != pinned:
+                raise CertificateRefused(changed_message(key, pinned, seen, known))
+        return aiohttp.Fingerprint(pinned)
     try:
         if given is None and pinned is None and await authority_vouches(host, port, timeout):
             return True
-        seen = hashlib.sha256(await peer_certificate(host, port, timeout)).digest()
     except (OSError, TimeoutError, ssl.SSLError) as exc:
-        raise CertificateRefused(f"cannot reach the appliance at {url} over TLS: {exc or type(exc).__name__}. Is "
-                                 "it serving https:// on that port ([server] tls), and running?") from None
+        raise _unreachable(url, exc) from None
+    seen = await _presented(url, host, port, timeout)
     if given is not None:
         if seen != given:
             raise CertificateRefused(f"{key} presents {fingerprint_text(seen)}, not the {fingerprint_text(given)} "
                                      "given: nothing was pinned. Check the fingerprint `appliance check` shows on "
                                      "the appliance")
-    elif pinned is not None:  # unreachable: a pin and no fingerprint given took the first way out
-        raise CertificateRefused(changed_message(key, pinned, seen, known))
     elif ask is None or not ask(key, fingerprint_text(seen)):
         raise CertificateRefused(unknown_message(key, seen))
     try:
@@ -224,6 +227,18 @@ async def ssl_for(url: str, *, fingerprint: str | None = None, ask: Ask | None =
     except OSError as exc:
         raise CertificateRefused(f"cannot pin {key}'s certificate in {known.path}: {exc}") from None
     return aiohttp.Fingerprint(seen)
+
+
+async def _presented(url: str, host: str, port: int, timeout: float) -> bytes:
+    try:
+        return hashlib.sha256(await peer_certificate(host, port, timeout)).digest()
+    except (OSError, TimeoutError, ssl.SSLError) as exc:
+        raise _unreachable(url, exc) from None
+
+
+def _unreachable(url: str, exc: BaseException) -> CertificateRefused:
+    return CertificateRefused(f"cannot reach the appliance at {url} over TLS: {exc or type(exc).__name__}. Is it "
+                              "running, and serving https:// on that port ([server] tls)?")
 
 
 def refusal_for(exc: BaseException, url: str, known: KnownHosts | None = None) -> CertificateRefused | None:

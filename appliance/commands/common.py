@@ -143,6 +143,6 @@ async def trust(url: str | None, args: argparse.Namespace) -> None:
     from rpc.trust import CertificateRefused, ssl_for
 
     try:
-        await ssl_for(url, fingerprint=fingerprint_arg(args), ask=ask_on_terminal)
+        await ssl_for(url, fingerprint=fingerprint_arg(args), ask=ask_on_terminal, look=True)
     except CertificateRefused as exc:
         raise CommandError(exc.message) from None

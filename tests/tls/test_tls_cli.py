@@ -1,0 +1,87 @@
+"""`appliance call`, `check`, `tui` and `token` against real `appliance serve` processes with TLS: pinning on
+first use, a second appliance on the same address refused by both clients, and no token in any log."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from rpc.trust import KnownHosts, parse_fingerprint
+from tests.support import PYTHON, cli_env, start_server, stop_server
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def cli(*args: str, config_home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([PYTHON, "-m", "appliance.cli", *args], capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL, env=cli_env(XDG_CONFIG_HOME=str(config_home), **env))
+
+
+def tls_server(state_dir: Path, listen: str = "127.0.0.1:0") -> tuple[subprocess.Popen[str], str]:
+    env = cli_env(APPLIANCE_SIMULATOR_SPEED="instant", APPLIANCE_LOG_FORMAT="json", APPLIANCE_SERVER_TLS="self-signed")
+    return start_server(state_dir, "--listen", listen, env=env)  # the last --listen wins
+
+
+def test_call_check_tui_and_token_pin_then_refuse_another_appliance(state_dir: Path, tmp_path: Path) -> None:
+    home = tmp_path / "laptop"
+    env = {"APPLIANCE_SERVER_TLS": "self-signed"}
+    process, url = tls_server(state_dir)
+    logs = ""
+    try:
+        assert url.startswith("https://127.0.0.1:")
+        created = cli("token", "create", "laptop", "--scope", "read", "--state-dir", str(state_dir),
+                      config_home=home, **env)
+        assert created.returncode == 0, created.stderr
+        token = created.stdout.strip()
+        shown = cli("tls", "show", "--state-dir", str(state_dir), config_home=home, **env)
+        mine = shown.stdout.strip()
+        assert mine.startswith("SHA256:") and mine in created.stderr  # the token comes with the fingerprint
+        local = cli("check", "--state-dir", str(state_dir), config_home=home)
+        assert mine in local.stdout and "tls:certificate" in local.stdout
+
+        first = cli("call", "server.info", "--url", url, "--token", token, config_home=home)
+        assert first.returncode == 2 and mine in first.stderr and "--fingerprint" in first.stderr
+        assert "Traceback" not in first.stderr and not (home / "label-appliance" / "known_hosts").exists()
+        pinned = cli("call", "server.info", "--url", url, "--token", token, config_home=home,
+                     APPLIANCE_FINGERPRINT=mine)
+        assert pinned.returncode == 0, pinned.stderr
+        assert mine in pinned.stdout
+        again = cli("call", "queue.status", "--url", url, "--token", token, config_home=home)  # pinned now
+        assert again.returncode == 0, again.stderr
+        remote_check = cli("check", "--url", url, "--token", token, config_home=home)
+        assert remote_check.returncode == 0 and mine in remote_check.stdout
+        plain = cli("call", "server.info", "--url", url.replace("https:", "http:"), "--token", token,
+                    config_home=home)
+        assert plain.returncode == 1 and "https://" in plain.stderr and "Traceback" not in plain.stderr
+    finally:
+        status, logs = stop_server(process)
+    assert status == 0
+    port = url.rsplit(":", 1)[1]
+    other_dir = Path(f"{state_dir}-other")
+    other_dir.mkdir()
+    try:
+        impostor, same_url = tls_server(other_dir, f"127.0.0.1:{port}")
+        try:
+            assert same_url == url
+            theirs = cli("tls", "show", "--state-dir", str(other_dir), config_home=home, **env).stdout.strip()
+            assert theirs.startswith("SHA256:") and theirs != mine
+            for command in (["call", "server.info"], ["tui"], ["check"]):
+                refused = cli(*command, "--url", url, "--token", token, config_home=home)
+                assert refused.returncode == 2, (command, refused.stderr)
+                assert mine in refused.stderr and theirs in refused.stderr, (command, refused.stderr)
+                assert "--fingerprint" in refused.stderr and "Traceback" not in refused.stderr
+            assert KnownHosts(home / "label-appliance" / "known_hosts").get(f"127.0.0.1:{port}") == \
+                parse_fingerprint(mine)  # a refusal changes no pin
+            accepted = cli("call", "server.info", "--url", url, "--token", token, "--fingerprint", theirs,
+                           config_home=home)
+            assert accepted.returncode == 1 and "did not accept the token" in accepted.stderr  # TLS passed
+        finally:
+            _, other_logs = stop_server(impostor)
+    finally:
+        shutil.rmtree(other_dir, ignore_errors=True)
+    assert KnownHosts(home / "label-appliance" / "known_hosts").get(f"127.0.0.1:{port}") == parse_fingerprint(theirs)
+    for text in (logs, other_logs):
+        assert token not in text and token[3:] not in text  # tokens never in the logs, TLS or not
