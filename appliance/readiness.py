@@ -259,7 +259,8 @@ def tls_check(served: Any) -> dict[str, Any]:
 
     expires = served.expires
     if expires is None:
-        return entry("warn", f"the certificate {served.files.cert} cannot be read", observedValue=served.fingerprint)
+        return entry("warn", "the certificate's expiry cannot be read (`appliance tls show` says why)",
+                     observedValue=served.fingerprint)
     days = (expires - datetime.datetime.now(datetime.UTC)).days
     text = f"expires {expires:%Y-%m-%d}"
     if days < TLS_WARN_DAYS:

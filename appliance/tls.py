@@ -180,7 +180,7 @@ class ServedCertificate:
 
     def describe(self) -> dict[str, str | None]:
         """For server.info and the readiness check."""
-        return {"fingerprint": self.fingerprint, "certificate": str(self.files.cert),
+        return {"fingerprint": self.fingerprint,
                 "expires_at": self.expires.strftime("%Y-%m-%dT%H:%M:%SZ") if self.expires else None}
 
     def reload_if_changed(self) -> bool:

@@ -8,7 +8,9 @@ old one then refuses the appliance until it accepts the new fingerprint (`--fing
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 from ..config import ConfigError
 from .common import add_config_args, fail, load_settings
@@ -25,6 +27,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     for each in (show, rotate):
         add_config_args(each)
     parser.set_defaults(run=run)
+
+
+def _give_back(files: object, state_dir: Path) -> None:
+    """Run as root (`sudo appliance tls rotate`): the files belong to the state directory's owner, whom the
+    service runs as, or it could not read its own key."""
+    if os.geteuid() != 0 or not state_dir.is_dir():
+        return
+    owner = state_dir.stat()
+    for path in (files.cert.parent, files.cert, files.key):  # type: ignore[attr-defined]
+        os.chown(path, owner.st_uid, owner.st_gid)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
             tls.make_self_signed(files, *tls.names_for(settings.server.listen))
         except OSError as exc:
             return fail(f"cannot write {files.cert.parent}: {exc.strerror or exc} (run it as the appliance's user)")
+        _give_back(files, settings.state_dir)
         new = tls.fingerprint(files)
         print(new)
         print(f"new certificate {files.cert}" + (f" (was {old})" if old else "") + ". A running appliance serves "

@@ -67,8 +67,8 @@ REFUSED_BODY = _unauthorized_body(
     "the tokens it knows; `appliance token create NAME` makes a new one")
 NOT_FOUND_BODY = dumps({"jsonrpc": "2.0", "error": {
     "code": INVALID_REQUEST, "message": "Not Found",
-    "data": {"field": "path", "reason": "no such path: the appliance serves POST /rpc, GET /ws, GET /healthz "
-             "and GET /readiness"}}, "id": None})
+    "data": {"field": "path", "reason": "no such path: the appliance serves POST /rpc, GET /ws, GET /healthz, "
+             "GET /readiness and GET /metrics"}}, "id": None})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -85,3 +85,49 @@ def test_call_check_tui_and_token_pin_then_refuse_another_appliance(state_dir: P
     assert KnownHosts(home / "label-appliance" / "known_hosts").get(f"127.0.0.1:{port}") == parse_fingerprint(theirs)
     for text in (logs, other_logs):
         assert token not in text and token[3:] not in text  # tokens never in the logs, TLS or not
+
+
+def test_on_a_terminal_the_first_connection_asks_and_pins_on_yes(state_dir: Path, tmp_path: Path) -> None:
+    import os
+    import pty
+    import select
+    import time
+
+    home = tmp_path / "laptop"
+    process, url = tls_server(state_dir)
+    try:
+        mine = cli("tls", "show", "--state-dir", str(state_dir), config_home=home,
+                   APPLIANCE_SERVER_TLS="self-signed").stdout.strip()
+        for answer, pinned in ((b"n\n", False), (b"y\n", True)):
+            leader, follower = pty.openpty()
+            child = subprocess.Popen([PYTHON, "-m", "appliance.cli", "call", "server.info", "--url", url],
+                                     stdin=follower, stdout=subprocess.PIPE, stderr=follower, text=True,
+                                     env=cli_env(XDG_CONFIG_HOME=str(home)))
+            os.close(follower)
+            seen = b""
+            deadline = time.monotonic() + 30
+            while b"[y/N]" not in seen and time.monotonic() < deadline:
+                ready, _, _ = select.select([leader], [], [], 0.5)
+                if ready:
+                    seen += os.read(leader, 4096)
+            assert mine.encode() in seen and b"appliance check" in seen, seen
+            os.write(leader, answer)
+            child.wait(30)
+            rest = b""
+            while select.select([leader], [], [], 0.2)[0]:
+                try:
+                    chunk = os.read(leader, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                rest += chunk
+            os.close(leader)
+            known = KnownHosts(home / "label-appliance" / "known_hosts").get(url.removeprefix("https://"))
+            if pinned:
+                assert known == parse_fingerprint(mine)
+                assert child.returncode == 1 and b"needs a token" in rest  # reached the server: TLS is through
+            else:
+                assert known is None and child.returncode == 2 and b"--fingerprint" in rest
+    finally:
+        stop_server(process)
