@@ -116,11 +116,15 @@ class Tally:
         histogram.observe(seconds)
 
     def event(self, event: Event) -> None:
-        """An EventBus tap: count jobs as they finish, keep the queue summary as it is published."""
-        if event.name == "notify_job_updated":
-            self.job_updated(event.payload)
-        elif event.name == "notify_queue_changed":
-            self.queue = event.payload
+        """An EventBus tap: count jobs as they finish, keep the queue summary as it is published.
+        Never raises: a count gone wrong must not stop the event reaching its subscribers."""
+        try:
+            if event.name == "notify_job_updated":
+                self.job_updated(event.payload)
+            elif event.name == "notify_queue_changed":
+                self.queue = event.payload
+        except Exception:  # a payload of an unexpected shape: that job goes uncounted
+            pass
 
     def job_updated(self, job: dict[str, Any]) -> None:
         state, job_id = job.get("state"), job.get("id")
