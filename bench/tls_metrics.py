@@ -92,7 +92,7 @@ def run(seconds: float = 3.0, warmup: float = 0.5, rounds: int = 3, handshakes: 
     ratio = ours["rps"] / max(1e-9, base["rps"])
     errors = f"; errors: TLS {ours['errors']}, plain {base['errors']}" if ours["errors"] or base["errors"] else ""
     return [
-        row(f"printer.status req/s over TLS, {CLIENTS} clients", round(ours["rps"]), "req/s",
+        row(f"printer.status over TLS req/s, {CLIENTS} clients", round(ours["rps"]), "req/s",
             target=f"≥ {TLS_RATIO_TARGET:g}× plain", ok=ratio >= TLS_RATIO_TARGET and not ours["errors"],
             baseline=round(base["rps"]), ratio=round(ratio, 2),
             note="keep-alive connections, the certificate pinned as `appliance call` pins it; baseline: the same "

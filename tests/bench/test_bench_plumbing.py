@@ -35,6 +35,9 @@ EXPECTED = {  # figure prefix → how many rows
     "bytes written per job": 1,
     "cold start to ready": 2,
     "idle RSS of the server": 1,
+    "printer.status over TLS req/s": 1,
+    "TLS handshake": 1,
+    "/metrics scrape": 1,
 }
 
 
