@@ -17,8 +17,7 @@ from appliance.config import Settings, load
 from appliance.simulator.cli import announced_ports
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-TESTDATA = SHARED / "testdata"
+TESTDATA = REPO / "tests" / "data"  # the vectors live in the repository (see tests/data/README.md)
 
 
 def make_settings(state_dir: Path, **sections: dict[str, Any]) -> Settings:

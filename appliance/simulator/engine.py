@@ -34,6 +34,7 @@ from appliance.simulator.state import (
 log = logging.getLogger(__name__)
 
 FLAG_KIND, FLAG_WIDTH, FLAG_LENGTH = 0x02, 0x04, 0x08
+ANY_KIND = 0x00  # with the kind flag set: "detect the loaded media", never a mismatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +44,31 @@ class Refusal:
 
 
 def media_mismatch(page: DecodedPage, media: Media) -> str | None:
-    """Why the page's print information does not fit `media` (only fields whose valid flag is set)."""
+    """Why the page's print information (`ESC i z`) does not fit `media`, as a printer judges it.
+
+    Only the fields whose valid flag (n1) is set are compared; a refused job prints nothing and the
+    printer answers with error 2 bit 0, "wrong media" (Brother's raster command references).
+
+    | n1 flag | field sent | loaded media | printer |
+    |---|---|---|---|
+    | 0x04 width | n3 ≠ the loaded width (3.5 mm is sent as 4) | any | refuses |
+    | 0x02 kind | n2 = 0x00 | any | prints: "whatever is loaded" (1) |
+    | 0x02 kind | n2 ≠ 0x00 and ≠ the loaded kind | any | refuses |
+    | 0x08 length | n4 ≠ the die-cut label's length | die-cut (QL) | refuses |
+    | 0x08 length | any | continuous | prints (tape has no length) |
+    | flag unset | anything | any | prints: the field is not looked at (2) |
+
+    (1) Host libraries send kind 0x00 with the kind flag on purpose to print on whatever tape is
+        in, and PT printers print it (PROTOCOL.md, "Print information"; field reports of the
+        libraries that do so). (2) Brother's own PT-P700 driver sends flags 0x84, width only
+        (tests/data/brother-captures/PT-P700_12mm.trace.txt).
+    """
     info = page.info
     if info is None:
         return None
     if info.flags & FLAG_WIDTH and info.width_mm != media.width_code:
         return f"job is for {info.width_mm} mm media, {media.width_code} mm is loaded"
-    if info.flags & FLAG_KIND and info.media_type != media.media_type_code:
+    if info.flags & FLAG_KIND and info.media_type not in (ANY_KIND, media.media_type_code):
         return f"job is for media type 0x{info.media_type:02x}, 0x{media.media_type_code:02x} is loaded"
     if info.flags & FLAG_LENGTH and media.length_mm and info.length_mm != media.length_mm:
         return f"job is for {info.length_mm} mm labels, {media.length_mm} mm labels are loaded"

@@ -158,25 +158,6 @@ class Authenticator:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-class LogThrottle:
-    """At most one log line per (event, key) every `interval` seconds, with the count suppressed."""
-
-    def __init__(self, interval: float = 10.0) -> None:
-        self.interval = interval
-        self._last: dict[tuple[str, str], tuple[float, int]] = {}
-
-    def __call__(self, event: str, key: str, **fields: Any) -> None:
-        now = time.monotonic()
-        last, suppressed = self._last.get((event, key), (0.0, 0))
-        if now - last < self.interval:
-            self._last[(event, key)] = (last, suppressed + 1)
-            return
-        if len(self._last) > MAX_CACHE:
-            self._last.clear()
-        self._last[(event, key)] = (now, 0)
-        log.warning(event, peer=key, suppressed=suppressed, **fields)
-
-
 def unauthorized(token: str | None) -> web.Response:
     """401 for what presented_token() found: nothing, a header without a token, or a token not accepted."""
     body = NO_TOKEN_BODY if token is None else NOT_A_TOKEN_BODY if not token else REFUSED_BODY
@@ -231,7 +212,7 @@ class AccessGuard:
         self.trust_loopback = settings.trust_loopback
         self.rates = RateLimiter(settings.rate_per_s, settings.rate_burst)
         self.connections = ConnectionCounter(settings.max_connections_per_address)
-        self.throttled_log = LogThrottle()
+        self.throttled_log = logs.LogThrottle("appliance.auth", max_keys=MAX_CACHE)
         self.open_paths = OPEN_PATHS  # and /metrics with [metrics] public = true
         self.rate_limited = 0  # requests and calls refused for their rate, since start (for /metrics)
         self._loopback: dict[str, bool] = {}

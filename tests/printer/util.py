@@ -7,9 +7,10 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
-CAPTURES = SHARED / "testdata" / "brother-captures"
-STATUS_BLOCKS = SHARED / "testdata" / "status-blocks.json"
+from tests.support import TESTDATA
+
+CAPTURES = TESTDATA / "brother-captures"
+STATUS_BLOCKS = TESTDATA / "status-blocks.json"
 
 
 def capture_paths() -> list[Path]:

@@ -176,3 +176,35 @@ async def test_a_restarted_printer_numbers_its_labels_on_from_its_page_counter(t
             await send(sim, job("again"))
             await sim.wait_idle(5)
     assert sorted(f.name[:7] for f in out.glob("*.png")) == ["000001-", "000002-"]  # not two 000001s
+
+
+def _with_print_info(data: bytes, flags: int, kind: int, width: int = 12) -> bytes:
+    """The job with its `ESC i z` n1 (valid flags), n2 (kind) and n3 (width) set as host libraries send them."""
+    at = data.index(b"\x1biz") + 3
+    assert data.count(b"\x1biz") == 1
+    return data[:at] + bytes((flags, kind, width)) + data[at + 3:]
+
+
+@pytest.mark.parametrize(("flags", "kind", "width", "prints"), [
+    (0x84, 0x00, 12, True),    # width only (Brother's P700 driver): the kind is not looked at
+    (0x86, 0x00, 12, True),    # kind flag with kind 00: "whatever is loaded"
+    (0x86, 0x01, 12, True),    # the loaded kind, laminated
+    (0x86, 0x03, 12, False),   # non-laminated asked for, laminated loaded
+    (0x86, 0x00, 24, False),   # any kind, but 24 mm asked for on 12 mm tape
+    (0x84, 0x00, 24, False),   # the wrong width alone
+], ids=["84-no-kind", "86-kind-00", "86-loaded-kind", "86-other-kind", "86-kind-00-wrong-width", "84-wrong-width"])
+async def test_print_information_is_judged_as_a_printer_judges_it(sim: Simulator, flags: int, kind: int, width: int,
+                                                                  prints: bool) -> None:
+    assert sim.printer.tape is not None and sim.printer.tape.media_type_code == 0x01  # 12 mm laminated
+    data = _with_print_info(job("ANY TAPE"), flags, kind, width)
+    await send(sim, data)
+    await sim.wait_idle(5)
+    status = parse_status(sim.printer.status_block())
+    if prints:
+        assert len(sim.printer.printed) == 1 and not sim.printer.printed[0].blank
+        assert status.errors == ()
+    else:
+        assert sim.printer.printed == []
+        assert status.errors == ("wrong-media",) and status.status_type == "error"
+        assert sim.printer.status_block()[9] & 0x01  # error 2, bit 0: what a real printer answers
+        assert sim.printer.last_error and "refused" in sim.printer.last_error
