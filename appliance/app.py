@@ -347,12 +347,20 @@ class Appliance:
         """Routes beyond /rpc, /healthz and /readiness: the WebSocket, /metrics."""
         from aiohttp import web
 
-        from .web.metrics import MetricsEndpoint
         from .web.ws import WsHub
 
         assert self.dispatcher is not None
         self.ws_hub = WsHub(self.dispatcher, self.events, self._access_guard(), self.settings.auth)
-        return [web.get("/ws", self.ws_hub.handle), web.get("/metrics", MetricsEndpoint(self).handle)]
+        endpoint: list[Any] = []
+
+        async def metrics(request: web.Request) -> web.StreamResponse:
+            if not endpoint:  # web.metrics (and prometheus_client) only once someone scrapes
+                from .web.metrics import MetricsEndpoint
+
+                endpoint.append(MetricsEndpoint(self))
+            return await endpoint[0].handle(request)  # type: ignore[no-any-return]
+
+        return [web.get("/ws", self.ws_hub.handle), web.get("/metrics", metrics)]
 
     async def _start_listeners(self) -> None:
         from .web import app as web_app
@@ -360,11 +368,12 @@ class Appliance:
 
         assert self.dispatcher is not None
         host, port = parse_listen(self.settings.server.listen)
-        from . import tls
+        if self.settings.server.tls != "off":
+            from . import tls
 
-        files = await asyncio.to_thread(tls.ensure, self.settings.server, self.settings.state_dir)
-        if files is not None:
-            self.tls = tls.ServedCertificate(files)
+            files = await asyncio.to_thread(tls.ensure, self.settings.server, self.settings.state_dir)
+            if files is not None:
+                self.tls = tls.ServedCertificate(files)
         app = web_app.build(self.dispatcher, self.readiness, max_body=self.settings.server.max_body_bytes,
                             extra_middlewares=self.web_middlewares(), extra_routes=self.web_routes())
         self.listeners = Listeners(

@@ -149,7 +149,8 @@ def test_prometheus_client_waits_for_the_first_scrape(state_dir: Path) -> None:
 
         async def main():
             async with running(make_settings({str(state_dir)!r})) as app:
-                before = {{m: m in sys.modules for m in ("prometheus_client", "cryptography")}}
+                before = {{m: m in sys.modules for m in ("prometheus_client", "cryptography",
+                                                        "appliance.web.metrics")}}
                 connector = aiohttp.UnixConnector(path=str(app.settings.socket_path))
                 async with aiohttp.ClientSession(connector=connector) as s, s.get("http://x/metrics") as r:
                     status = r.status
@@ -163,4 +164,5 @@ def test_prometheus_client_waits_for_the_first_scrape(state_dir: Path) -> None:
     assert out.returncode == 0, out.stderr
     line = next(line for line in out.stdout.splitlines() if line.startswith("RESULT "))
     result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
-    assert result == {"before": {"prometheus_client": False, "cryptography": False}, "after": True, "status": 200}
+    assert result == {"before": {"prometheus_client": False, "cryptography": False,
+                                 "appliance.web.metrics": False}, "after": True, "status": 200}
