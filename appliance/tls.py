@@ -63,6 +63,7 @@ def names_for(listen: str) -> tuple[list[str], list[str]]:
     if bind in ("*", "", "0.0.0.0", "::"):
         with contextlib.suppress(OSError):
             addresses += [info[4][0] for info in socket.getaddrinfo(host, None)]
+        addresses += interface_addresses()
     else:
         try:
             ipaddress.ip_address(bind)
@@ -70,6 +71,29 @@ def names_for(listen: str) -> tuple[list[str], list[str]]:
         except ValueError:
             dns.append(bind.lower())
     return dns, list(dict.fromkeys(a.split("%", 1)[0] for a in addresses))
+
+
+def interface_addresses() -> list[str]:
+    """This host's own addresses, so `curl --cacert` by IP works too (Linux: IPv4 by ioctl on each interface,
+    IPv6 from /proc/net/if_inet6; nothing is sent). A later DHCP lease is not in it: use HOST.local then."""
+    found: list[str] = []
+    try:
+        import fcntl
+        import struct
+
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            for _, name in socket.if_nameindex():
+                with contextlib.suppress(OSError):  # an interface without an IPv4 address
+                    packed = fcntl.ioctl(probe.fileno(), 0x8915, struct.pack("256s", name.encode()[:15]))  # SIOCGIFADDR
+                    found.append(socket.inet_ntoa(packed[20:24]))
+    except (ImportError, OSError):
+        pass
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/net/if_inet6").read_text().splitlines():
+            address = ipaddress.IPv6Address(bytes.fromhex(line.split()[0]))
+            if not address.is_link_local:  # a link-local address needs its interface named: no use in a certificate
+                found.append(str(address))
+    return found
 
 
 def make_self_signed(files: TlsFiles, dns: list[str], addresses: list[str]) -> None:

@@ -226,3 +226,18 @@ def test_known_hosts_keeps_other_pins_and_reads_what_it_wrote(tmp_path: Path) ->
     assert known.pins() == {"a:1": bytes(range(1, 33)), "[::1]:8631": bytes(range(32))}
     assert os.stat(tmp_path / "kh").st_size > 0
     assert load(None, env={}).server.tls == "off"  # the quick-start default stays plain
+
+
+def test_listening_everywhere_names_the_hosts_own_addresses() -> None:
+    """The certificate of `*:8631` names the interface addresses (read locally, as `ip addr` shows them)."""
+    everywhere_dns, everywhere = tls.names_for("*:8631")
+    local_dns, local = tls.names_for("127.0.0.1:8631")
+    assert local == ["127.0.0.1", "::1"] and local_dns == everywhere_dns
+    own = set(tls.interface_addresses())
+    assert "127.0.0.1" in own  # lo always has it
+    assert own <= set(everywhere)
+    if shutil.which("ip"):
+        shown = subprocess.run(["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True).stdout
+        for line in shown.splitlines():
+            address = line.split()[3].split("/")[0]
+            assert address in everywhere, (address, everywhere)
