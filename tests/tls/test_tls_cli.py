@@ -131,3 +131,20 @@ def test_on_a_terminal_the_first_connection_asks_and_pins_on_yes(state_dir: Path
                 assert known is None and child.returncode == 2 and b"--fingerprint" in rest
     finally:
         stop_server(process)
+
+
+def test_tls_command_says_what_to_do(state_dir: Path, tmp_path: Path) -> None:
+    home = tmp_path / "laptop"
+    nothing = cli("tls", "show", "--state-dir", str(state_dir), config_home=home)
+    assert nothing.returncode == 1 and 'tls = "self-signed"' in nothing.stderr and "Traceback" not in nothing.stderr
+    made = cli("tls", "rotate", "--state-dir", str(state_dir), config_home=home)  # TLS still off: made, and said
+    assert made.returncode == 0 and made.stdout.startswith("SHA256:") and '[server] tls is "off"' in made.stderr
+    pem = cli("tls", "show", "--pem", "--state-dir", str(state_dir), config_home=home,
+              APPLIANCE_SERVER_TLS="self-signed")
+    assert pem.returncode == 0 and pem.stdout.startswith("-----BEGIN CERTIFICATE-----")
+    given = cli("tls", "rotate", "--state-dir", str(state_dir), config_home=home, APPLIANCE_SERVER_TLS="files",
+                APPLIANCE_SERVER_TLS_CERT="/etc/x.pem", APPLIANCE_SERVER_TLS_KEY="/etc/x.key")
+    assert given.returncode == 1 and "replace them" in given.stderr
+    bad = cli("call", "server.info", "--url", "https://127.0.0.1:9", "--fingerprint", "SHA256:nope",
+              config_home=home)
+    assert bad.returncode == 2 and "not a SHA-256 fingerprint" in bad.stderr and "Traceback" not in bad.stderr
