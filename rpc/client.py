@@ -93,11 +93,11 @@ class RpcClient:
         """Send any JSON payload (single, batch, notification) and return the decoded answer or None."""
         session = await self._ensure()
         if self._ssl is None:
-            self._ssl = True if self.url is None else await ssl_for(self.url, fingerprint=self._fingerprint,
-                                                                    known=self._known)
+            self._ssl = True if self.url is None else (await ssl_for(self.url, fingerprint=self._fingerprint,
+                                                                     known=self._known) or True)
         try:
             async with session.post(self.endpoint, data=dumpb(payload), headers=self.headers(),
-                                    ssl=self._ssl or True) as response:
+                                    ssl=self._ssl) as response:
                 body = await response.read()
         except (aiohttp.ClientConnectionError, OSError) as exc:
             refused = refusal_for(exc, self.url or "", self._known)

@@ -318,12 +318,12 @@ class WsClient:
             connector = aiohttp.UnixConnector(path=self.socket_path) if self.socket_path else None
             self._session = aiohttp.ClientSession(connector=connector)
         if self._ssl is None:
-            self._ssl = True if self.url is None else await ssl_for(self.url, fingerprint=self._fingerprint,
-                                                                    known=self._known)
+            self._ssl = True if self.url is None else (await ssl_for(self.url, fingerprint=self._fingerprint,
+                                                                     known=self._known) or True)
         try:
             return await self._session.ws_connect(
                 self.endpoint, headers=self.headers(), heartbeat=self.heartbeat, max_msg_size=64 * 1024 * 1024,
-                ssl=self._ssl or True,
+                ssl=self._ssl,
             )
         except aiohttp.ClientError as exc:
             refused = refusal_for(exc, self.url or "", self._known)
