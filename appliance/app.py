@@ -62,6 +62,10 @@ class Appliance:
         self.ws_hub: Any = None  # web.ws.WsHub
         self.ipp: Any = None  # ipp.http.IppHttp, made by the first IPP request
         self.dnssd: Any = None  # ipp.dnssd.Announcer ([ipp] enabled)
+        self.tls: Any = None  # tls.ServedCertificate when [server] tls is on
+        from .metrics import Tally
+
+        self.tally = Tally()  # in-memory counters behind GET /metrics
         self._stop_event = asyncio.Event()
 
     # --- wiring ------------------------------------------------------------------------------
@@ -90,6 +94,7 @@ class Appliance:
             extra = {"notification": True} if record.notification else {}
             emit("rpc.call", method=record.method, request_id=record.request_id,
                  duration_ms=round(record.duration_ms, 2), outcome=outcome, **extra)
+            self.tally.rpc_call(record.method, record.code, record.duration_ms)
 
         def on_internal_error(method: str, request_id: str, exc: BaseException) -> None:
             rpc_log.error("rpc.internal_error", method=method, request_id=request_id, exc_info=exc)
@@ -146,6 +151,7 @@ class Appliance:
         elif died:
             log.warning("appliance.start_cut_short", why="the last start never reached ready (a power cut while "
                         "starting?); starting normally, and in safe mode if this one does not get ready either")
+        from .tls import TlsError
         from .web.listeners import SocketInUse
 
         try:
@@ -158,7 +164,7 @@ class Appliance:
                 raise
             marker.clear()
             raise migrate.MigrationError(damaged_message(settings.db_path, exc)) from exc
-        except (SocketInUse, OSError, migrate.MigrationError):
+        except (SocketInUse, OSError, migrate.MigrationError, TlsError):
             # the address taken, a damaged database: a setting or a file to fix, said in one line, not a
             # crash. Safe mode is for starts that die or hang, so the next start must not come up paused.
             marker.clear()
@@ -175,6 +181,7 @@ class Appliance:
             self.notifier.start_watchdog()
             self.notifier.dump_hangs()  # systemd's watchdog counts from READY on; so does the hang dump
         log.info("appliance.ready", url=self.listeners.url, socket=str(settings.socket_path),
+                 tls_fingerprint=self.tls.fingerprint if self.tls is not None else None,
                  state_dir=str(state_dir), printers=len(self.printers), safe_mode=self.safe_mode)
 
     async def _open_database(self) -> None:
@@ -197,11 +204,13 @@ class Appliance:
             built = [await self._start_virtual_printer()]
         for printer in built:
             printer.monitor.on_change = self._status_changed_for(printer)
+            self.tally.time_probes(printer.name, printer.monitor)
         self.printers = built
         await printer_store.upsert(self.db, [
             {"id": p.id, "name": p.name, "model": p.model.name, "uri": p.uri,
              "media": p.configured_media.id if p.configured_media else None} for p in built])
         self.queue = JobQueue(self.db, self.events, self.registry, built, on_damaged=self.note_damaged)
+        self.events.add_tap(self.tally.event)
         await self.queue.start(safe_mode=self.safe_mode)
         from .store import documents
 
@@ -298,6 +307,8 @@ class Appliance:
                         self.note_damaged(exc, "the history pruning")
                     else:
                         log.error("history.prune_failed", error=str(exc))
+            if self.tls is not None:
+                self.tls.reload_if_changed()  # `appliance tls rotate` while running: new connections get it
             line = await self.status_text()
             if line != last_status:
                 self.notifier.status(line)
@@ -347,6 +358,8 @@ class Appliance:
 
         if self.access is None:
             self.access = AccessGuard.from_settings(self.db, self.settings.auth)
+            if self.settings.metrics.public:
+                self.access.open_paths = self.access.open_paths | {"/metrics"}
         return self.access
 
     def web_middlewares(self) -> list[Any]:
@@ -354,14 +367,23 @@ class Appliance:
         return [self._access_guard().middleware]
 
     def web_routes(self) -> list[Any]:
-        """Routes beyond /rpc, /healthz and /readiness: the WebSocket."""
+        """Routes beyond /rpc, /healthz and /readiness: the WebSocket, /metrics."""
         from aiohttp import web
 
         from .web.ws import WsHub
 
         assert self.dispatcher is not None
         self.ws_hub = WsHub(self.dispatcher, self.events, self._access_guard(), self.settings.auth)
-        return [web.get("/ws", self.ws_hub.handle), *self.ipp_routes()]
+        endpoint: list[Any] = []
+
+        async def metrics(request: web.Request) -> web.StreamResponse:
+            if not endpoint:  # web.metrics (and prometheus_client) only once someone scrapes
+                from .web.metrics import MetricsEndpoint
+
+                endpoint.append(MetricsEndpoint(self))
+            return await endpoint[0].handle(request)  # type: ignore[no-any-return]
+
+        return [web.get("/ws", self.ws_hub.handle), web.get("/metrics", metrics), *self.ipp_routes()]
 
     def ipp_routes(self) -> list[Any]:
         """POST /ipp/print and /ipp/print/<printer> ([ipp] enabled); appliance/ipp/ is imported on the first request."""
@@ -387,6 +409,12 @@ class Appliance:
 
         assert self.dispatcher is not None
         host, port = parse_listen(self.settings.server.listen)
+        if self.settings.server.tls != "off":
+            from . import tls
+
+            files = await asyncio.to_thread(tls.ensure, self.settings.server, self.settings.state_dir)
+            if files is not None:
+                self.tls = tls.ServedCertificate(files)
         app = web_app.build(self.dispatcher, self.readiness, max_body=self.settings.server.max_body_bytes,
                             extra_middlewares=self.web_middlewares(), extra_routes=self.web_routes())
         self.listeners = Listeners(
@@ -397,6 +425,7 @@ class Appliance:
             socket_mode=int(self.settings.server.socket_mode, 8),
             socket_group=self.settings.server.socket_group,
             shutdown_timeout=min(self.settings.server.shutdown_timeout_s, 10.0),
+            ssl_context=self.tls.context if self.tls is not None else None,
         )
         await self.listeners.start()
 
@@ -501,9 +530,10 @@ def start_refusal(exc: BaseException, listen: str) -> str | None:
     Another server on the state directory or the socket, or the TCP address taken: `serve` and
     the demo both say it this way, with the fix, instead of a traceback.
     """
+    from .tls import TlsError
     from .web.listeners import SocketInUse
 
-    if isinstance(exc, SocketInUse | StateDirInUse):
+    if isinstance(exc, SocketInUse | StateDirInUse | TlsError):
         return str(exc)
     if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
         return f"cannot listen on {listen}: the address is in use (another server?); choose another with --listen"

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-COMMANDS = ("serve", "call", "print", "check", "migrate", "token", "backup", "simulate", "tui")
+COMMANDS = ("serve", "call", "print", "check", "migrate", "token", "backup", "simulate", "tui", "tls")
 
 
 class Parser(argparse.ArgumentParser):

@@ -43,6 +43,9 @@ class ServerSettings:
     max_body_bytes: int = 1024 * 1024
     shutdown_timeout_s: float = 20.0
     watchdog: bool = True
+    tls: str = "off"  # "off", "self-signed" (made in <state_dir>/tls/ at first start) or "files"
+    tls_cert: str = ""  # PEM certificate (chain) for tls = "files"
+    tls_key: str = ""  # its PEM private key
 
 
 @dataclass
@@ -63,6 +66,11 @@ class AuthSettings:
 
 
 BATCH_ROWS_LIMIT = 100_000  # print.batch's schema takes no more rows than this (rpc/contract.py)
+
+
+@dataclass
+class MetricsSettings:
+    public: bool = False  # GET /metrics over TCP without a token (the unix socket never needs one)
 
 
 @dataclass
@@ -144,6 +152,7 @@ class Settings:
     labels: LabelSettings = field(default_factory=LabelSettings)
     simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
     ipp: IppSettings = field(default_factory=IppSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
     printers: list[PrinterSettings] = field(default_factory=list)
     source: str = "defaults"
 
@@ -187,6 +196,7 @@ def parse_listen(text: str, key: str = "server.listen") -> tuple[str, int]:
 _CHOICES: dict[str, tuple[str, ...]] = {
     "log.format": ("auto", "json", "console"),
     "log.level": ("debug", "info", "warning", "error"),
+    "server.tls": ("off", "self-signed", "files"),
     "printers.snmp.version": ("1", "2c"),
     "ipp.auth": ("token", "none"),
 }
@@ -308,6 +318,10 @@ def _validate(settings: Settings) -> None:
         value = getattr(getattr(settings, section), name)
         if value not in choices:
             raise ConfigError(key, value, f"expected one of {', '.join(choices)}")
+    if settings.server.tls == "files":
+        for key in ("tls_cert", "tls_key"):
+            if not getattr(settings.server, key):
+                raise ConfigError(f"server.{key}", _ABSENT, 'a PEM file is needed with tls = "files"')
     if settings.server.max_body_bytes < 1024:
         raise ConfigError("server.max_body_bytes", settings.server.max_body_bytes, "expected at least 1024")
     if settings.ipp.max_document_bytes < 1024:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +52,7 @@ class EventBus:
         self._seq = itertools.count(1)
         self.published = 0
         self.overflows = 0
+        self._taps: list[Callable[[Event], None]] = []
 
     @property
     def subscriber_count(self) -> int:
@@ -64,12 +65,18 @@ class EventBus:
         self._subs.add(sub)
         return sub
 
+    def add_tap(self, tap: Callable[[Event], None]) -> None:
+        """Call `tap(event)` for every event as it is published (metrics): it must be quick and not raise."""
+        self._taps.append(tap)
+
     def unsubscribe(self, sub: Subscription) -> None:
         self._subs.discard(sub)
 
     def publish(self, topic: str, name: str, payload: dict[str, Any]) -> Event:
         event = Event(topic, name, payload, next(self._seq))
         self.published += 1
+        for tap in self._taps:
+            tap(event)
         for sub in self._subs:
             if topic not in sub.topics:
                 continue

@@ -271,6 +271,25 @@ def encoder_check() -> dict[str, Any]:
     return entry("pass", observedValue="c")
 
 
+TLS_WARN_DAYS = 30
+
+
+def tls_check(served: Any) -> dict[str, Any]:
+    """The fingerprint clients pin (what `appliance check` shows); warn a month before it expires."""
+    import datetime
+
+    expires = served.expires
+    if expires is None:
+        return entry("warn", "the certificate's expiry cannot be read (`appliance tls show` says why)",
+                     observedValue=served.fingerprint)
+    days = (expires - datetime.datetime.now(datetime.UTC)).days
+    text = f"expires {expires:%Y-%m-%d}"
+    if days < TLS_WARN_DAYS:
+        return entry("warn", f"{text}, in {days} days: make a new one (`appliance tls rotate`, or new files)",
+                     observedValue=served.fingerprint)
+    return entry("pass", text, observedValue=served.fingerprint)
+
+
 async def check(appliance: Appliance) -> dict[str, Any]:
     """The whole document; never raises."""
     checks: dict[str, list[dict[str, Any]]] = {}
@@ -309,6 +328,8 @@ async def check(appliance: Appliance) -> dict[str, Any]:
     checks["appliance:safeMode"] = [safe_mode_check(appliance)]
     checks["raster:encoder"] = [encoder_check()]
     checks["ipp:dnssd"] = [dnssd_check(appliance)]
+    if appliance.tls is not None:
+        checks["tls:certificate"] = [tls_check(appliance.tls)]
     worst = max((e["status"] for entries in checks.values() for e in entries), key=ORDER.__getitem__)
     return {"status": worst, "version": __version__, "checks": checks}
 

@@ -25,7 +25,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import ipp, jobs, render, rpc_load, startup, usb
+from bench import ipp, jobs, render, rpc_load, startup, tls_metrics, usb
 from bench.common import row
 
 
@@ -137,6 +137,13 @@ def sections(profile: Profile) -> list[tuple[str, Callable[[], list[dict[str, An
         (
             "printer.status over TCP vs aiohttp + jsonrpcserver",
             lambda: rpc_load.run(seconds=profile.rpc_seconds, warmup=profile.rpc_warmup, rounds=profile.rpc_rounds),
+        ),
+        (
+            "printer.status over TLS vs plain, handshake, /metrics",
+            lambda: tls_metrics.run(
+                seconds=profile.rpc_seconds, warmup=profile.rpc_warmup, rounds=profile.rpc_rounds,
+                handshakes=20 if profile is QUICK else 100, scrapes=20 if profile is QUICK else 200,
+            ),
         ),
         ("label.preview, render+encode, encode vs ptouch", lambda: render.run(repeat=profile.repeat)),
         ("submit → first byte", lambda: jobs.first_byte_rows(profile.first_byte_jobs)),

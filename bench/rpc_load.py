@@ -83,9 +83,10 @@ async def window(
 class Side:
     """One server under load at one concurrency level: its keep-alive session and what was counted."""
 
-    def __init__(self, url: str, body: bytes, headers: dict[str, str], clients: int, pid: int) -> None:
+    def __init__(self, url: str, body: bytes, headers: dict[str, str], clients: int, pid: int,
+                 ssl: Any = True) -> None:
         self.url, self.body, self.clients, self.pid = url, body, clients, pid
-        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients), headers=headers)
+        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients, ssl=ssl), headers=headers)
         self.latencies: list[float] = []
         self.errors = 0
         self.seconds = 0.0  # counted

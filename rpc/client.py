@@ -13,7 +13,10 @@ import aiohttp
 
 from .address import server_url
 from .errors import INTERNAL_ERROR, RpcError, error_from_object
+from .trust import CertificateRefused, KnownHosts, refusal_for, ssl_for
 from .wirejson import dumpb, loads
+
+__all__ = ["CertificateRefused", "RpcClient", "TransportFailure"]
 
 
 class TransportFailure(RpcError):
@@ -30,7 +33,10 @@ class RpcClient:
         socket_path: str | None = None,
         token: str | None = None,
         timeout: float = 30.0,
+        fingerprint: str | None = None,
+        known_hosts: KnownHosts | None = None,
     ) -> None:
+        """`fingerprint` and `known_hosts`: how an https:// appliance is trusted (see rpc.trust.ssl_for)."""
         if (url is None) == (socket_path is None):
             raise ValueError("give exactly one of url or socket_path")
         self.url = None if url is None else server_url(url)  # BadAddress (a ValueError) says what to give
@@ -39,6 +45,9 @@ class RpcClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._ids = itertools.count(1)
         self._session: aiohttp.ClientSession | None = None
+        self._fingerprint = fingerprint
+        self._known = known_hosts or KnownHosts()
+        self._ssl: Any = None  # decided on the first call: True, or the pinned certificate's Fingerprint
 
     @property
     def endpoint(self) -> str:
@@ -83,10 +92,20 @@ class RpcClient:
     async def post(self, payload: Any) -> Any:
         """Send any JSON payload (single, batch, notification) and return the decoded answer or None."""
         session = await self._ensure()
+        if self._ssl is None:
+            self._ssl = True if self.url is None else (await ssl_for(self.url, fingerprint=self._fingerprint,
+                                                                     known=self._known) or True)
         try:
-            async with session.post(self.endpoint, data=dumpb(payload), headers=self.headers()) as response:
+            async with session.post(self.endpoint, data=dumpb(payload), headers=self.headers(),
+                                    ssl=self._ssl) as response:
                 body = await response.read()
         except (aiohttp.ClientConnectionError, OSError) as exc:
+            refused = refusal_for(exc, self.url or "", self._known)
+            if refused is not None:
+                raise refused from None
+            if isinstance(exc, aiohttp.ServerDisconnectedError) and (self.url or "").startswith("http:"):
+                raise TransportFailure(f"the appliance at {self.where} closed the connection without an answer: if "
+                                       "it serves TLS ([server] tls), give its address as https://") from None
             raise TransportFailure(f"cannot reach the appliance at {self.where}: {exc}") from None
         except TimeoutError:
             raise TransportFailure(f"no answer from the appliance at {self.where} in time") from None

@@ -84,7 +84,8 @@ def _m(name: str, summary: str, **kw: Any) -> Method:
 
 METHODS: tuple[Method, ...] = (
     # server
-    _m("server.info", "Name, version, uptime, API version, printer count, safe mode."),
+    _m("server.info", "Name, version, uptime, API version, printer count, safe mode; `tls`: the TCP listener's "
+       "certificate (`fingerprint` SHA256:…, `expires_at`) or null when it is plain HTTP."),
     _m(
         "server.subscribe",
         "Subscribe this WebSocket to topics: answers with a snapshot, then pushes notifications.",

@@ -33,6 +33,7 @@ import aiohttp
 
 from .address import server_url
 from .errors import INTERNAL_ERROR, RpcError, error_from_object
+from .trust import CertificateRefused, KnownHosts, refusal_for, ssl_for
 from .wirejson import dumps, loads
 
 # connection states
@@ -96,7 +97,10 @@ class WsClient:
         heartbeat: float | None = 20.0,
         reconnect: bool = True,
         topics: Sequence[str] = (),
+        fingerprint: str | None = None,
+        known_hosts: KnownHosts | None = None,
     ) -> None:
+        """`fingerprint` and `known_hosts`: how an https:// appliance is trusted (see rpc.trust.ssl_for)."""
         if (url is None) == (socket_path is None):
             raise ValueError("give exactly one of url or socket_path")
         self.url = None if url is None else server_url(url)  # BadAddress (a ValueError) says what to give
@@ -124,6 +128,9 @@ class WsClient:
         self.state = ConnectionState(CONNECTING, self.where)
         self.connects = 0  # successful connections so far
         self._last_snapshot: dict[str, Any] = {}
+        self._fingerprint = fingerprint
+        self._known = known_hosts or KnownHosts()
+        self._ssl: Any = None  # decided on the first connect: True, or the pinned certificate's Fingerprint
 
     # --- addressing --------------------------------------------------------------------------
 
@@ -310,9 +317,19 @@ class WsClient:
         if self._session is None or self._session.closed:
             connector = aiohttp.UnixConnector(path=self.socket_path) if self.socket_path else None
             self._session = aiohttp.ClientSession(connector=connector)
-        return await self._session.ws_connect(
-            self.endpoint, headers=self.headers(), heartbeat=self.heartbeat, max_msg_size=64 * 1024 * 1024,
-        )
+        if self._ssl is None:
+            self._ssl = True if self.url is None else (await ssl_for(self.url, fingerprint=self._fingerprint,
+                                                                     known=self._known) or True)
+        try:
+            return await self._session.ws_connect(
+                self.endpoint, headers=self.headers(), heartbeat=self.heartbeat, max_msg_size=64 * 1024 * 1024,
+                ssl=self._ssl,
+            )
+        except aiohttp.ClientError as exc:
+            refused = refusal_for(exc, self.url or "", self._known)
+            if refused is not None:
+                raise refused from None
+            raise
 
     async def _supervise(self) -> None:
         attempt = 0
@@ -418,6 +435,8 @@ class WsClient:
 
 
 def _describe_failure(exc: BaseException) -> str:
+    if isinstance(exc, CertificateRefused):
+        return exc.message
     if isinstance(exc, aiohttp.WSServerHandshakeError):
         if exc.status in (401, 403):
             return f"refused (HTTP {exc.status}): check the token"

@@ -89,6 +89,7 @@ class ApplianceApp(App[int]):
 
     conn: reactive[Conn] = reactive(Conn, always_update=True, init=False)
     revision: reactive[int] = reactive(0, init=False)
+    tls_fingerprint: reactive[str] = reactive("", init=False)  # the certificate's, from server.info (https)
 
     def __init__(self, target: Target, *, backoff_initial: float = 0.25, backoff_max: float = 10.0) -> None:
         super().__init__()
@@ -200,6 +201,9 @@ class ApplianceApp(App[int]):
                 self.revision += 1
 
     async def _load_catalogue(self) -> None:
+        info = await self.call_or_notify("server.info", what="Server")
+        if isinstance(info, dict):
+            self.tls_fingerprint = (info.get("tls") or {}).get("fingerprint") or ""
         printers = await self.call_or_notify("printer.list", what="Printers")
         if isinstance(printers, list):
             self.store.printer_info = {p["id"]: p for p in printers}

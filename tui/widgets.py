@@ -26,6 +26,7 @@ class StatusBar(Static):
 
     def on_mount(self) -> None:
         self.watch(self.app, "conn", self._changed)
+        self.watch(self.app, "tls_fingerprint", self._changed, init=False)
 
     def _changed(self, _conn: Any) -> None:
         self.refresh()
@@ -33,7 +34,8 @@ class StatusBar(Static):
     def render(self) -> Text:
         app: ApplianceApp = self.app  # type: ignore[assignment]
         conn: Conn = app.conn
-        right = f"{STATE_TEXT.get(conn.state, conn.state)} {app.target_text} "
+        tls = f" TLS {app.tls_fingerprint}" if app.tls_fingerprint else ""
+        right = f"{STATE_TEXT.get(conn.state, conn.state)} {app.target_text}{tls} "
         left = f" Label Appliance › {self.page_title}"
         width = self.size.width or 80
         room = width - len(left) - 1

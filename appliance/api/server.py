@@ -30,6 +30,7 @@ def handlers(appliance: Appliance) -> dict[str, Any]:
             "safe_mode_reason": SAFE_MODE_TEXT if appliance.safe_mode else None,
             "virtual_printer": appliance.simulator is not None,
             "caller": {"transport": ctx.transport, "scope": ctx.scope},
+            "tls": appliance.tls.describe() if appliance.tls is not None else None,
         }
 
     async def rpc_discover(ctx: CallContext) -> dict[str, Any]:

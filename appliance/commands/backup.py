@@ -49,4 +49,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"backup written to {result.database} ({size:.1f} MiB, {result.jobs} jobs)")
     if result.templates is not None:
         print(f"user templates ({result.template_files}) copied to {result.templates}")
+    if result.tls is not None:
+        print(f"TLS key and certificate copied to {result.tls} (keep it private: it holds the key)")
     return 0

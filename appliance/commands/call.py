@@ -8,11 +8,11 @@ import json
 import sys
 from typing import Any
 
-from rpc.client import RpcClient, TransportFailure
+from rpc.client import CertificateRefused, RpcClient, TransportFailure
 from rpc.errors import RpcError
 from rpc.wirejson import loads
 
-from .common import NOT_RUNNING, add_client_args, describe_refusal, fail, locate, token_refused
+from .common import NOT_RUNNING, add_client_args, describe_refusal, fail, fingerprint_arg, locate, token_refused, trust
 
 FIELDS = "fields"  # what a template fills in: text, whatever it looks like (2.5, 007, true, 1e3)
 
@@ -64,8 +64,11 @@ def _value(raw: str) -> Any:
         return raw
 
 
-async def _call(method: str, params: Any, url: str | None, socket_path: str | None, token: str | None) -> Any:
-    client = RpcClient(url, token=token) if url else RpcClient(socket_path=socket_path)
+async def _call(method: str, params: Any, url: str | None, socket_path: str | None, token: str | None,
+                args: argparse.Namespace) -> Any:
+    await trust(url, args)
+    client = RpcClient(url, token=token, fingerprint=fingerprint_arg(args)) if url else \
+        RpcClient(socket_path=socket_path)
     async with client:
         return await client.call(method, params)
 
@@ -77,7 +80,9 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc))
     url, socket_path, token = locate(args)
     try:
-        result = asyncio.run(_call(args.method, params, url, socket_path, token))
+        result = asyncio.run(_call(args.method, params, url, socket_path, token, args))
+    except CertificateRefused as exc:
+        return fail(exc.message)
     except TransportFailure as exc:
         return fail(f"{exc.message}\n  {NOT_RUNNING}", 1)
     except RpcError as exc:

@@ -7,10 +7,10 @@ import asyncio
 import json
 from typing import Any
 
-from rpc.client import RpcClient, TransportFailure
+from rpc.client import CertificateRefused, RpcClient, TransportFailure
 from rpc.errors import RpcError
 
-from .common import NOT_RUNNING, add_client_args, describe_refusal, fail, locate
+from .common import NOT_RUNNING, add_client_args, describe_refusal, fail, fingerprint_arg, locate, trust
 
 EXIT = {"pass": 0, "warn": 1, "fail": 2}
 MARK = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}
@@ -40,8 +40,11 @@ def render_table(document: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-async def _fetch(url: str | None, socket_path: str | None, token: str | None) -> dict[str, Any]:
-    client = RpcClient(url, token=token, timeout=5) if url else RpcClient(socket_path=socket_path, timeout=5)
+async def _fetch(url: str | None, socket_path: str | None, token: str | None,
+                 args: argparse.Namespace) -> dict[str, Any]:
+    await trust(url, args)
+    client = RpcClient(url, token=token, timeout=5, fingerprint=fingerprint_arg(args)) if url else \
+        RpcClient(socket_path=socket_path, timeout=5)
     async with client:
         return await client.call("readiness.check")  # type: ignore[no-any-return]
 
@@ -49,7 +52,10 @@ async def _fetch(url: str | None, socket_path: str | None, token: str | None) ->
 def run(args: argparse.Namespace) -> int:
     url, socket_path, token = locate(args)
     try:
-        document = asyncio.run(_fetch(url, socket_path, token))
+        document = asyncio.run(_fetch(url, socket_path, token, args))
+    except CertificateRefused as exc:
+        fail(exc.message)
+        return 2
     except TransportFailure as exc:
         fail(f"{exc.message}\n  {NOT_RUNNING}")
         return 2

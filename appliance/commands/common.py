@@ -36,6 +36,9 @@ def add_client_args(parser: argparse.ArgumentParser, *, remote: bool = True) -> 
         parser.add_argument("--url", metavar="URL", help="reach the server over TCP, e.g. http://appliance:8631 "
                             "(or $APPLIANCE_URL)")
         parser.add_argument("--token", metavar="TOKEN", help="API token for --url (or $APPLIANCE_TOKEN)")
+        parser.add_argument("--fingerprint", metavar="SHA256:…", help="for an https:// --url: the certificate's "
+                            "fingerprint, pinned on first use or accepted in place of a pinned one (or "
+                            "$APPLIANCE_FINGERPRINT); `appliance check` on the appliance shows it")
 
 
 def load_settings(args: argparse.Namespace, **server_overrides: object) -> Settings:
@@ -115,3 +118,31 @@ def describe_refusal(exc: RpcError, token: str | None) -> str:
                 "`appliance token list` on the appliance shows the tokens it knows")
     return (f"{text}\n  over TCP the appliance needs a token: --token TOKEN or $APPLIANCE_TOKEN; "
             "create one on the appliance with `appliance token create NAME`")
+
+
+def fingerprint_arg(args: argparse.Namespace) -> str | None:
+    return getattr(args, "fingerprint", None) or os.environ.get("APPLIANCE_FINGERPRINT") or None
+
+
+def ask_on_terminal(where: str, shown: str) -> bool:
+    """First use of an https:// appliance without --fingerprint: ask the person at the terminal, if any."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return False
+    sys.stderr.write(f"The appliance at {where} presents a certificate that no authority this computer trusts has "
+                     f"signed:\n  {shown}\nCompare it with the fingerprint `appliance check` shows on the appliance.\n"
+                     "Pin it and connect? [y/N] ")
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+async def trust(url: str | None, args: argparse.Namespace) -> None:
+    """An https:// `url`: check its certificate against the pin, or pin it (--fingerprint, or a person's yes).
+    CommandError with both fingerprints, or the one to check, when it is refused."""
+    if not url or not url.startswith("https:"):
+        return
+    from rpc.trust import CertificateRefused, ssl_for
+
+    try:
+        await ssl_for(url, fingerprint=fingerprint_arg(args), ask=ask_on_terminal, look=True)
+    except CertificateRefused as exc:
+        raise CommandError(exc.message) from None

@@ -18,6 +18,7 @@ from ..config import ConfigError
 from .common import add_config_args, fail, load_settings
 
 if TYPE_CHECKING:
+    from ..config import Settings
     from ..store.tokens import TokenInfo
 
 
@@ -62,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
             print(token)
             print(f"created {args.scope} token {args.name!r} for the appliance whose state directory is "
                   f"{settings.state_dir}; it is shown only this once: store it now", file=sys.stderr)
+            pin = certificate_hint(settings)
+            if pin:
+                print(pin, file=sys.stderr)
             if new:
                 print(f"note: no server has used {settings.state_dir} yet; the token works only for a server "
                       f"started with --state-dir {settings.state_dir} (or that state_dir in its config)",
@@ -78,6 +82,21 @@ def run(args: argparse.Namespace) -> int:
     finally:
         conn.close()
     return 0
+
+
+def certificate_hint(settings: Settings) -> str | None:
+    """With TLS on: the fingerprint a client pins, so the token and the fingerprint travel together."""
+    from .. import tls
+
+    files = tls.configured_files(settings.server, settings.state_dir)
+    if files is None or not files.cert.is_file():
+        return None
+    try:
+        shown = tls.fingerprint(files)
+    except tls.TlsError:
+        return None
+    return (f"the appliance serves https:// with the certificate {shown}: give it to a client with "
+            f"--fingerprint {shown} (or $APPLIANCE_FINGERPRINT) on its first connection")
 
 
 def show(tokens: list[TokenInfo], as_json: bool) -> None:

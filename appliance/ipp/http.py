@@ -117,8 +117,11 @@ class IppHttp:
 
     def _endpoint(self, request: web.Request, runtime: Any, transport: str) -> Endpoint:
         host = request.host if transport == "tcp" else "localhost"
-        return Endpoint(printer_uri=f"ipp://{host}/ipp/print/{runtime.name}", more_info=f"http://{host}/readiness",
-                        authentication="basic" if self.settings.auth == "token" and transport == "tcp" else "none")
+        tls = request.secure  # [server] tls on: the same listener serves ipps://
+        return Endpoint(printer_uri=f"ipp{'s' if tls else ''}://{host}/ipp/print/{runtime.name}",
+                        more_info=f"http{'s' if tls else ''}://{host}/readiness",
+                        authentication="basic" if self.settings.auth == "token" and transport == "tcp" else "none",
+                        security="tls" if tls else "none")
 
 
 def _placeholder(head: bytes) -> Message:

@@ -57,11 +57,12 @@ JOB_TEMPLATE = frozenset({
 
 @dataclass(frozen=True)
 class Endpoint:
-    """How the client reached this printer: its ipp:// URI, the appliance's http:// URL, the auth asked."""
+    """How the client reached this printer: its ipp:// (ipps://) URI, the appliance's URL, the auth asked."""
 
     printer_uri: str
     more_info: str
     authentication: str  # "basic" or "none"
+    security: str = "none"  # "tls" when reached over TLS
 
 
 def printer_state(runtime: Any) -> tuple[int, list[str], str]:
@@ -108,7 +109,7 @@ def build(runtime: Any, endpoint: Endpoint, *, queued: int, started_monotonic: f
         a.append(Attribute(name, tag, list(values)))
 
     add("printer-uri-supported", U, endpoint.printer_uri)
-    add("uri-security-supported", K, "none")
+    add("uri-security-supported", K, endpoint.security)
     add("uri-authentication-supported", K, "requesting-user-name" if endpoint.authentication == "none" else "basic")
     add("printer-name", N, runtime.name)
     add("printer-info", T, f"{runtime.name} ({model.name})"[:127])

@@ -5,7 +5,7 @@ copy is a single consistent snapshot, the server keeps writing meanwhile, and th
 never restarts however busy the server is. The copy is written beside the destination,
 checked (`PRAGMA integrity_check`, `foreign_key_check`), switched to a rollback journal
 so it is one self-contained file, and only then renamed into place. User templates are
-plain files and are copied beside it.
+plain files and are copied beside it, and so is the self-signed TLS key and certificate.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ class BackupResult:
     pages: int
     bytes: int
     jobs: int
+    tls: Path | None = None  # the self-signed certificate and key, when there are any
 
 
 def destination(dest: Path, now: datetime | None = None) -> Path:
@@ -99,6 +100,25 @@ def copy_templates(state_dir: Path, target: Path) -> tuple[Path | None, int]:
     return folder, len(files)
 
 
+def copy_tls(state_dir: Path, target: Path) -> Path | None:
+    """The self-signed key and certificate (`<state_dir>/tls/`) into `<name>.tls/`, mode 0700/0600: restored,
+    the appliance keeps the certificate its clients pinned."""
+    source = state_dir / "tls"
+    files = [source / name for name in ("cert.pem", "key.pem")] if source.is_dir() else []
+    if not all(file.is_file() for file in files) or not files:
+        return None
+    folder = target.with_name(target.stem + ".tls")
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    for file in files:
+        copied = folder / file.name
+        fd = os.open(copied, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(file.read_bytes())
+        os.chmod(copied, 0o600)
+    return folder
+
+
 def backup(state_dir: Path, dest: Path, *, pages_per_step: int = 1024,
            progress: Progress | None = None) -> BackupResult:
     """Copy `<state_dir>/appliance.db` (and user templates) to `dest`; raises BackupError in words."""
@@ -131,4 +151,8 @@ def backup(state_dir: Path, dest: Path, *, pages_per_step: int = 1024,
             tmp.unlink(missing_ok=True)
         _fix_owner(source)
     folder, count = copy_templates(state_dir, target)
-    return BackupResult(target, folder, count, pages, target.stat().st_size, jobs)
+    try:
+        tls = copy_tls(state_dir, target)
+    except OSError as exc:
+        raise BackupError(f"cannot copy the TLS certificate: {exc.strerror or exc}") from None
+    return BackupResult(target, folder, count, pages, target.stat().st_size, jobs, tls)

@@ -69,7 +69,7 @@ REFUSED_BODY = _unauthorized_body(
 NOT_FOUND_BODY = dumps({"jsonrpc": "2.0", "error": {
     "code": INVALID_REQUEST, "message": "Not Found",
     "data": {"field": "path", "reason": "no such path: the appliance serves POST /rpc, GET /ws, GET /healthz, "
-             "GET /readiness and (IPP) POST /ipp/print/PRINTER"}}, "id": None})
+             "GET /readiness, GET /metrics and (IPP) POST /ipp/print/PRINTER"}}, "id": None})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -234,6 +234,8 @@ class AccessGuard:
         self.rates = RateLimiter(settings.rate_per_s, settings.rate_burst)
         self.connections = ConnectionCounter(settings.max_connections_per_address)
         self.throttled_log = logs.LogThrottle("appliance.auth", max_keys=MAX_CACHE)
+        self.open_paths = OPEN_PATHS  # and /metrics with [metrics] public = true
+        self.rate_limited = 0  # requests and calls refused for their rate, since start (for /metrics)
         self._loopback: dict[str, bool] = {}
         self.middleware = self._build_middleware()
 
@@ -258,6 +260,7 @@ class AccessGuard:
         if not wait and grant is not None and grant.name is not None:
             wait = self.rates.take("t:" + grant.name, units=units)
         if wait:
+            self.rate_limited += units
             self.throttled_log("rate.limited", peer, token_name=grant.name if grant else None)
         return wait
 
@@ -305,7 +308,7 @@ class AccessGuard:
     def _build_middleware(self) -> Any:
         @web.middleware
         async def access_control(request: web.Request, handler: Handler) -> web.StreamResponse:
-            if request.path in OPEN_PATHS:
+            if request.path in self.open_paths:
                 return await handler(request)
             transport, peer = transport_of(request)
             if transport == "unix":
@@ -317,6 +320,7 @@ class AccessGuard:
             try:
                 wait = self.rates.take("a:" + peer)
                 if wait:
+                    self.rate_limited += 1
                     self.throttled_log("rate.limited", peer)
                     return rate_limited(wait)
                 if isinstance(request.match_info.http_exception, web.HTTPNotFound):
@@ -331,6 +335,7 @@ class AccessGuard:
                 if grant.name is not None:
                     wait = self.rates.take("t:" + grant.name)
                     if wait:
+                        self.rate_limited += 1
                         self.throttled_log("rate.limited", peer, token_name=grant.name)
                         return rate_limited(wait)
                 request[CALLER_KEY] = Caller("tcp", peer, grant.scope, grant.name)

@@ -6,6 +6,7 @@ import contextlib
 import grp
 import os
 import socket
+import ssl
 from pathlib import Path
 
 from aiohttp import web
@@ -38,13 +39,16 @@ def prepare_socket_path(path: Path) -> None:
 
 class Listeners:
     def __init__(self, app: web.Application, *, host: str, port: int, socket_path: Path, socket_mode: int,
-                 socket_group: str = "", shutdown_timeout: float = 10.0) -> None:
+                 socket_group: str = "", shutdown_timeout: float = 10.0,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
+        """`ssl_context`: TLS on the TCP listener (the unix socket stays plain: its file mode guards it)."""
         self.app = app
         self.host = host
         self.port = port
         self.socket_path = socket_path
         self.socket_mode = socket_mode
         self.socket_group = socket_group
+        self.ssl_context = ssl_context
         self.runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=shutdown_timeout)
         self.tcp_addresses: list[tuple[str, int]] = []
 
@@ -57,7 +61,7 @@ class Listeners:
         if self.socket_group:
             os.chown(self.socket_path, -1, grp.getgrnam(self.socket_group).gr_gid)
         host = None if self.host in ("*", "") else self.host
-        tcp = web.TCPSite(self.runner, host, self.port, reuse_address=True)
+        tcp = web.TCPSite(self.runner, host, self.port, reuse_address=True, ssl_context=self.ssl_context)
         await tcp.start()
         server = tcp._server
         if server is not None and getattr(server, "sockets", None):
@@ -74,7 +78,7 @@ class Listeners:
             host = f"[{host}]"
         if host in ("0.0.0.0", "[::]"):
             host = "127.0.0.1" if host == "0.0.0.0" else "[::1]"
-        return f"http://{host}:{port}"
+        return f"{'https' if self.ssl_context else 'http'}://{host}:{port}"
 
     async def stop(self) -> None:
         await self.runner.cleanup()

@@ -13,7 +13,7 @@ from .. import logs
 
 log = logs.get("appliance.http")
 REQUEST_ID_KEY: web.RequestKey[str] = web.RequestKey("request_id", str)
-POLLED_PATHS = frozenset(("/healthz", "/readiness"))
+POLLED_PATHS = frozenset(("/healthz", "/readiness", "/metrics"))  # polled for ever: debug lines when they pass
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -88,7 +88,7 @@ async def test_a_path_the_appliance_does_not_serve_is_404_whatever_the_token(sta
                         answer = await response.json()
                     assert answer["error"]["data"] == {
                         "field": "path", "reason": "no such path: the appliance serves POST /rpc, GET /ws, "
-                        "GET /healthz, GET /readiness and (IPP) POST /ipp/print/PRINTER"}
+                        "GET /healthz, GET /readiness, GET /metrics and (IPP) POST /ipp/print/PRINTER"}
             async with session.get(url + "/readiness") as response:  # the documented open paths stay open
                 assert response.status in (200, 503)
             async with session.get(url + "/healthz") as response:
@@ -96,8 +96,8 @@ async def test_a_path_the_appliance_does_not_serve_is_404_whatever_the_token(sta
         served = {(route.method, route.resource.canonical) for route in app.listeners.app.router.routes()
                   if route.method != "*" and route.resource is not None}
         assert served == {("POST", "/rpc"), ("GET", "/ws"), ("GET", "/healthz"), ("GET", "/readiness"),
-                          ("HEAD", "/ws"), ("HEAD", "/healthz"), ("HEAD", "/readiness"),
-                          ("POST", "/ipp/print"), ("POST", "/ipp/print/{printer}")}  # what the 404 names
+                          ("GET", "/metrics"), ("HEAD", "/ws"), ("HEAD", "/healthz"), ("HEAD", "/readiness"),
+                          ("HEAD", "/metrics"), ("POST", "/ipp/print"), ("POST", "/ipp/print/{printer}")}
 
 
 async def test_a_revoked_token_stops_working_within_about_a_second(state_dir: Path) -> None:

@@ -46,6 +46,9 @@ EXPECTED = {  # figure prefix → how many rows
     "IPP Print-Job (1-page PDF) → first raster byte p50": 1,
     "IPP Get-Printer-Attributes p50": 1,
     "IPP: server RSS growth printing a 3-page PDF": 1,
+    "printer.status over TLS req/s": 1,
+    "TLS handshake": 1,
+    "/metrics scrape": 1,
 }
 
 
