@@ -214,16 +214,21 @@ class Roster:
             await self._take_out(old)
             moved: list[int] = []
             aborted: list[int] = []
+            try:
+                await printer_store.store_added(self.app.db, new_id, new_name, new_given,
+                                                replacing=old.id if new_id != old.id else None)
+                if new_id != old.id:
+                    same = moved_to_model is model
+                    why = (f"printer.update gave {old.name} a new address ({new_uri}): the same model, so the job "
+                           "follows" if same else f"printer.update: another model ({moved_to_model.name}) now "
+                           f"answers as {new_name}; reprint the job with rerender to print it there")
+                    moved, aborted = await printer_jobs.leave(self.app.db, old.id,
+                                                              successor=new_id if same else None, why=why)
+            except BaseException:  # the database said no: the printer goes on as it was
+                await self._bring_in(self.build(old.name, given))
+                raise
             if new_id != old.id:
-                same = moved_to_model is model
-                why = (f"printer.update gave {old.name} a new address ({new_uri}): the same model, so the job follows"
-                       if same else f"printer.update: another model ({moved_to_model.name}) now answers as "
-                       f"{new_name}; reprint the job with rerender to print it there")
-                moved, aborted = await printer_jobs.leave(self.app.db, old.id, successor=new_id if same else None,
-                                                          why=why)
                 self.app.events.publish("printers", "notify_printer_status", removed_wire(old))
-            await printer_store.store_added(self.app.db, new_id, new_name, new_given,
-                                            replacing=old.id if new_id != old.id else None)
             await self._bring_in(runtime)
             self._announce_jobs(moved + aborted)
             log.info("printer.updated", printer=new_name, was=old.name, uri=new_uri, model=moved_to_model.name,
