@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-COMMANDS = ("serve", "call", "check", "migrate", "token", "backup", "simulate", "tui")
+COMMANDS = ("serve", "call", "check", "migrate", "token", "backup", "simulate", "tui", "printers")
 
 
 class Parser(argparse.ArgumentParser):
