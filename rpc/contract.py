@@ -101,7 +101,8 @@ METHODS: tuple[Method, ...] = (
     _m("rpc.discover", "This API as an OpenRPC document."),
     _m("readiness.check", "The readiness document (the same as GET /readiness)."),
     # printers
-    _m("printer.list", "Configured printers: id, name, model, uri, media (the loaded media's id), media_noun, "
+    _m("printer.list", "Configured printers: id, name, model, uri, source (configuration: the file; added: "
+       "printer.add; virtual), media (the loaded media's id), media_noun, "
        "media_description (as printer.status has them), capabilities.", result={"type": "array"}),
     _m(
         "printer.status",
