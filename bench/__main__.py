@@ -25,7 +25,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import jobs, render, rpc_load, startup
+from bench import discovery, jobs, render, rpc_load, startup
 from bench.common import row
 
 
@@ -130,6 +130,7 @@ def sections(profile: Profile) -> list[tuple[str, Callable[[], list[dict[str, An
         (f"{profile.burst_jobs} jobs, RSS, transactions, bytes", lambda: jobs.burst_rows(profile.burst_jobs)),
         ("cold start, idle RSS", lambda: startup.run(runs=profile.start_runs, idle_s=profile.idle_s)),
         ("TUI start", lambda: tui_rows(profile.tui_repeats)),
+        ("printer.discover of a loopback /24", lambda: discovery.run(repeat=profile.rpc_rounds)),
     ]
 
 

@@ -35,6 +35,7 @@ EXPECTED = {  # figure prefix → how many rows
     "bytes written per job": 1,
     "cold start to ready": 2,
     "idle RSS of the server": 1,
+    "printer.discover of 127.0.0.0/24": 2,
 }
 
 
