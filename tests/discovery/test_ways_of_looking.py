@@ -110,3 +110,23 @@ def test_one_printer_found_three_ways_is_one_candidate_named_once() -> None:
     assert one["suggested_name"] == "pt-p750w-2"  # pt-p750w is taken
     assert next(p for p in answer if p["serial"] == "E7Z000009")["configured_as"] == "shelf"
     assert len(published) == 4  # each new or changed candidate streamed; the dns-sd sighting changed found_by
+
+
+async def test_the_test_suite_never_searches_the_local_network() -> None:
+    assert run.loopback_only()  # tests/conftest.py sets it, for every test and the servers they start
+    asked: list[str] = []
+
+    def local() -> list[ipaddress.IPv4Network]:
+        asked.append("local networks")
+        return [ipaddress.IPv4Network("192.0.2.0/24")]
+
+    answer = await run.discover(network=None, snmp_port=161, community="public", timeout_s=0.5, known=[], taken=[],
+                                usb_root=Path("/nonexistent"), local_networks=local)
+    assert asked == [] and "not searched here" in answer["searched"][0]
+    try:
+        await run.discover(network="192.0.2.0/30", snmp_port=161, community="public", timeout_s=0.5, known=[],
+                           taken=[], usb_root=Path("/nonexistent"))
+    except run.networks.NetworkError as exc:
+        assert "only loopback" in str(exc)
+    else:
+        raise AssertionError("a non-loopback network was swept")
