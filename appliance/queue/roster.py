@@ -7,7 +7,8 @@ model keeps the waiting jobs; another model, or a removal, ends them `aborted/pr
 history stays. Printers from the configuration file are changed there, not here.
 
 Once a printer is added, the embedded virtual printer (which stands in while none is configured) is
-retired: its waiting jobs move to the new printer when it is of the same model.
+retired: its waiting jobs move to the new printer when it is of the same model. It comes back when the
+last printer is removed.
 """
 
 from __future__ import annotations
@@ -245,6 +246,8 @@ class Roster:
             await printer_store.remove_added(self.app.db, old.id)
             self.app.events.publish("printers", "notify_printer_status", removed_wire(old))
             self._announce_jobs(aborted)
+            if not self.app.queue.printers:  # nothing left: the virtual printer stands in again, as at a start
+                await self._revive_virtual()
             log.info("printer.removed", printer=old.name, jobs_aborted=aborted)
             return {"removed": {"id": old.id, "name": old.name, "model": old.model.name, "uri": old.uri},
                     "jobs_aborted": aborted}
@@ -281,6 +284,14 @@ class Roster:
                 await self.app.simulator.stop()
                 self.app.simulator = None
             log.info("printer.virtual_retired", jobs_moved=moved, jobs_aborted=aborted)
+
+    async def _revive_virtual(self) -> None:
+        virtual = await self.app._start_virtual_printer()
+        await printer_store.upsert(self.app.db, [{"id": virtual.id, "name": virtual.name, "model": virtual.model.name,
+                                                  "uri": virtual.uri, "media": virtual.configured_media.id
+                                                  if virtual.configured_media else None}])
+        await self._bring_in(virtual)
+        log.info("printer.virtual_back", why="the last printer was removed")
 
     def _announce_jobs(self, job_ids: list[int]) -> None:
         if not job_ids:

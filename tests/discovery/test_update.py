@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,6 +54,15 @@ async def test_update_renames_moves_and_changes_model_by_the_configurations_rule
         assert [(p["name"], p["model"], p["uri"]) for p in listed] == [("bench", "QL-820NWB", ql.uri)]
 
 
+async def announced(seen: list[Notification], wanted: Callable[[dict[str, Any]], Any]) -> None:
+    """Until a notify_printer_status that `wanted` accepts came (notifications may follow the call's answer)."""
+    for _ in range(100):
+        if any(wanted(n.params) for n in seen if n.method == "notify_printer_status"):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the status was not announced")
+
+
 async def test_discovery_streams_each_printer_over_the_websocket_and_add_announces_it(
         state_dir: Path, pt: Simulator) -> None:
     settings = make_settings(state_dir)
@@ -63,10 +75,15 @@ async def test_discovery_streams_each_printer_over_the_websocket_and_add_announc
         streamed = [n.params for n in seen if n.method == "notify_discovery"]
         assert streamed == answer["printers"] and streamed[0]["serial"] == "E7Z100001"  # before the answer
         added = await ws.call("printer.add", {"name": "shelf", "uri": pt.uri, "snmp": {"port": pt.snmp_port}})
+        await announced(seen, lambda s: s.get("removed") and s["name"] == "virtual")
         statuses = [n.params for n in seen if n.method == "notify_printer_status"]
         assert any(s["printer_id"] == added["id"] and s["name"] == "shelf" for s in statuses)
         assert any(s.get("removed") and s["name"] == "virtual" for s in statuses)  # it stepped aside
         await ws.call("printer.remove", {"printer_id": "shelf"})
+        await announced(seen, lambda s: s["name"] == "virtual" and not s.get("removed"))
         statuses = [n.params for n in seen if n.method == "notify_printer_status"]
-        assert statuses[-1] == {"printer_id": added["id"], "name": "shelf", "removed": True, "state": "removed",
-                                "reasons": []}
+        gone = next(i for i, s in enumerate(statuses) if s["printer_id"] == added["id"] and s.get("removed"))
+        assert statuses[gone] == {"printer_id": added["id"], "name": "shelf", "removed": True, "state": "removed",
+                                  "reasons": []}
+        assert statuses[-1]["name"] == "virtual" and not statuses[-1].get("removed")  # it stands in again
+        assert [p["name"] for p in await ws.call("printer.list")] == ["virtual"]
