@@ -81,8 +81,14 @@ async def test_two_virtual_printers_are_found_added_printed_on_kept_and_one_remo
 
         async with running(settings) as app, RpcClient(socket_path=str(settings.socket_path)) as rpc:
             assert [p["name"] for p in await rpc.call("printer.list")] == ["shelf"]  # removed for good
-        names = [name for name, _ in rows(settings.db_path)]
-        assert "shelf" in names and any(n.startswith("desk (removed") for n in names), names
+            names = [name for name, _ in rows(settings.db_path)]
+            assert "shelf" in names and any(n.startswith("desk (removed") for n in names), names
+            # added again (the same model at the same address: the same printer), its history is its own again
+            back = await rpc.call("printer.add", {"name": "label-desk", "uri": f"tcp://127.0.0.1:{ql_raster}",
+                                                  "snmp": {"port": ql_snmp}})
+            assert back["id"] == added_ql["id"]
+            history = await rpc.call("job.list", {"printer_id": "label-desk"})
+            assert {j["id"] for j in history["jobs"]} == {j["id"] for j in done["jobs"]}
     finally:
         for process in (pt, ql):
             stop_server(process)
