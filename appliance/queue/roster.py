@@ -175,6 +175,8 @@ class Roster:
             if given_model is not None:
                 self._media(given_model, media)  # a bad media is said before the printer is asked
             identity = await self._identify(uri, settings, given_model)
+            if given_model is None and identity.model is None:
+                raise InvalidParams("model", f"is needed: the printer at {uri} does not say which model it is")
             final = given_model or get_model(identity.model)
             given = {"model": final.name, "uri": uri, "media": self._media(final, media),
                      "snmp": dataclasses.asdict(settings)}
