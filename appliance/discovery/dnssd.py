@@ -21,8 +21,10 @@ def _text(value: bytes | str | None) -> str | None:
     return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value
 
 
-def from_service(name: str, addresses: list[str], txt: Mapping[bytes | str, bytes | str | None]) -> Candidate | None:
-    """A candidate from one resolved service: its TXT `ty`/`product`/`usb_MDL` must name a Brother PT/QL."""
+def from_service(name: str, addresses: list[str], txt: Mapping[bytes | str, bytes | str | None],
+                 port: int | None = None) -> Candidate | None:
+    """A candidate from one resolved service: its TXT `ty`/`product`/`usb_MDL` must name a Brother PT/QL.
+    A `_pdl-datastream._tcp` service's `port` is its raw port; the others' (IPP, LPD) are not: 9100."""
     record = {(_text(k) or "").lower(): _text(v) for k, v in txt.items()}
     if "brother" not in " ".join(filter(None, (record.get("usb_mfg"), record.get("ty"), record.get("mfg"),
                                                  name))).lower():
@@ -31,7 +33,8 @@ def from_service(name: str, addresses: list[str], txt: Mapping[bytes | str, byte
     if model is None or not addresses:
         return None
     serial = record.get("sn") or record.get("serial") or None
-    return Candidate(model=model.name, uri=f"tcp://{addresses[0]}:9100", found_by={"dns-sd"}, serial=serial,
+    raw = port if port and "_pdl-datastream." in name else 9100
+    return Candidate(model=model.name, uri=f"tcp://{addresses[0]}:{raw}", found_by={"dns-sd"}, serial=serial,
                      address=addresses[0], family=model.family)
 
 
@@ -46,7 +49,7 @@ async def browse(window: float, found: Callable[[Candidate], None]) -> None:
     async def resolve(service_type: str, name: str) -> None:
         info = AsyncServiceInfo(service_type, name)
         if await info.async_request(azc.zeroconf, int(window * 1000)):
-            candidate = from_service(name, info.parsed_addresses(), info.properties or {})
+            candidate = from_service(name, info.parsed_addresses(), info.properties or {}, info.port)
             if candidate is not None:
                 found(candidate)
 

@@ -88,6 +88,11 @@ def test_dns_sd_services_are_brother_pt_ql_printers_only_when_their_txt_says_so(
                                {b"usb_MFG": b"Brother", b"usb_MDL": b"QL-820NWB", b"ty": b"Brother QL-820NWB"})
     assert found is not None and (found.model, found.uri, found.found_by) == (
         "QL-820NWB", "tcp://192.0.2.20:9100", {"dns-sd"})
+    raw = dnssd.from_service("Brother PT-P750W._pdl-datastream._tcp.local.", ["192.0.2.23"],
+                             {"ty": "Brother PT-P750W", "product": "(Brother PT-P750W)"}, 9101)
+    assert raw is not None and raw.uri == "tcp://192.0.2.23:9101"  # a raw service's own port
+    ipp = dnssd.from_service("Brother PT-P750W._ipp._tcp.local.", ["192.0.2.23"], {"ty": "Brother PT-P750W"}, 631)
+    assert ipp is not None and ipp.uri == "tcp://192.0.2.23:9100"  # not IPP's port
     assert dnssd.from_service("HP._ipp._tcp.local.", ["192.0.2.21"], {b"ty": b"HP LaserJet"}) is None
     assert dnssd.from_service("Brother HL-L2350DW._ipp._tcp.local.", ["192.0.2.22"],
                               {b"ty": b"Brother HL-L2350DW"}) is None  # a Brother, but no label printer
