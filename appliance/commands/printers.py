@@ -87,11 +87,12 @@ def words(verb: str, result: Any) -> str:
             where = f"configured as {p['configured_as']}" if p["configured_as"] else f"name: {p['suggested_name']}"
             lines.append(f"{p['model']}  serial {p['serial'] or '?'}  {p['media_description'] or 'media unknown'}  "
                          f"{p['uri']}  (found by {', '.join(p['found_by'])}; {where})")
+            if not p["configured_as"]:
+                port = f" --snmp-port {p['snmp_port']}" if p["snmp_port"] not in (None, 161) else ""
+                lines.append(f"  add it: appliance printers add {p['suggested_name']} {p['uri']}{port}")
         lines += [f"not a label printer: {i['address']}:{i['snmp_port']} {i['why']}" for i in result["ignored"]]
         if not result["printers"]:
             lines.append("no Brother PT/QL printer found (" + "; ".join(result["searched"]) + ")")
-        elif any(not p["configured_as"] for p in result["printers"]):
-            lines.append("add one with: appliance printers add NAME URI")
         return "\n".join(lines)
     if verb == "add":
         return (f"added {result['name']}: {result['model']} at {result['uri']} ({result['media_description']})"
