@@ -17,6 +17,7 @@ async def test_find_add_with_a_test_label_edit_and_remove_a_printer(appliance: A
     app = make_app(appliance)
     async with app.run_test(size=SIZE) as pilot:
         await connected(pilot)
+        assert any(c.title == "Printers" for c in app.get_system_commands(app.screen))  # in the command palette
         await pilot.press("i")  # from the dashboard
         await until(pilot, lambda: isinstance(app.screen, PrintersScreen), what="the Printers screen")
         await until(pilot, lambda: table_rows(app, "#set-up") == [
