@@ -33,6 +33,7 @@ from .runtime import PrinterRuntime
 log = logs.get("appliance.printers")
 
 PROBE_TIMEOUT_S = 3.0
+SWEEP_AFTER_S = 5.0  # a label being drawn when its printer went is stored by then
 SNMP_KEYS = {f.name for f in dataclasses.fields(SnmpSettings)}
 
 
@@ -232,6 +233,8 @@ class Roster:
                 raise
             if new_id != old.id:
                 self.app.events.publish("printers", "notify_printer_status", removed_wire(old))
+                self._sweep_later(old.id, new_id if moved_to_model is model else None,
+                                  f"printer.update: {old.name} moved to {new_uri}")
             await self._bring_in(runtime)
             self._announce_jobs(moved + aborted)
             log.info("printer.updated", printer=new_name, was=old.name, uri=new_uri, model=moved_to_model.name,
@@ -248,6 +251,7 @@ class Roster:
             await printer_store.remove_added(self.app.db, old.id)
             self.app.events.publish("printers", "notify_printer_status", removed_wire(old))
             self._announce_jobs(aborted)
+            self._sweep_later(old.id, None, f"printer.remove took {old.name} away")
             if not self.app.queue.printers:  # nothing left: the virtual printer stands in again, as at a start
                 await self._revive_virtual()
             log.info("printer.removed", printer=old.name, jobs_aborted=aborted)
@@ -294,6 +298,25 @@ class Roster:
                                                   if virtual.configured_media else None}])
         await self._bring_in(virtual)
         log.info("printer.virtual_back", why="the last printer was removed")
+
+    def _sweep_later(self, printer_id: str, successor: str | None, why: str) -> None:
+        """A print.submit that chose the printer just before it went is stored just after (its label was being
+        drawn): look once more, a moment later, so that job too follows the printer's rules, not waits."""
+
+        async def sweep() -> None:
+            await asyncio.sleep(SWEEP_AFTER_S)
+            if printer_id in self.app.queue.printers or not self.app.db.is_open:
+                return  # it came back (added again)
+            async with self._lock:
+                follow = successor if successor in self.app.queue.printers else None  # not removed meanwhile
+                moved, aborted = await printer_jobs.leave(self.app.db, printer_id, successor=follow, why=why)
+            if moved or aborted:
+                log.info("printer.late_jobs", printer_id=printer_id, jobs_moved=moved, jobs_aborted=aborted)
+                self._announce_jobs(moved + aborted)
+
+        task = asyncio.get_running_loop().create_task(sweep(), name="sweep-removed-printer")
+        self.app._tasks.add(task)
+        task.add_done_callback(self.app._tasks.discard)
 
     def _announce_jobs(self, job_ids: list[int]) -> None:
         if not job_ids:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -136,3 +137,23 @@ async def test_a_loopback_24_where_nothing_answers_ends_within_the_timeout(rpc: 
     # the server answers at 0.95 s; a little slack for a loaded CI machine's event loop, not for a slow sweep
     assert found["printers"] == [] and found["elapsed_s"] <= 1.1 and elapsed < 2.0, (found, elapsed)
     assert "254 address(es) of 127.0.0.0/24" in found["searched"][0]
+
+
+async def test_a_job_stored_just_after_its_printer_went_does_not_wait_for_ever(
+        rpc: RpcClient, app: Appliance, pt: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    from appliance.queue import roster
+    from appliance.store import jobs
+
+    monkeypatch.setattr(roster, "SWEEP_AFTER_S", 0.1)
+    added = await rpc.call("printer.add", {"name": "shelf", "uri": pt.uri, "snmp": {"port": pt.snmp_port}})
+    await rpc.call("printer.remove", {"printer_id": "shelf"})
+    # what a print.submit that chose shelf just before it went stores once its label is drawn
+    late = await jobs.insert(app.db, jobs.NewJob(printer_id=added["id"], state="pending", template="text",
+                                                 template_version=1, fields={"text": "late"}, copies=1, media="12mm",
+                                                 length_mm=20.0, raster=b"\x00", preview=b""), [])
+    for _ in range(100):
+        job = await rpc.call("job.get", {"job_id": late["id"]})
+        if job["state"] != "pending":
+            break
+        await asyncio.sleep(0.05)
+    assert (job["state"], job["reasons"]) == ("aborted", ["printer-removed"])
