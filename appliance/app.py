@@ -53,6 +53,7 @@ class Appliance:
         self.queue: Any = None
         self.simulator: Any = None
         self.registry: Any = None
+        self.roster: Any = None  # queue.roster.Roster: printer.add / update / remove
         self._tasks: set[asyncio.Task[Any]] = set()
         self.last_problem: str | None = None
         self.damaged: str | None = None  # a read found the database damaged past the start's bounded check
@@ -198,17 +199,24 @@ class Appliance:
         settings = self.settings
         self.registry = TemplateRegistry.from_state_dir(settings.state_dir, font_dirs=tuple(settings.labels.font_dirs))
         self.registry.list()  # parse built-ins and user templates once, now, not on the first request
-        if settings.printers:
-            built = [runtime.build(p, settings.queue) for p in settings.printers]
-        else:
+        from .queue.roster import Roster
+
+        async def store(printers: list[Any]) -> None:
+            await printer_store.upsert(self.db, [
+                {"id": p.id, "name": p.name, "model": p.model.name, "uri": p.uri,
+                 "media": p.configured_media.id if p.configured_media else None} for p in printers])
+
+        built = [runtime.build(p, settings.queue) for p in settings.printers]
+        await store(built)  # first: a configured printer takes its name from one added at run time
+        self.roster = Roster(self)
+        built += await self.roster.load()  # printer.add's, stored in the database
+        if not built:
             built = [await self._start_virtual_printer()]
+            await store(built)
         for printer in built:
             printer.monitor.on_change = self._status_changed_for(printer)
             self.tally.time_probes(printer.name, printer.monitor)
         self.printers = built
-        await printer_store.upsert(self.db, [
-            {"id": p.id, "name": p.name, "model": p.model.name, "uri": p.uri,
-             "media": p.configured_media.id if p.configured_media else None} for p in built])
         self.queue = JobQueue(self.db, self.events, self.registry, built, on_damaged=self.note_damaged)
         self.events.add_tap(self.tally.event)
         await self.queue.start(safe_mode=self.safe_mode)

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-COMMANDS = ("serve", "call", "print", "check", "migrate", "token", "backup", "simulate", "tui", "tls")
+COMMANDS = ("serve", "call", "print", "check", "migrate", "token", "backup", "simulate", "tui", "tls", "printers")
 
 
 class Parser(argparse.ArgumentParser):

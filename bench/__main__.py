@@ -25,7 +25,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import ipp, jobs, render, rpc_load, startup, tls_metrics, usb
+from bench import discovery, ipp, jobs, render, rpc_load, startup, tls_metrics, usb
 from bench.common import row
 
 
@@ -154,6 +154,7 @@ def sections(profile: Profile) -> list[tuple[str, Callable[[], list[dict[str, An
         ("TUI start", lambda: tui_rows(profile.tui_repeats)),
         ("IPP: Print-Job first byte, Get-Printer-Attributes, RSS over a long PDF",
          lambda: ipp.run(count=profile.ipp_jobs, pages=profile.ipp_pages)),
+        ("printer.discover of a loopback /24", lambda: discovery.run(repeat=profile.rpc_rounds)),
     ]
 
 

@@ -34,6 +34,17 @@ FIELDS: Schema = {
 TAPE: Schema = {"type": "string", "minLength": 1, "maxLength": 32, "description": "tape or label id, e.g. 12mm"}
 TIMESTAMP: Schema = {"type": "string", "format": "date-time", "description": "RFC 3339 UTC time"}
 
+PRINTER_NAME: Schema = {"type": "string", "minLength": 1, "maxLength": 64, "description": "a name for people"}
+PRINTER_URI: Schema = {"type": "string", "minLength": 1, "maxLength": 512,
+                       "description": "tcp://host[:9100], usb:///dev/usb/lp0 or usb://Brother/MODEL?serial=SERIAL"}
+SNMP: Schema = {"type": "object", "additionalProperties": False, "description": "how to read its status (as "
+                "[printers.snmp] in the configuration file)", "properties": {
+                    "enabled": {"type": "boolean"}, "host": {"type": "string", "maxLength": 255},
+                    "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+                    "community": {"type": "string", "minLength": 1, "maxLength": 64},
+                    "version": {"type": "string", "enum": ["1", "2c"]},
+                    "timeout": {"type": "number", "minimum": 0.05, "maximum": 30},
+                    "retries": {"type": "integer", "minimum": 0, "maximum": 5}}}
 OBJECT: Schema = {"type": "object"}
 HIGH_RES: Schema = {"type": "boolean", "description": "twice the resolution along the tape, where the model has it"}
 JOB: Schema = {"type": "object", "description": (
@@ -96,7 +107,8 @@ METHODS: tuple[Method, ...] = (
     _m("rpc.discover", "This API as an OpenRPC document."),
     _m("readiness.check", "The readiness document (the same as GET /readiness)."),
     # printers
-    _m("printer.list", "Configured printers: id, name, model, uri, media (the loaded media's id), media_noun, "
+    _m("printer.list", "Configured printers: id, name, model, uri, source (configuration: the file; added: "
+       "printer.add; virtual), media (the loaded media's id), media_noun, "
        "media_description (as printer.status has them), capabilities.", result={"type": "array"}),
     _m(
         "printer.status",
@@ -112,6 +124,53 @@ METHODS: tuple[Method, ...] = (
     _m("printer.pause", "Hold a printer's queue.", params={"printer_id": PRINTER_ID}, admin=True),
     _m("printer.resume", "Release a printer's queue (also leaves safe mode).", params={"printer_id": PRINTER_ID},
        admin=True),
+    # printers found and added at run time (appliance/discovery, appliance/queue/roster.py)
+    _m(
+        "printer.discover",
+        "Find Brother PT/QL printers: with network (a CIDR, at most /22) a unicast SNMP sweep of it, without "
+        "a broadcast SNMP GET on each local network and DNS-SD; always the USB ports. Merged by serial; ends "
+        "within timeout_s. Over a WebSocket each printer found also arrives at once as notify_discovery. "
+        "Answer: printers (model, serial, uri ready for printer.add, other_uris, address, snmp_port, media, "
+        "media_description, found_by, configured_as: the name it is set up under, or null; suggested_name), "
+        "ignored (SNMP agents that are no Brother PT/QL: address, snmp_port, why), searched (what was asked), "
+        "elapsed_s.",
+        params={"network": {"type": "string", "minLength": 1, "maxLength": 64,
+                            "description": "a CIDR like 192.168.1.0/24 (at most /22), or one address"},
+                "snmp_port": {"type": "integer", "minimum": 1, "maximum": 65535, "description": "default 161"},
+                "community": {"type": "string", "minLength": 1, "maxLength": 64, "description": "default public"},
+                "timeout_s": {"type": "number", "minimum": 0.2, "maximum": 30, "description": "default 3"}},
+        admin=True,
+    ),
+    _m(
+        "printer.add",
+        "Set up a printer without editing a file: probes it first (model from its status when not given), "
+        "stores it in the database and starts it at once. -32003: name used, model contradicted by the "
+        "printer, uri already set up; -32004: nothing usable answers (nothing is stored).",
+        params={"name": PRINTER_NAME, "uri": PRINTER_URI,
+                "model": {"type": "string", "minLength": 1, "maxLength": 32, "description": "e.g. PT-P750W"},
+                "media": TAPE, "snmp": SNMP},
+        required=("name", "uri"),
+        admin=True,
+    ),
+    _m(
+        "printer.update",
+        "Change a printer added with printer.add: a new address for the same model keeps its waiting jobs; "
+        "another model answering ends them aborted/printer-removed (jobs_moved, jobs_aborted say which). "
+        "media \"\" forgets the media given. Printers from the configuration file: -32003, naming the file.",
+        params={"printer_id": PRINTER_ID, "name": PRINTER_NAME, "uri": PRINTER_URI,
+                "media": {"type": "string", "maxLength": 32, "description": "tape or label id; \"\" for none"},
+                "snmp": SNMP},
+        required=("printer_id",),
+        admin=True,
+    ),
+    _m(
+        "printer.remove",
+        "Remove a printer added with printer.add: its waiting jobs end aborted/printer-removed (jobs_aborted), "
+        "its history stays. Printers from the configuration file: -32003, naming the file.",
+        params={"printer_id": PRINTER_ID},
+        required=("printer_id",),
+        admin=True,
+    ),
     # templates
     _m("template.list", "Templates: built-in and user.", result={"type": "array"}),
     _m("template.get", "One template with its definition.", params={"name": TEMPLATE_NAME}, required=("name",)),
@@ -238,6 +297,8 @@ NOTIFICATIONS: tuple[Notification, ...] = (
     Notification("notify_job_updated", "jobs", "A job changed state or gained a timeline step."),
     Notification("notify_queue_changed", "queue", "Queue counts changed (as queue.status; batches: the progress of "
                  "each batch still printing)."),
+    Notification("notify_discovery", "printers", "A printer printer.discover found (or learned more of): sent "
+                 "to the WebSocket that called it, while it runs."),
     Notification("notify_resync", "*", "This connection fell behind; call server.subscribe again for a snapshot."),
 )
 

@@ -15,6 +15,10 @@ from appliance.app import Appliance
 from rpc.client import RpcClient
 from tests.support import make_settings, running
 
+# printer.discover stays on loopback in every test, also in the servers tests start as processes (they inherit
+# the environment): a call without `network` would otherwise broadcast on the machine's networks
+os.environ["LA_DISCOVERY_LOOPBACK_ONLY"] = "1"
+
 
 @pytest.fixture
 def state_dir(tmp_path: Path) -> Path:

@@ -64,6 +64,12 @@ def _health() -> Screen[Any]:
     return HealthScreen()
 
 
+def _printers() -> Screen[Any]:
+    from .screens.printers import PrintersScreen
+
+    return PrintersScreen()
+
+
 def _stats() -> Screen[Any]:
     from .screens.health import StatsScreen
 
@@ -75,6 +81,7 @@ class ApplianceApp(App[int]):
     TITLE = "Label Appliance"
     MODES: ClassVar[dict[str, Any]] = {
         "dashboard": _dashboard, "print": _print, "jobs": _jobs, "health": _health, "stats": _stats,
+        "printers": _printers,
     }
     DEFAULT_MODE = "dashboard"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -85,6 +92,7 @@ class ApplianceApp(App[int]):
         Binding("j,f4", "switch_mode('jobs')", "Jobs", id="app.jobs"),
         Binding("h,f5", "switch_mode('health')", "Health", id="app.health"),
         Binding("s,f6", "switch_mode('stats')", "Stats", id="app.stats"),
+        Binding("i,f7", "switch_mode('printers')", "Printers", id="app.printers", show=False),  # the palette lists it
     ]
 
     conn: reactive[Conn] = reactive(Conn, always_update=True, init=False)
@@ -195,6 +203,10 @@ class ApplianceApp(App[int]):
             self.last_topic = "snapshot"
             self.revision += 1
         elif kind == "Notification":
+            if event.method == "notify_printer_status" and not event.params.get("removed") and \
+                    event.params.get("printer_id") not in self.store.printer_info and self.store.loaded:
+                # a printer added (here or by another client): printer.list has its model and capabilities
+                self.run_worker(self._load_catalogue, group="catalogue", exclusive=True, exit_on_error=False)
             topic = self.store.apply(event.method, event.params)
             if topic is not None:
                 self.last_topic = topic
@@ -244,6 +256,7 @@ class ApplianceApp(App[int]):
             ("Jobs", "Job history: filter, detail, reprint, cancel, hold, release", "jobs"),
             ("Health", "Readiness checks (re-run with r)", "health"),
             ("Stats", "Labels and media used per day", "stats"),
+            ("Printers", "Find, add, edit and remove printers", "printers"),
         ]
         for title, help_text, mode in places:
             yield SystemCommand(title, help_text, _switch(self, mode))

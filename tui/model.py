@@ -33,6 +33,7 @@ class Store:
         self.received: dict[str, float] = {}  # printer id -> monotonic time its status arrived
         self.jobs: dict[int, dict[str, Any]] = {}
         self.queue: dict[str, Any] = {}
+        self.discovered: dict[str, dict[str, Any]] = {}  # printer.discover's finds, by serial (or uri)
         self.generation = 0
         self.loaded = False
 
@@ -50,6 +51,13 @@ class Store:
 
     def apply(self, method: str, params: dict[str, Any]) -> str | None:
         """Apply one notification; returns the topic it changed (or None)."""
+        if method == "notify_printer_status" and params.get("removed"):  # printer.remove, or one stepped aside
+            self.printers.pop(params.get("printer_id"), None)
+            self.printer_info.pop(params.get("printer_id"), None)
+            return "printers"
+        if method == "notify_discovery":  # printer.discover, called by this client: a printer found
+            self.discovered[str(params.get("serial") or params.get("uri"))] = params
+            return "discovery"
         if method == "notify_printer_status" and "printer_id" in params:
             self.printers[params["printer_id"]] = params
             self.received[params["printer_id"]] = time.monotonic()

@@ -51,6 +51,11 @@ class PrinterRuntime:
         or the family a status block reports at its address, should that be another (model-mismatch)."""
         return self.monitor.snapshot.family or self.model.family
 
+    @property
+    def source(self) -> str:
+        """Where it was set up: "configuration" (the file), "added" (printer.add) or "virtual"."""
+        return "virtual" if self.virtual else "added" if "added" in self.extra else "configuration"
+
     def current_media(self) -> Media | None:
         return self.monitor.snapshot.media
 
@@ -95,6 +100,7 @@ class PrinterRuntime:
             "model": self.model.name,
             "uri": self.uri,
             "virtual": self.virtual,
+            "source": self.source,
             "media": media.id if media else None,
             **self.monitor.snapshot.media_words(self.family),
             "configured_media": self.configured_media.id if self.configured_media else None,

@@ -544,6 +544,27 @@ class JobQueue:
         self.publish_queue()
         return runtime.to_wire()
 
+    # --- printers added and removed while running (appliance/queue/roster.py) ---------------
+
+    async def attach(self, runtime: PrinterRuntime, *, safe_mode: bool) -> None:
+        """A printer added at run time: its worker starts now (its monitor is the roster's to start)."""
+        runtime.paused = (await printer_store.paused(self.db)).get(runtime.id, False)
+        runtime.worker = Worker(runtime, self.db, publish_job=self.publish_job, publish_queue=self.publish_queue,
+                                paused=runtime.paused or safe_mode, contact=not safe_mode,
+                                on_damaged=self._halted_for(runtime))
+        self.printers[runtime.id] = runtime
+        runtime.worker.start()
+        self.publish_queue()
+
+    async def detach(self, printer_id: str, timeout: float) -> PrinterRuntime:
+        """A printer taken out at run time: no job is given to it any more, and its worker stops once the
+        label being sent is out (bounded by `timeout`). Its jobs are the caller's to move or end."""
+        runtime = self.printers.pop(printer_id)
+        if runtime.worker is not None:
+            await runtime.worker.stop(timeout)
+        self.publish_queue()
+        return runtime
+
     # --- reading -----------------------------------------------------------------------------
 
     async def status(self) -> dict[str, Any]:

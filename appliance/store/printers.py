@@ -23,15 +23,15 @@ async def upsert(db: Database, printers: list[dict[str, Any]]) -> None:
         for p in printers:
             await conn.execute(
                 "UPDATE printers SET name = name || ' (retired ' || substr(id, 1, 8) || ')', replaced_by = ?,"
-                " updated_at = ? WHERE name = ? AND id != ?",
+                " added = NULL, updated_at = ? WHERE name = ? AND id != ?",
                 (p["id"], stamp, p["name"], p["id"]),
             )
             await conn.execute(
                 "INSERT INTO printers (id, name, model, uri, media, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(id) DO UPDATE SET name=excluded.name, media=excluded.media, replaced_by=NULL,"
-                " updated_at=excluded.updated_at"
-                " WHERE name IS NOT excluded.name OR media IS NOT excluded.media OR replaced_by IS NOT NULL",
+                " added=NULL, updated_at=excluded.updated_at WHERE name IS NOT excluded.name"
+                " OR media IS NOT excluded.media OR replaced_by IS NOT NULL OR added IS NOT NULL",
                 (p["id"], p["name"], p["model"], p["uri"], p["media"] or None, stamp, stamp),
             )
 
@@ -101,3 +101,46 @@ async def load_status(db: Database, printer_id: str) -> dict[str, Any] | None:
         "detail": json.loads(row["detail"]),
         "changed_at": row["changed_at"],
     }
+
+
+# --- printers added at run time (printer.add; migration 0006) ----------------------------------
+
+
+async def added(db: Database) -> list[dict[str, Any]]:
+    """The printers added at run time and still in use, oldest first: id, name, and what printer.add was given."""
+    rows = await db.fetchall("SELECT id, name, added FROM printers WHERE added IS NOT NULL ORDER BY created_at, id")
+    return [{"id": row["id"], "name": row["name"], **json.loads(row["added"])} for row in rows]
+
+
+async def name_holder(db: Database, name: str) -> dict[str, Any] | None:
+    row = await db.fetchone("SELECT id, added FROM printers WHERE name = ?", (name,))
+    return {"id": row["id"], "added": row["added"]} if row else None
+
+
+async def store_added(db: Database, printer_id: str, name: str, given: dict[str, Any], *,
+                      replacing: str | None = None) -> None:
+    """Store a printer added at run time, in one transaction. A row no printer in use holds under `name`
+    (a printer taken out of the configuration) is retired, as the configuration does it; `replacing` (the
+    printer this one takes the place of: printer.update to a new address) is retired too, its successor
+    named, so its jobs can follow it and be reprinted here."""
+    stamp = now_text()
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE printers SET name = name || ' (retired ' || substr(id, 1, 8) || ')', replaced_by = ?, added = NULL,"
+            " updated_at = ? WHERE (name = ? OR id = ?) AND id != ?",
+            (printer_id, stamp, name, replacing, printer_id))
+        await conn.execute(
+            "INSERT INTO printers (id, name, model, uri, media, added, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(id) DO UPDATE SET name=excluded.name, media=excluded.media, added=excluded.added,"
+            " replaced_by=NULL, updated_at=excluded.updated_at",
+            (printer_id, name, given["model"], given["uri"], given.get("media") or None, json.dumps(given), stamp,
+             stamp))
+
+
+async def remove_added(db: Database, printer_id: str) -> None:
+    """A printer added at run time is no longer used: its row and history stay, its name is freed."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE printers SET name = name || ' (removed ' || substr(id, 1, 8) || ')', added = NULL, updated_at = ?"
+            " WHERE id = ?", (now_text(), printer_id))

@@ -26,6 +26,10 @@ PARAMS = {
     "print.submit": {"template": "text", "fields": {"text": "hi"}},
     "job.get": {"job_id": 1}, "job.timeline": {"job_id": 1}, "job.cancel": {"job_id": 1},
     "job.hold": {"job_id": 1}, "job.release": {"job_id": 1}, "job.reprint": {"job_id": 1},
+    # loopback only, never the local network; port 1 refuses: nothing is added
+    "printer.discover": {"network": "127.0.0.1/32", "snmp_port": 1, "timeout_s": 0.2},
+    "printer.add": {"name": "access", "uri": "tcp://127.0.0.1:1", "model": "PT-P750W", "snmp": {"enabled": False}},
+    "printer.update": {"printer_id": "virtual"}, "printer.remove": {"printer_id": "virtual"},
 }
 
 

@@ -49,6 +49,7 @@ EXPECTED = {  # figure prefix → how many rows
     "printer.status over TLS req/s": 1,
     "TLS handshake": 1,
     "/metrics scrape": 1,
+    "printer.discover of 127.0.0.0/24": 2,
 }
 
 
