@@ -43,17 +43,13 @@ from ..printer.monitor import FAILED_RECHECK_S, StatusSnapshot
 from ..printer.transport import Transport, TransportError
 from ..store import jobs
 from ..store.db import Database, is_damaged
+from . import reconcile
+from .reconcile import BLOCKING, UNREACHABLE, backoff
 from .render import PrintOptions, encode_stored_page
 from .runtime import PrinterRuntime
 
 log = logs.get("appliance.queue")
 
-# Reasons a person must fix before a job can be sent, and that stop a job being printed.
-BLOCKING = ("cover-open", "media-needed", "media-empty", "media-mismatch", "media-jam", "overheating",
-            "shutdown", "system-error", "fan-failure", "wrong-power-adapter", "model-mismatch")
-# a job not yet sent waits (pending); "status-lost": the printer's status while another job's raster is at it
-UNREACHABLE = ("printer-offline", "printer-busy", "status-unavailable", "status-lost")
-FOLLOW_STOPS = (*BLOCKING, *UNREACHABLE)  # once bytes are at the printer, losing it also needs a person
 FIRST_RECHECK_S = 0.005  # after sending: re-probe after 5 ms, 10 ms, 20 ms, … up to the busy poll interval
 # why a job left at the printer is followed again (its `following` step)
 RESTARTED_WHY = ("the appliance restarted while this job was at the printer; the page counter tells whether it "
@@ -70,10 +66,6 @@ class EndNotStored(Exception):
     """A job's labels came out but its `completed` could not be written (a full disk, say). It is
     followed again, never written off as aborted: a write that gets through a moment later (space
     freed) would otherwise mark a printed label failed, and a person would print it again."""
-
-
-def backoff(attempt: int, base: float, cap: float) -> float:
-    return float(min(cap, base * 2 ** max(attempt - 1, 0)))
 
 
 def blocker(snapshot: StatusSnapshot, media_width: float, die_cut_length: int | None) -> str | None:
@@ -105,15 +97,6 @@ def waiting_reason(exc: TransportError, snapshot: StatusSnapshot, answered: bool
     return "jobs-refused" if answered and "jobs-refused" in snapshot.reasons else "printer-offline"
 
 
-def following_reason(reason: str) -> str:
-    """A stop reason for a job whose raster is at the printer. Status probes that fail then say only
-    that the status cannot be read: the printer may be printing it (the label came out in trials
-    while the job said "not reachable"), or it may be off; nothing tells which without a connection
-    to its raster port, which could upset the job. The monitor says so itself while the job is
-    followed (StatusMonitor.job_sent); this covers a snapshot taken before that."""
-    return "status-lost" if reason == "printer-offline" else reason
-
-
 class Worker:
     def __init__(self, runtime: PrinterRuntime, db: Database, *, publish_job: Publish,
                  publish_queue: Callable[[], None], paused: bool = False, contact: bool = True,
@@ -142,10 +125,8 @@ class Worker:
         self._left_over_held = False
         # (job, monotonic time) of the first look that found the printer printing a label not ours
         self._busy_for: tuple[int, float] | None = None
-        # (job, page count when all its labels are out, count before sending) of a job canceled while
-        # stopped at the printer, which keeps it and may print it once the fault is fixed
-        self._canceled_watch: tuple[int, int, int] | None = None
-        self._watch_idle_since: float | None = None  # when the printer was first seen idle during that watch
+        # a job canceled while stopped at the printer, which keeps it and may print it once the fault is fixed
+        self._canceled_watch: reconcile.CanceledWatch | None = None
 
     # --- control ---------------------------------------------------------------------------
 
@@ -494,11 +475,9 @@ class Worker:
         if monitor.prober is None or not monitor.probe_while_busy:
             return monitor.snapshot
         snapshot = await monitor.probe_now()
-        if not self._answered(snapshot):
-            return None
-        if snapshot.state == "printing" or blocker(snapshot, *self._media_of(row)) is not None:
-            return None
-        return snapshot
+        answered = self._answered(snapshot)
+        blocked_by = blocker(snapshot, *self._media_of(row)) if answered else None
+        return snapshot if reconcile.may_send(self._look(snapshot), blocked_by) else None
 
     async def _connect(self, row: Any, transport: Transport) -> bool:
         """Open the way to the printer. False: the job was not started (it waits, or was aborted)."""
@@ -571,14 +550,15 @@ class Worker:
                 if outcome == "gone" and pages_before is not None:  # not on the common path: no read per job
                     await self._watch_if_canceled(job_id, pages_before + processing["copies"], pages_before)
                 return
-            if attempts >= self.settings.max_attempts:
+            plan = reconcile.after_lost(processing["copies"], printed, attempts, self.settings.max_attempts)
+            if isinstance(plan, reconcile.GiveUp):
                 await self._finish(job_id, "aborted", ["job-incomplete"], [*steps, jobs.step(
                     "failed", "aborted", error="the printer never printed it" if not printed else
                     f"the printer printed {printed} of {processing['copies']} labels and never the rest",
                     labels=printed or None)])
                 return
             if printed:  # cut short (power lost mid-job): only the labels that did not come out go again
-                sent_copies = processing["copies"] - printed
+                sent_copies = plan.copies
                 raster = await self._remainder(processing, sent_copies)
                 steps.append(jobs.step("resending", "processing", attempt=attempts + 1, labels=printed,
                                        copies=sent_copies, why=f"the printer is idle after {printed} of "
@@ -611,13 +591,15 @@ class Worker:
             if failure is None:
                 steps.append(jobs.step("sent", "processing", bytes=len(raster), attempt=attempts))
                 return True
-            if failure.retryable and not failure.reached:  # nothing of this try got there: not an attempt
+            verdict = reconcile.after_send_failure(retryable=failure.retryable, reached=failure.reached,
+                                                   counted=counted)
+            if verdict == "reconnect":  # nothing of this try got there: not an attempt
                 reconnected = await self._wait_reachable(job_id, failure, steps)
                 if reconnected is None:
                     return False
                 transport = reconnected
                 continue
-            follow = failure.retryable and counted
+            follow = verdict == "follow"
             steps.append(jobs.step("send-failed", "processing", reason=failure.reason, error=str(failure),
                                    attempt=attempts, retryable=failure.retryable, **({"why": (
                                        "part of it may be at the printer: its page counter tells which labels came "
@@ -626,7 +608,7 @@ class Worker:
                         retryable=failure.retryable, followed=follow)
             if follow:
                 return True
-            if not failure.retryable:
+            if verdict == "abort":
                 await self._finish(job_id, "aborted", [failure.reason], [*steps, jobs.step("failed", "aborted")],
                                    attempts=attempts)
                 return False
@@ -783,15 +765,6 @@ class Worker:
         """How long printing `copies` of the job's label may take, at the slowest of Brother's speeds."""
         return float(row["length_mm"] * (row["copies"] if copies is None else copies) / PRINT_SPEED_MM_S)
 
-    def _first_label_within(self, row: Any, copies: int) -> float:
-        """How long after sending (or a resume) the job may go without progress before it times out.
-        print_timeout_s is how long the printer may show no progress, not how long a job may take:
-        100 labels at 30 mm/s print for longer than 300 s (aborted while still printing, review 2026-12-06)."""
-        return max(self.settings.print_timeout_s, self._print_seconds(row, copies))
-
-    def _expected_seconds(self, row: Any, copies: int | None = None) -> float:
-        return self._print_seconds(row, copies) + 5.0
-
     async def _remainder(self, row: Any, copies: int) -> bytes | None:
         """The job's raster for `copies` of its label (the rest of a print cut short), from its stored page;
         None when the page is gone (pruned), which the resend then reports."""
@@ -805,12 +778,12 @@ class Worker:
     async def _follow(self, row: Any, pages_before: int | None, steps: list[jobs.Step],
                       stopped_for: str | None = None, serial: str | None = None, *,
                       sent_copies: int | None = None) -> tuple[str, int]:
-        """Watch the printer until the labels are out. Returns "done", "lost" (resend) or "gone", and the
-        job's labels counted out so far: "lost" with some means the printer stopped part way (its power
-        was cut), and only the rest is to go again.
+        """Watch the printer until the labels are out: look, let reconcile.follow decide, apply its one
+        transition, sleep as told. Returns "done", "lost" (resend) or "gone", and the job's labels counted
+        out so far: "lost" with some means the printer stopped part way (its power was cut), and only the
+        rest is to go again.
 
         `sent_copies`: the labels the raster just sent holds (the job's copies, or the rest of them).
-
         `stopped_for`: the job is `stopped` for this reason already (followed again after a restart).
         `serial`: the printer's serial when `pages_before` was read; another printer answering at the
         address (swapped while the appliance was off, say) has a counter that tells nothing of this job.
@@ -821,15 +794,11 @@ class Worker:
                                                                             written_to=self.runtime.uri)])
             return "done", row["copies"]
         monitor = self.runtime.monitor
-        expected = row["copies"]
-        in_flight = expected if sent_copies is None else sent_copies
-        sent_at = time.monotonic()
-        deadline = sent_at + self._first_label_within(row, in_flight)
-        counted, moved_at = pages_before, sent_at  # the last page count read, and when it last went up
-        if stopped_for is not None:
-            deadline = float("inf")  # a person has to act; the printer keeps the job meanwhile
-        saw_printing = False
-        quiet_since: float | None = None  # idle, its counter still, since then (see lost_after_idle_s)
+        known = reconcile.start(
+            copies=row["copies"], in_flight=row["copies"] if sent_copies is None else sent_copies,
+            pages_before=pages_before, serial=serial, counter=monitor.prober is not None,
+            label_s=self._print_seconds(row, 1), print_timeout_s=self.settings.print_timeout_s,
+            lost_after_idle_s=self.settings.lost_after_idle_s, now=time.monotonic(), stopped_for=stopped_for)
         probing = monitor.prober is not None and monitor.probe_while_busy
 
         async def look() -> StatusSnapshot:
@@ -837,161 +806,118 @@ class Worker:
 
         snapshot = await look()
         delay = FIRST_RECHECK_S
-        low_readings = 0  # page counts in a row below the one read before sending
         while True:
-            self.heartbeat = time.monotonic()
-            now_serial = _serial(snapshot)
-            count = snapshot.page_count
-            # Another serial answering, or a counter below the one read before sending (another printer
-            # with no serial, or this one reset): that counter cannot tell whether the label came out.
-            # It is not counted from anew either: a re-baseline was lost on the resend and printed twice
-            # (review, 2026-11-24). A person checks; nothing is sent again.
-            swapped = bool(serial and now_serial and now_serial != serial)
-            went_back = pages_before is not None and count is not None and count < pages_before
-            low_readings = low_readings + 1 if went_back and self._answered(snapshot) else 0
-            went_back = low_readings >= 2  # one low reading (a printer still booting) is not enough
-            if (swapped or went_back) and self._answered(snapshot):
-                log.warning("queue.printer_replaced", printer=self.runtime.name, job_id=job_id, sent_to=serial,
-                            now=now_serial, counter_before=pages_before, counter_now=count)
-                why = ("another printer answers at this address" if swapped else
-                       f"the printer's page counter went back from {pages_before} to {count} (another printer "
-                       "at this address, or this one reset)")
-                await self._finish(job_id, "aborted", ["printer-replaced"], [*steps, jobs.step(
-                    "failed", "aborted", reason="printer-replaced", sent_to=serial, now=now_serial,
-                    why=f"{why}: its page counter cannot tell whether this label came out, and sending it again "
-                        "could print it twice")])
+            self.heartbeat = now = time.monotonic()
+            decision, after = reconcile.follow(known, self._look(snapshot), now)
+            if isinstance(decision, reconcile.Replaced):
+                await self._replaced(job_id, decision, pages_before, serial, steps)
                 return "gone", 0
-            if pages_before is not None and count is not None and count >= pages_before + expected:
-                if stopped_for is not None:
+            if isinstance(decision, reconcile.Completed):
+                if decision.resumed:
                     steps.append(jobs.step("resumed", "processing"))
-                done = await self._finish(job_id, "completed", [], [*steps, jobs.step("completed", "completed",
-                                                                                       labels=count - pages_before)])
-                return ("done" if done is not None else "gone"), expected  # gone: canceled as it came out
-            cooling = "cooling" in snapshot.reasons
-            if cooling:  # a pause the printer ends by itself: the rest's time counts from then
-                sent_at = time.monotonic()
-                if deadline != float("inf"):
-                    deadline = max(deadline, sent_at + self.settings.print_timeout_s)
-            # Without a counter to read, done is judged by time. With one read before sending but none yet
-            # now (the printer has not answered since a restart), nothing is known: wait for it.
-            if (monitor.prober is None or pages_before is None) and self._unconfirmed_done(
-                snapshot, saw_printing, sent_at, row
-            ):
-                await self._finish(job_id, "completed", [], [*steps, jobs.step(
+                done = await self._finish(job_id, "completed", [], [*steps, jobs.step(
+                    "completed", "completed", labels=decision.labels) if decision.confirmed else jobs.step(
                     "completed", "completed", confirmed=False,
                     why="the printer reports no page counter; done after the time printing takes")])
-                return "done", expected
-            # idle as the printer said it, with its counter still: since when (None: not so at this look)
-            quiet = (snapshot.state == "idle" and self._answered(snapshot) and not cooling
-                     and (count is None or counted is None or count <= counted))
-            quiet_since = (quiet_since or snapshot.captured_monotonic or time.monotonic()) if quiet else None
-            reason = next((following_reason(r) for r in snapshot.reasons if r in FOLLOW_STOPS), None)
-            if reason is not None and reason != stopped_for:
-                # stopped now, or stopped already and the printer's fault changed (the tape ran out, then
-                # the cover was opened to change it): the job says what the printer says now
-                was, stopped_for = stopped_for, reason
-                changed = await jobs.transition(self.db, job_id, allowed_from=("processing",) if was is None
-                                                else ("stopped",), to="stopped", reasons=[reason],
-                                                steps=[*steps, jobs.step("printer-error", "stopped", reason=reason,
-                                                                         sent=True)])
-                steps.clear()
-                if changed is None:
-                    return "gone", 0
-                await self._publish(changed)
-                log.info("queue.job_stopped", job_id=job_id, reason=reason, sent=True, was=was)
-                deadline = float("inf")  # a person has to act; the printer keeps the job meanwhile
-            elif reason is None and stopped_for is not None and self._answered(snapshot):
-                stopped_for = None
-                # with the steps so far (`following`, after a restart): the timeline keeps their order
-                changed = await jobs.transition(self.db, job_id, allowed_from=("stopped",), to="processing",
-                                                steps=[*steps, jobs.step("resumed", "processing")])
-                steps.clear()
-                if changed is None:
-                    return "gone", 0
-                await self._publish(changed)
-                # the printer goes on with what it kept in its own time: counted from sending, a stop longer
-                # than the print time made its first idle look "lost", and the job went again (twice on paper)
-                sent_at = moved_at = time.monotonic()
-                deadline = moved_at + self._first_label_within(row, in_flight)
-            elif (stopped_for is None and pages_before is not None and count is not None
-                  and pages_before <= count < pages_before + expected and quiet_since is not None
-                  and time.monotonic() - sent_at > self._expected_seconds(row, in_flight)
-                  and time.monotonic() - quiet_since >= self.settings.lost_after_idle_s):
-                # idle, with none (or only some) of the labels out long after they should all be, and for
-                # a while (a printer takes a kept job up again in its own time): the rest is lost (a power
-                # cut at the printer drops what it had not printed yet)
-                return "lost", count - pages_before
-            if snapshot.state == "printing" and not saw_printing:  # after a `resumed` of this same look
-                saw_printing = True
+                return ("done" if done is not None else "gone"), row["copies"]  # gone: canceled as it came out
+            if isinstance(decision, reconcile.Lost):
+                return "lost", decision.out_so_far
+            # stopped now, or stopped already and the printer's fault changed (the tape ran out, then the
+            # cover was opened to change it): the job says what the printer says now. Resumed: with the
+            # steps so far (`following`, after a restart), so the timeline keeps their order
+            if isinstance(decision, reconcile.Stopped | reconcile.Resumed) and not await self._stop_or_resume(
+                    job_id, decision, steps):
+                return "gone", 0
+            if after.saw_printing and not known.saw_printing:  # after a `resumed` of this same look
                 steps.append(jobs.step("printing", "processing"))
-            if count is not None and counted is not None and count > counted:
-                moved_at = time.monotonic()  # a label came out: the printer is alive, give it time for the rest
-                if deadline != float("inf"):
-                    deadline = max(deadline, moved_at + self.settings.print_timeout_s)
-            if count is not None:
-                counted = count if counted is None else max(counted, count)
-            if time.monotonic() > deadline:
-                out = {} if pages_before is None or count is None else {"labels": max(count - pages_before, 0)}
+            known = after
+            if isinstance(decision, reconcile.TimedOut):
+                out = {} if decision.labels is None else {"labels": decision.labels}
                 await self._finish(job_id, "aborted", ["timed-out"], [*steps, jobs.step(
-                    "failed", "aborted", error=f"no label came out for {time.monotonic() - moved_at:.0f} s", **out)])
+                    "failed", "aborted", error=f"no label came out for {decision.idle_for:.0f} s", **out)])
                 return "gone", 0
             current = await jobs.get(self.db, job_id)
             if current is None or current["state"] not in ("processing", "stopped"):
                 return "gone", 0
             # a short label is out in a moment: look again soon, then back off to the busy interval
-            await asyncio.sleep(delay)
+            until = decision.until - time.monotonic() if isinstance(decision, reconcile.Wait) else delay
+            await asyncio.sleep(min(delay, until) if until > 0 else delay)
             delay = min(delay * 2, monitor.busy_interval)
             snapshot = await look()
+
+    def _look(self, snapshot: StatusSnapshot) -> reconcile.Look:
+        """A status snapshot as the reconciler reads it."""
+        return reconcile.Look(state=snapshot.state, reasons=snapshot.reasons, answered=self._answered(snapshot),
+                              page_count=snapshot.page_count, serial=_serial(snapshot),
+                              at=snapshot.captured_monotonic)
+
+    async def _replaced(self, job_id: int, decision: reconcile.Replaced, pages_before: int | None,
+                        serial: str | None, steps: list[jobs.Step]) -> None:
+        """Another printer answers (or the counter went back): a person checks, nothing is sent again."""
+        log.warning("queue.printer_replaced", printer=self.runtime.name, job_id=job_id, sent_to=serial,
+                    now=decision.serial_now, counter_before=pages_before, counter_now=decision.counter_now)
+        why = ("another printer answers at this address" if decision.swapped else
+               f"the printer's page counter went back from {pages_before} to {decision.counter_now} (another "
+               "printer at this address, or this one reset)")
+        await self._finish(job_id, "aborted", ["printer-replaced"], [*steps, jobs.step(
+            "failed", "aborted", reason="printer-replaced", sent_to=serial, now=decision.serial_now,
+            why=f"{why}: its page counter cannot tell whether this label came out, and sending it again "
+                "could print it twice")])
+
+    async def _stop_or_resume(self, job_id: int, decision: reconcile.Stopped | reconcile.Resumed,
+                              steps: list[jobs.Step]) -> bool:
+        """Write a stop (or a changed fault) or a resume of a job at the printer; False when it is gone."""
+        if isinstance(decision, reconcile.Stopped):
+            changed = await jobs.transition(
+                self.db, job_id, allowed_from=("processing",) if decision.was is None else ("stopped",),
+                to="stopped", reasons=[decision.reason],
+                steps=[*steps, jobs.step("printer-error", "stopped", reason=decision.reason, sent=True)])
+        else:
+            changed = await jobs.transition(self.db, job_id, allowed_from=("stopped",), to="processing",
+                                            steps=[*steps, jobs.step("resumed", "processing")])
+        steps.clear()
+        if changed is None:
+            return False
+        await self._publish(changed)
+        if isinstance(decision, reconcile.Stopped):
+            log.info("queue.job_stopped", job_id=job_id, reason=decision.reason, sent=True, was=decision.was)
+        return True
 
     async def _watch_if_canceled(self, job_id: int, target: int, before: int) -> None:
         """The job was canceled while the printer kept it (stopped: cover open, tape out): watch for its labels."""
         row = await jobs.get(self.db, job_id)
         if row is not None and row["state"] == "canceled" and "printer-may-still-print" in jobs.reasons_of(row):
-            self._canceled_watch, self._watch_idle_since = (job_id, target, before), None
+            self._canceled_watch = reconcile.CanceledWatch(job_id, target, before)
 
     async def _settle_canceled(self, snapshot: StatusSnapshot, *, final: bool = False) -> bool:
         """A job canceled while stopped at the printer: when its labels come out after all (the cover
         closed, a new cassette), its history says so. The watch ends when they do, or once the printer
-        has stood idle a while without them (it let the job go). True when no watch is left.
+        has stood idle a while without them (it let the job go; see reconcile.settle_canceled). True when
+        no watch is left.
 
         `final`: a new job is about to be sent, whose labels would move the counter. It waits while
         the printer has only just become idle: a printer that kept a job may start on it a moment
         after the cover closes.
         """
-        if self._canceled_watch is None:
+        watch = self._canceled_watch
+        if watch is None:
             return True
-        job_id, target, before = self._canceled_watch
         monitor = self.runtime.monitor
         if final and monitor.prober is not None and monitor.probe_while_busy \
                 and (snapshot.age_s or 0.0) > monitor.busy_interval:
             snapshot = await monitor.probe_now()  # idle polls are slow: do not hold the next job for one
-        count = snapshot.page_count
-        if count is not None and count >= target:
-            self._canceled_watch = self._watch_idle_since = None
-            changed = await jobs.transition(
-                self.db, job_id, allowed_from=("canceled",), to="canceled",
-                reasons=["canceled-by-user", "printed-after-cancel"],
-                steps=[jobs.step("printed-after-cancel", "canceled", labels_since_sent=count - before)])
-            await self._publish(changed)
-            log.info("queue.printed_after_cancel", printer=self.runtime.name, job_id=job_id,
-                     labels_since_sent=count - before)
-            return True
-        if count is not None and count < before:  # another printer, or reset: its counter tells nothing
-            self._canceled_watch = self._watch_idle_since = None
-            return True
-        if not (self._answered(snapshot) and snapshot.state == "idle" and not snapshot.reasons):
-            self._watch_idle_since = None
-            return False
-        # idle for a while as the printer said it, not as often as the same old answer was looked at: a
-        # poll from before the cover closed, seen twice, let the watch go just before the printer took
-        # the kept label up again (and the next job then waited behind a label nobody was watching for)
-        read_at = snapshot.captured_monotonic or time.monotonic()
-        self._watch_idle_since = self._watch_idle_since or read_at
         settle = 2 * monitor.busy_interval if final else 2 * monitor.interval
-        if read_at - self._watch_idle_since >= settle:
-            self._canceled_watch = self._watch_idle_since = None
-            return True
-        return False
+        decision, self._canceled_watch = reconcile.settle_canceled(watch, self._look(snapshot), time.monotonic(),
+                                                                   settle)
+        if isinstance(decision, reconcile.PrintedAfterCancel):
+            changed = await jobs.transition(
+                self.db, watch.job_id, allowed_from=("canceled",), to="canceled",
+                reasons=["canceled-by-user", "printed-after-cancel"],
+                steps=[jobs.step("printed-after-cancel", "canceled", labels_since_sent=decision.labels_since_sent)])
+            await self._publish(changed)
+            log.info("queue.printed_after_cancel", printer=self.runtime.name, job_id=watch.job_id,
+                     labels_since_sent=decision.labels_since_sent)
+        return self._canceled_watch is None
 
     def _answered(self, snapshot: StatusSnapshot) -> bool:
         """The printer's last probe answered: its lack of reasons means something (after a restart the
@@ -999,10 +925,3 @@ class Worker:
         if self.runtime.monitor.prober is None:
             return True
         return snapshot.failures == 0 and snapshot.captured_monotonic is not None and snapshot.state != "offline"
-
-    def _unconfirmed_done(self, snapshot: StatusSnapshot, saw_printing: bool, sent_at: float, row: Any) -> bool:
-        if snapshot.state in ("stopped", "offline") or "cooling" in snapshot.reasons:  # cooling: more to come
-            return False
-        if saw_printing and snapshot.state == "idle":
-            return True
-        return time.monotonic() - sent_at >= min(self._expected_seconds(row) - 5.0, 30.0)
