@@ -1,0 +1,179 @@
+"""Deterministic simulation of the queue's decisions: Hypothesis interleaves faults, the passing of
+(virtual) time, looks of the appliance and restarts of it, around the real reconcile functions and a
+model printer (tests/queue/reconcile_model.py). After every step: no label printed more often than its
+job's copies; nothing sent while a printer may still hold an earlier send; a job completed only with
+all its labels out. When the faults stop (teardown), every job ends.
+
+CI runs a fixed, derandomised number of examples (a few seconds); APPLIANCE_HYPOTHESIS_PROFILE=long
+runs many more, randomised. A failure prints the minimal sequence of steps (faults, ticks, restarts)
+and, with print_blob, the @reproduce_failure line that replays it.
+
+The mutation checks run the same machine against reconcilers broken on purpose (the past races
+undone) and must see it fail within the CI budget: the machine can find the bugs it exists for.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
+
+from appliance.queue import reconcile
+from tests.queue.reconcile_model import (
+    MAX_HOLD_IDLE_S,
+    POLL_S,
+    ModelAppliance,
+    ModelWorld,
+    Violation,
+)
+
+PROFILE = os.environ.get("APPLIANCE_HYPOTHESIS_PROFILE", "ci")
+_COMMON = {"deadline": None, "stateful_step_count": 40, "print_blob": True,
+           "suppress_health_check": [HealthCheck.too_slow]}
+PROFILES = {
+    "ci": settings(max_examples=1000, derandomize=True, **_COMMON),
+    "long": settings(max_examples=20_000, **_COMMON),
+}
+SLOW_S = [0.0, 5.0, MAX_HOLD_IDLE_S - 0.5]  # a printer's take-up times (below lost_after_idle_s)
+SETTLE_S = 3000.0  # virtual seconds every job gets to end once the faults stop
+
+
+class QueueMachine(RuleBasedStateMachine):
+    """The appliance and its printer through faults; `follow` is the reconciler under test."""
+
+    follow = staticmethod(reconcile.follow)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.world = ModelWorld()
+        self.appliance = ModelAppliance(self.world, type(self).follow)
+        self.swaps = 0
+
+    @initialize(copies=st.integers(1, 4), start=st.sampled_from(SLOW_S), resume=st.sampled_from(SLOW_S))
+    def first_job(self, copies: int, start: float, resume: float) -> None:
+        self.slow_printer(start, resume)
+        self.appliance.submit(copies)
+
+    def _tick(self, seconds: float) -> None:
+        """Time passes at the worker's poll pace, one look per poll."""
+        for _ in range(max(1, round(seconds / POLL_S))):
+            self.world.advance(POLL_S)
+            self.appliance.turn()
+            self.appliance.check()
+
+    @precondition(lambda self: len(self.appliance.jobs) < 4)
+    @rule(copies=st.integers(1, 4))
+    def submit(self, copies: int) -> None:
+        self.appliance.submit(copies)
+
+    @rule(seconds=st.sampled_from([1.0, 2.0, 5.0, 10.0, 20.0, 45.0]))
+    def tick(self, seconds: float) -> None:
+        self._tick(seconds)
+
+    # Faults last at least one look: a person opens a cover for longer than the worker's busy poll.
+    @rule(fault=st.sampled_from(["cover-open", "media-empty", None]))
+    def printer_fault(self, fault: str | None) -> None:
+        self.world.printer.set_fault(fault)
+        self._tick(POLL_S)
+
+    @rule(seconds=st.sampled_from([5.0, 30.0, 90.0]))
+    def cooling(self, seconds: float) -> None:
+        self.world.printer.cool(seconds)
+        self._tick(POLL_S)
+
+    @rule()
+    def power_cut(self) -> None:
+        self.world.printer.power_cut()
+        self._tick(POLL_S)
+
+    @rule()
+    def power_on(self) -> None:
+        self.world.printer.off = False
+        self._tick(POLL_S)
+
+    @rule(silent=st.booleans())
+    def snmp(self, silent: bool) -> None:
+        self.world.printer.silent = silent
+        self._tick(POLL_S)
+
+    @rule(counter=st.integers(0, 300))
+    def swap_printer(self, counter: int) -> None:
+        self.swaps += 1
+        self.world.swap(f"B{self.swaps}", counter)
+        self._tick(POLL_S)
+
+    @rule(start=st.sampled_from(SLOW_S), resume=st.sampled_from(SLOW_S))
+    def slow_printer(self, start: float, resume: float) -> None:
+        """How long the printer stands idle before starting a job, and before going on after a fault."""
+        self.world.printer.start_after_s, self.world.printer.resume_after_s = start, resume
+
+    @rule()
+    def restart_appliance(self) -> None:
+        self.appliance.restart()
+
+    @rule(labels=st.integers(0, 3))
+    def cut_next_send(self, labels: int) -> None:
+        """The next send breaks off once `labels` labels' bytes are at the printer."""
+        self.appliance.cut_next_send = labels
+
+    def teardown(self) -> None:
+        """Once the faults stop, every job ends."""
+        printer = self.world.printer
+        printer.set_fault(None)
+        printer.off = printer.silent = False
+        waited = 0.0
+        while waited < SETTLE_S and any(j.state in ("pending", "processing") for j in self.appliance.jobs.values()):
+            self._tick(POLL_S)
+            waited += POLL_S
+        open_jobs = [j for j in self.appliance.jobs.values() if j.state in ("pending", "processing")]
+        if open_jobs:
+            raise Violation(f"jobs never ended once the faults stopped: {open_jobs}")
+
+
+TestQueueMachine = QueueMachine.TestCase
+TestQueueMachine.settings = PROFILES[PROFILE]
+
+
+# --- mutation checks: the machine must catch reconcilers broken on purpose -----------------------
+
+def resend_at_first_idle_look(known: reconcile.Following, look: reconcile.Look,
+                              now: float) -> tuple[reconcile.Decision, reconcile.Following]:
+    """Broken: labels not out count as lost at the first idle look (no print time, no idle spell)."""
+    decision, after = reconcile.follow(known, look, now)
+    before = known.pages_before
+    if (isinstance(decision, reconcile.Wait) and known.stopped_for is None and look.answered
+            and look.state == "idle" and before is not None and look.page_count is not None
+            and look.page_count < before + known.copies):
+        return reconcile.Lost(look.page_count - before), after
+    return decision, after
+
+
+def lost_without_idle_spell(known: reconcile.Following, look: reconcile.Look,
+                            now: float) -> tuple[reconcile.Decision, reconcile.Following]:
+    """Broken as before 9583d44: lost at the first idle look after the print time (no lost_after_idle_s)."""
+    return reconcile.follow(replace(known, lost_after_idle_s=0.0), look, now)
+
+
+def resume_counts_from_sending(known: reconcile.Following, look: reconcile.Look,
+                               now: float) -> tuple[reconcile.Decision, reconcile.Following]:
+    """Broken as before e2c69a3: after a resume, the idle time is counted from sending, not the resume."""
+    decision, after = reconcile.follow(known, look, now)
+    if isinstance(decision, reconcile.Resumed):
+        after = replace(after, sent_at=known.sent_at, lost_after_idle_s=0.0)
+    return decision, after
+
+
+@pytest.mark.parametrize("mutant", [resend_at_first_idle_look, lost_without_idle_spell,
+                                    resume_counts_from_sending])
+def test_the_machine_catches_a_broken_reconciler(mutant) -> None:
+    class Mutant(QueueMachine):
+        follow = staticmethod(mutant)
+
+    budget = settings(PROFILES["ci"], phases=[Phase.explicit, Phase.reuse, Phase.generate], print_blob=False,
+                      report_multiple_bugs=False)
+    with pytest.raises(Violation, match=r"labels printed for|sent while the printer still holds"):
+        run_state_machine_as_test(Mutant, settings=budget)
