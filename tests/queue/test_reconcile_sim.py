@@ -136,6 +136,8 @@ class QueueMachine(RuleBasedStateMachine):
 
 TestQueueMachine = QueueMachine.TestCase
 TestQueueMachine.settings = PROFILES[PROFILE]
+if PROFILE != "ci":  # minutes, not the suite's per-test timeout
+    TestQueueMachine = pytest.mark.timeout(0)(TestQueueMachine)
 
 
 # --- mutation checks: the machine must catch reconcilers broken on purpose -----------------------
