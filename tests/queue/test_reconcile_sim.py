@@ -4,9 +4,10 @@ model printer (tests/queue/reconcile_model.py). After every step: no label print
 job's copies; nothing sent while a printer may still hold an earlier send; a job completed only with
 all its labels out. When the faults stop (teardown), every job ends.
 
-CI runs a fixed, derandomised number of examples (a few seconds); APPLIANCE_HYPOTHESIS_PROFILE=long
-runs many more, randomised. A failure prints the minimal sequence of steps (faults, ticks, restarts)
-and, with print_blob, the @reproduce_failure line that replays it.
+CI runs a fixed, derandomised number of examples (1,000, about 16 s); APPLIANCE_HYPOTHESIS_PROFILE=long
+runs 20,000 randomised ones (minutes), with a seed it prints on failure (APPLIANCE_HYPOTHESIS_SEED
+replays it). A failure prints the minimal sequence of steps (faults, ticks, restarts) and the
+@reproduce_failure line that replays exactly that example.
 
 The mutation checks run the same machine against reconcilers broken on purpose (the past races
 undone) and must see it fail within the CI budget: the machine can find the bugs it exists for.
@@ -15,10 +16,11 @@ undone) and must see it fail within the CI budget: the machine can find the bugs
 from __future__ import annotations
 
 import os
+import random
 from dataclasses import replace
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
 
@@ -134,10 +136,21 @@ class QueueMachine(RuleBasedStateMachine):
             raise Violation(f"jobs never ended once the faults stopped: {open_jobs}")
 
 
-TestQueueMachine = QueueMachine.TestCase
-TestQueueMachine.settings = PROFILES[PROFILE]
-if PROFILE != "ci":  # minutes, not the suite's per-test timeout
-    TestQueueMachine = pytest.mark.timeout(0)(TestQueueMachine)
+# the long profile's seed: random, or APPLIANCE_HYPOTHESIS_SEED to replay a run (CI's is derandomised)
+SEED = None if PROFILE == "ci" else int(os.environ.get("APPLIANCE_HYPOTHESIS_SEED") or random.randrange(2**32))
+
+
+@pytest.mark.timeout(120 if PROFILE == "ci" else 0)  # the long profile takes minutes
+def test_the_queue_keeps_its_promises_through_random_faults_and_restarts() -> None:
+    machine: type[QueueMachine] = type("SeededQueueMachine", (QueueMachine,), {})
+    if SEED is not None:
+        machine = seed(SEED)(machine)
+    try:
+        run_state_machine_as_test(machine, settings=PROFILES[PROFILE])
+    except BaseException as exc:
+        exc.add_note(f"profile {PROFILE}: " + (f"seed {SEED} (APPLIANCE_HYPOTHESIS_SEED={SEED} replays this run)"
+                                               if SEED is not None else "derandomised, every run replays it"))
+        raise
 
 
 # --- mutation checks: the machine must catch reconcilers broken on purpose -----------------------
