@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from hypothesis import event
+from hypothesis import currently_in_test_context, event
 
 from appliance.queue import reconcile
 
@@ -241,7 +241,7 @@ class ModelAppliance:
         if self.known is None:  # followed again after a restart: in flight counts as the whole job
             self.known = self._start(job, job.copies)
         decision, self.known = self.follow(self.known, look, self.world.now)
-        if not isinstance(decision, reconcile.Wait):
+        if not isinstance(decision, reconcile.Wait) and currently_in_test_context():
             event(f"decision {type(decision).__name__}")  # --hypothesis-show-statistics: what was reached
         if isinstance(decision, reconcile.Completed):
             if self.world.printed(job.id) < job.copies:

@@ -192,3 +192,90 @@ def test_the_machine_catches_a_broken_reconciler(mutant) -> None:
                       report_multiple_bugs=False)
     with pytest.raises(Violation, match=r"labels printed for|sent while the printer still holds"):
         run_state_machine_as_test(Mutant, settings=budget)
+
+
+# --- the past races as scenarios of the model world: the real reconciler prints once, the old one twice ---
+
+def _world(follow: object, copies: int, *, start: float = 0.0, resume: float = 0.0) -> QueueMachine:
+    machine_class = type("Scenario", (QueueMachine,), {"follow": staticmethod(follow)})
+    machine = machine_class()
+    machine.first_job(copies, start, resume)
+    return machine
+
+
+def _printed_once(machine: QueueMachine) -> None:
+    machine.teardown()  # the faults stop: every job ends
+    for job in machine.appliance.jobs.values():
+        assert (job.state, machine.world.printed(job.id)) == ("completed", job.copies), job
+
+
+def _stop_longer_than_the_print_time_then_a_slow_take_up(follow: object) -> None:
+    """e2c69a3: the cover open for 60 s mid-job, then the printer takes 15 s to go on with its kept label."""
+    machine = _world(follow, 1, resume=15.0)
+    machine.tick(1.0)  # sent
+    machine.printer_fault("cover-open")
+    machine.tick(60.0)
+    machine.printer_fault(None)
+    machine.tick(45.0)
+    _printed_once(machine)
+
+
+def _a_slow_start_past_the_print_time(follow: object) -> None:
+    """9583d44: a printer that starts a job 19.5 s after receiving it, longer than the job's print time."""
+    machine = _world(follow, 1, start=19.5)
+    machine.tick(45.0)
+    _printed_once(machine)
+
+
+def test_a_long_stop_then_a_slow_take_up_prints_once() -> None:
+    _stop_longer_than_the_print_time_then_a_slow_take_up(reconcile.follow)
+    with pytest.raises(Violation):
+        _stop_longer_than_the_print_time_then_a_slow_take_up(resume_counts_from_sending)
+
+
+def test_a_slow_start_longer_than_the_print_time_prints_once() -> None:
+    _a_slow_start_past_the_print_time(reconcile.follow)
+    with pytest.raises(Violation):
+        _a_slow_start_past_the_print_time(lost_without_idle_spell)
+
+
+def test_a_power_cut_part_way_prints_only_the_rest() -> None:
+    machine = _world(reconcile.follow, 3)
+    machine.tick(1.0)
+    while machine.world.printed(1) < 1:
+        machine.tick(1.0)
+    machine.power_cut()  # the two labels still to come are lost with the power
+    machine.power_on()
+    _printed_once(machine)
+    assert machine.appliance.jobs[1].attempts == 2 and machine.appliance.sends == 2
+
+
+def test_status_silent_while_printing_then_back_completes_without_a_resend() -> None:
+    machine = _world(reconcile.follow, 3, start=2.0)
+    machine.tick(1.0)  # sent
+    machine.snmp(True)
+    machine.tick(20.0)  # it printed all three meanwhile, saying nothing
+    assert machine.appliance.jobs[1].stopped_for == "status-lost"
+    machine.snmp(False)
+    _printed_once(machine)
+    assert machine.appliance.sends == 1
+
+
+def test_a_restart_while_stopped_completes_from_the_kept_job() -> None:
+    machine = _world(reconcile.follow, 2)
+    machine.tick(1.0)
+    machine.printer_fault("media-empty")
+    machine.restart_appliance()
+    machine.tick(20.0)
+    machine.printer_fault(None)
+    _printed_once(machine)
+    assert machine.appliance.sends == 1
+
+
+def test_a_printer_swapped_mid_job_ends_the_job_and_prints_nothing_more() -> None:
+    machine = _world(reconcile.follow, 3, start=5.0)
+    machine.tick(1.0)
+    machine.swap_printer(counter=0)
+    machine.teardown()
+    job = machine.appliance.jobs[1]
+    assert (job.state, job.why, machine.world.printed(1)) == ("aborted", "Replaced", 0)
