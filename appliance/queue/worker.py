@@ -161,6 +161,7 @@ class Worker(Gate):
         if not self._left_over_followed:
             self._left_over_followed = True  # before: a job whose end cannot be stored sets it again
             try:
+                await self._watch_canceled_again()
                 await self._follow_left_over()
             except BaseException:
                 self._left_over_followed = False

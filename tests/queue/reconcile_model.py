@@ -170,6 +170,7 @@ class ModelJob:
     stopped_for: str | None = None
     attempts: int = 0
     why: str = ""
+    started: int | None = None  # the order it was first sent in (the store's started_at)
 
 
 class Violation(AssertionError):
@@ -185,6 +186,8 @@ class ModelAppliance:
         self.known: reconcile.Following | None = None
         self.cut_next_send: int | None = None  # the next send breaks off after this many labels
         self.sends = 0
+        self.watch: reconcile.CanceledWatch | None = None  # a canceled job the printer may still print
+        self.settle_s = LOST_AFTER_IDLE_S  # how long the gate watches an idle printer for it (gate.py)
 
     def submit(self, copies: int) -> None:
         job_id = len(self.jobs) + 1
@@ -192,10 +195,26 @@ class ModelAppliance:
         if self.current is None:
             self.current = self._next()
 
+    def cancel_stopped(self) -> bool:
+        """job.cancel of the job stopped at the printer: it is canceled, the printer keeps it (and may
+        print it once the fault is cleared); the worker watches for its labels before the next send."""
+        job = self.current
+        if job is None or job.state != "processing" or job.stopped_for is None or job.pages_before is None:
+            return False
+        job.state, job.why = "canceled", "printer-may-still-print"
+        self.watch = reconcile.CanceledWatch(job.id, job.pages_before + job.copies, job.pages_before)
+        self.current, self.known = self._next(), None
+        return True
+
     def restart(self) -> None:
         """SIGKILL and start again: what was not stored is forgotten."""
-        self.known = None
+        self.known = self.watch = None
         self.current = next((j for j in self.jobs.values() if j.state == "processing"), None) or self._next()
+        started = [j for j in self.jobs.values() if j.started is not None]
+        last = max(started, key=lambda j: j.started or 0) if started else None
+        if last is not None and last.state == "canceled" and last.why == "printer-may-still-print" \
+                and last.pages_before is not None:  # watched again (gate.py, _watch_canceled_again)
+            self.watch = reconcile.CanceledWatch(last.id, last.pages_before + last.copies, last.pages_before)
 
     def _next(self) -> ModelJob | None:
         return next((j for j in self.jobs.values() if j.state == "pending"), None)
@@ -230,11 +249,18 @@ class ModelAppliance:
             return
         look = self.world.look()
         if job.state == "pending":
+            if self.watch is not None:  # a canceled job's kept labels first (gate.py, _settle_canceled)
+                watched = self.watch.job_id
+                decision, self.watch = reconcile.settle_canceled(self.watch, look, self.world.now, self.settle_s)
+                if isinstance(decision, reconcile.PrintedAfterCancel):
+                    self.jobs[watched].why = "printed-after-cancel"
+                if self.watch is not None:
+                    return
             blocked = next((r for r in look.reasons if r in reconcile.BLOCKING), None)
             if not reconcile.may_send(look, blocked):
                 return
             job.pages_before, job.serial, job.state = look.page_count, look.serial, "processing"
-            job.attempts = 1
+            job.attempts, job.started = 1, self.sends
             self._send(job, job.copies)
             self.known = self._start(job, job.copies)
             return

@@ -114,6 +114,11 @@ class QueueMachine(RuleBasedStateMachine):
         self.world.printer.start_after_s, self.world.printer.resume_after_s = start, resume
 
     @rule()
+    def cancel_stopped_job(self) -> None:
+        if self.appliance.cancel_stopped():
+            self._tick(POLL_S)
+
+    @rule()
     def restart_appliance(self) -> None:
         self.appliance.restart()
 
@@ -279,3 +284,20 @@ def test_a_printer_swapped_mid_job_ends_the_job_and_prints_nothing_more() -> Non
     machine.teardown()
     job = machine.appliance.jobs[1]
     assert (job.state, job.why, machine.world.printed(1)) == ("aborted", "Replaced", 0)
+
+
+def test_a_canceled_jobs_kept_label_is_watched_for_through_a_slow_take_up_and_a_restart() -> None:
+    """Found by this machine: the next job was sent 2 busy polls after the cover closed, or at once
+    after a restart, while the printer still kept a canceled job's label, and counted done with it."""
+    for restart in (False, True):
+        machine = _world(reconcile.follow, 1, resume=5.0)
+        machine.submit(1)
+        machine.tick(1.0)  # the first job is at the printer
+        machine.printer_fault("cover-open")
+        assert machine.appliance.cancel_stopped()
+        if restart:
+            machine.restart_appliance()
+        machine.printer_fault(None)  # it goes on with the kept label 5 s later
+        machine.teardown()
+        assert machine.appliance.jobs[1].why == "printed-after-cancel"
+        assert (machine.appliance.jobs[2].state, machine.world.printed(2)) == ("completed", 1)
