@@ -238,3 +238,15 @@ def test_labels_confirmed_by_the_printer_count_like_the_counter() -> None:
     assert isinstance(decision, Wait)  # not 'done by time': confirmations count
     decision, _ = reconcile.follow(known, Look("idle", labels_confirmed=3, at=T0 + 21), T0 + 21)
     assert decision == Completed(labels=3)
+
+
+def test_the_reconciler_is_pure_no_awaits_no_clock_no_store_no_transport() -> None:
+    """What the module promises: decisions over plain data. Its imports are the language's own."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(reconcile.__file__).read_text())
+    assert not [n.name for n in ast.walk(tree) if isinstance(n, ast.AsyncFunctionDef | ast.Await)]
+    imported = {alias.name for n in ast.walk(tree) if isinstance(n, ast.Import) for alias in n.names}
+    imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert imported <= {"__future__", "math", "dataclasses"}, imported
