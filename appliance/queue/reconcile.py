@@ -46,8 +46,8 @@ job's connection open must be a fresh answer from an idle, fault-free printer, 3
 or the printer stood idle long enough to have let it go, 9e5525b).
 
 USB printers that confirm labels themselves (issue 35, "printing completed" status blocks) feed
-`Look.labels_confirmed` (labels of this send confirmed so far) and start with `confirms=True`:
-the count then stands where the page counter's difference stands, from 0 at sending.
+`Look.labels_confirmed` (the job's labels confirmed so far, over all its sends) and start with
+`confirms=True`: the count then stands where the page counter's difference stands, from 0.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ class Look:
     page_count: int | None = None
     serial: str | None = None
     at: float | None = None
-    labels_confirmed: int | None = None  # labels of this send the printer confirmed itself (USB), if it does
+    labels_confirmed: int | None = None  # the job's labels the printer confirmed itself (USB), if it does
 
 
 @dataclass(frozen=True)
