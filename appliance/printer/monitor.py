@@ -190,7 +190,7 @@ class StatusMonitor:
         """While a job's raster is at the printer and its end is not known, failing probes say
         "status-lost", not "printer-offline": the printer may be printing it (the label came out in
         trials while the printer was called not reachable). The state stays "offline". The queue says
-        the same on the job (worker.following_reason), so the printer and its job tell one story."""
+        the same on the job (reconcile.following_reason), so the printer and its job tell one story."""
         self._sent += 1
         self._update(self._marked(self.snapshot))
         try:

@@ -23,8 +23,8 @@ from typing import Any
 from ..printer.media import MediaError
 from ..reasons import describe
 from ..store.jobs import Queued
+from .gate import blocker
 from .runtime import PrinterRuntime
-from .worker import blocker
 
 
 def _plural(count: int, word: str) -> str:

@@ -452,6 +452,12 @@ async def sent_to(db: Database, job_id: int) -> tuple[int | None, str | None]:
     return _count_in(row), serial if isinstance(serial, str) else None
 
 
+async def last_started_on(db: Database, printer_id: str) -> sqlite3.Row | None:
+    """The job sent to the printer last (by when it was first sent), whatever its state now."""
+    return await db.fetchone("SELECT * FROM jobs WHERE printer_id = ? AND started_at IS NOT NULL"
+                             " ORDER BY started_at DESC, id DESC LIMIT 1", (printer_id,))
+
+
 async def started_on(db: Database, printer_id: str) -> list[sqlite3.Row]:
     """The printer's jobs at the printer when the last run ended (see :func:`recover`), with their raster."""
     return await db.fetchall(
