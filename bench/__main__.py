@@ -25,7 +25,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import jobs, render, rpc_load, startup
+from bench import jobs, render, rpc_load, simulator_start, startup
 from bench.common import row
 
 
@@ -129,6 +129,8 @@ def sections(profile: Profile) -> list[tuple[str, Callable[[], list[dict[str, An
         ("submit → first byte", lambda: jobs.first_byte_rows(profile.first_byte_jobs)),
         (f"{profile.burst_jobs} jobs, RSS, transactions, bytes", lambda: jobs.burst_rows(profile.burst_jobs)),
         ("cold start, idle RSS", lambda: startup.run(runs=profile.start_runs, idle_s=profile.idle_s)),
+        ("virtual printer start, SNMP agent",
+         lambda: simulator_start.run(runs=profile.start_runs, repeat=profile.repeat)),
         ("TUI start", lambda: tui_rows(profile.tui_repeats)),
     ]
 
