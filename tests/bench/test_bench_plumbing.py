@@ -35,6 +35,8 @@ EXPECTED = {  # figure prefix → how many rows
     "bytes written per job": 1,
     "cold start to ready": 2,
     "idle RSS of the server": 1,
+    "virtual printer start → ": 2,
+    "SNMP agent: GET of ": 2,
 }
 
 
@@ -87,3 +89,14 @@ def test_config_writer_round_trips(tmp_path) -> None:
     data = tomllib.loads(path.read_text())
     assert data["auth"] == {"rate_per_s": 1.5, "trust_loopback": False}
     assert data["printers"][0]["snmp"] == {"enabled": True, "port": 161}
+
+
+def test_the_validator_comparison_runs_and_schema_py_is_its_own_reference() -> None:
+    from bench import validators
+
+    rows = validators.in_process_rows(repeat=1)
+    compared = [r for r in rows if r["figure"].startswith("params validation, ")]
+    assert [r["figure"].split(",")[1].split(":")[0].strip() for r in compared] == list(validators.CANDIDATES)
+    assert all(len(r["value"]) == 3 and min(r["value"]) > 0 for r in compared)
+    total = len(validators.BAD)
+    assert f"same field and reason in {total}/{total}" in compared[0]["note"]
