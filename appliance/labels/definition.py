@@ -19,7 +19,7 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
-from appliance.labels import model
+from appliance.labels import model, symbologies
 from appliance.labels.dims import Dim, parse_dim
 from appliance.labels.errors import LabelError
 from appliance.labels.field_pattern import compile_pattern
@@ -343,7 +343,7 @@ def _element(
             max_module_mm=t.number("max_module_mm", minimum=0.05),
         )
     elif etype == "barcode":
-        symbology = t.choice("symbology", ("code128", "ean13", "code39"), "code128")
+        symbology = t.choice("symbology", symbologies.SYMBOLOGIES, "code128")
         el = model.BarcodeElement(
             **common,
             data=_fmt(t, "data", names),
@@ -352,7 +352,7 @@ def _element(
             font=t.get("font", str, "mono"),
             module_mm=t.number("module_mm", 0.3, minimum=0.05) or 0.3,
             min_module_dots=_positive_int(t, "min_module_dots", 2),
-            quiet_zone=t.get("quiet_zone", int, 11 if symbology == "ean13" else 10),
+            quiet_zone=t.get("quiet_zone", int, symbologies.quiet_zone(symbology)),
             check_digit=t.get("check_digit", bool, False),
         )
     elif etype == "image":
