@@ -10,7 +10,11 @@ trial runs on long values that capped ``max_length``).
 
 What RE2 cannot compile is refused with RE2's own reason: back-references (``\\1``) and
 look-arounds (``(?=``, ``(?<=``), which need backtracking, and repeats or sizes past its limits
-(``{1001}``, ``pattern too large``: its program may use at most 8 MiB). Possessive repeats
+(``{1001}``, ``pattern too large``). Compiling holds the GIL (the drawing thread does it, at
+template.put), and its cost grows with the program RE2 builds: with RE2's default budget of 8 MiB
+``\\pL{1000}`` took 140 ms to be refused; with 1 MiB (``MAX_MEM``) 5-15 ms, while every pattern a
+label field plausibly needs compiles in under 10 ms (``.{1000}``, ``(?i)[a-zäöü]{200}``). Patterns
+are at most 1000 characters. Possessive repeats
 (``a++``) and atomic groups (``(?>…)``), the old advice against backtracking, are not RE2 syntax
 and not needed: the reason says to write ``a+`` / ``(?:…)``. Classes follow RE2: ``\\d``, ``\\w`` and
 ``\\s`` are ASCII; ``\\pL`` / ``\\p{Greek}`` name Unicode ones.
@@ -32,11 +36,16 @@ _HINTS = {  # RE2's words for syntax that Python's re knows, and what to write i
 }
 
 
+MAX_MEM = 1 << 20  # bytes RE2 may use for one pattern (its default: 8 MiB)
+MAX_PATTERN = 1000  # characters
+
+
 def _options() -> Any:
     import re2
 
     options = re2.Options()
     options.log_errors = False  # RE2 would print every refused pattern to stderr
+    options.max_mem = MAX_MEM
     return options
 
 
@@ -47,6 +56,8 @@ def compile_pattern(source: str) -> Any:
     """
     import re2  # imported on first use: only templates with a pattern need it
 
+    if len(source) > MAX_PATTERN:
+        raise ValueError(f"bad regular expression: a pattern may have at most {MAX_PATTERN} characters")
     if any(0xD800 <= ord(char) <= 0xDFFF for char in source):
         raise ValueError("bad regular expression: holds a lone surrogate, which is not a character")
     try:

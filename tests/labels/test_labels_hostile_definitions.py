@@ -113,7 +113,8 @@ def test_patterns_that_backtrack_catastrophically_in_re_are_linear_under_re2(pat
     (r"(a)\1", "back-references"), (r"(?P<x>a)(?P=x)", "invalid"), ("(?=a)a", "look-aheads"),
     ("(?!a)b", "look-aheads"), ("(?<=a)b", "look-behinds"), ("(?<!a)b", "look-behinds"),
     ("a++", "write a+ instead"), ("(?>a|ab)c", "(?:…)"), ("a{1001}", "repetition"),
-    ("(?:\\pL|\\d){1,1000}x", "pattern too large"), ("(", "missing )"), ("\ud800", "surrogate"),
+    ("(?:\\pL|\\d){1,1000}x", "pattern too large"), (r"\pL{1000}", "pattern too large"), ("(", "missing )"),
+    ("\ud800", "surrogate"), ("a" * 1001, "at most 1000 characters"),
 ])
 def test_patterns_re2_cannot_compile_are_refused_with_re2s_reason(pattern: str, words: str) -> None:
     err = refused(pattern_tpl, pattern)
