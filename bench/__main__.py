@@ -25,7 +25,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import discovery, ipp, jobs, render, rpc_load, startup, tls_metrics, usb
+from bench import discovery, ipp, jobs, render, rpc_load, simulator_start, startup, tls_metrics, usb
 from bench.common import row
 
 
@@ -151,6 +151,8 @@ def sections(profile: Profile) -> list[tuple[str, Callable[[], list[dict[str, An
         (f"{profile.burst_jobs} jobs, RSS, transactions, bytes", lambda: jobs.burst_rows(profile.burst_jobs)),
         (f"print.batch of {profile.batch_rows} rows", lambda: batch_rows(profile.batch_rows)),
         ("cold start, idle RSS", lambda: startup.run(runs=profile.start_runs, idle_s=profile.idle_s)),
+        ("virtual printer start, SNMP agent",
+         lambda: simulator_start.run(runs=profile.start_runs, repeat=profile.repeat)),
         ("TUI start", lambda: tui_rows(profile.tui_repeats)),
         ("IPP: Print-Job first byte, Get-Printer-Attributes, RSS over a long PDF",
          lambda: ipp.run(count=profile.ipp_jobs, pages=profile.ipp_pages)),

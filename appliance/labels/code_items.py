@@ -8,7 +8,7 @@ from math import ceil
 import segno
 from PIL import Image, ImageDraw
 
-from appliance.labels import code39, code128, ean13
+from appliance.labels import symbologies
 from appliance.labels.context import RenderContext, composite
 from appliance.labels.errors import LabelError
 from appliance.labels.fonts import find_font, font, line_metrics
@@ -113,12 +113,7 @@ class QrItem(Item):
 
 def encode(el: BarcodeElement, data: str) -> tuple[str, str]:
     """(modules, human-readable text); ValueError with a reason."""
-    if el.symbology == "ean13":
-        digits = ean13.normalize(data)
-        return ean13.encode(digits), digits
-    if el.symbology == "code39":
-        return code39.encode(data, check=el.check_digit), data
-    return code128.encode(data), data
+    return symbologies.encode(el.symbology, data, check=el.check_digit)
 
 
 class BarcodeItem(Item):

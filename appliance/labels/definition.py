@@ -19,9 +19,10 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
-from appliance.labels import model, regex_risk
+from appliance.labels import model, symbologies
 from appliance.labels.dims import Dim, parse_dim
 from appliance.labels.errors import LabelError
+from appliance.labels.field_pattern import compile_pattern
 from appliance.labels.textfmt import compile_format
 
 NAME_RE = re.compile(r"\A[a-z0-9][a-z0-9_-]{0,63}\Z")  # \Z: "$" would let a final newline through
@@ -195,17 +196,9 @@ def _fields(t: _Table) -> dict[str, model.FieldSpec]:
         max_length = f.get("max_length", int)
         if pattern_src is not None:
             try:
-                pattern = re.compile(pattern_src)
-            except (re.error, RecursionError, OverflowError) as exc:
-                raise f.fail("pattern", f"bad regular expression: {exc}") from None
-            why = regex_risk.risk(pattern_src)
-            if why is not None:
-                raise f.fail("pattern", why)
-            trial = regex_risk.try_on_long_values(pattern, pattern_src, max_length or regex_risk.LONGEST_VALUE)
-            if trial.refused is not None:
-                raise f.fail("pattern", trial.refused)
-            if trial.quick_up_to is not None:  # slow only on values far longer than a label holds
-                max_length = trial.quick_up_to
+                pattern = compile_pattern(pattern_src)  # RE2: linear time, so no pattern can stall the server
+            except ValueError as exc:
+                raise f.fail("pattern", str(exc)) from None
         choices = tuple(f.get("choices", list, []))
         if ftype == "choice" and (not choices or not all(isinstance(c, str) for c in choices)):
             raise f.fail("choices", "a choice field needs a list of strings")
@@ -350,7 +343,7 @@ def _element(
             max_module_mm=t.number("max_module_mm", minimum=0.05),
         )
     elif etype == "barcode":
-        symbology = t.choice("symbology", ("code128", "ean13", "code39"), "code128")
+        symbology = t.choice("symbology", symbologies.SYMBOLOGIES, "code128")
         el = model.BarcodeElement(
             **common,
             data=_fmt(t, "data", names),
@@ -359,7 +352,7 @@ def _element(
             font=t.get("font", str, "mono"),
             module_mm=t.number("module_mm", 0.3, minimum=0.05) or 0.3,
             min_module_dots=_positive_int(t, "min_module_dots", 2),
-            quiet_zone=t.get("quiet_zone", int, 11 if symbology == "ean13" else 10),
+            quiet_zone=t.get("quiet_zone", int, symbologies.quiet_zone(symbology)),
             check_digit=t.get("check_digit", bool, False),
         )
     elif etype == "image":

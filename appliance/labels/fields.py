@@ -93,11 +93,16 @@ LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85")  # control characters the re
 
 
 def _printable(path: str, text: str) -> str:
-    """No control character but line breaks: a label would show it as a box, or not at all."""
+    """No control character but line breaks: a label would show it as a box, or not at all.
+    No lone surrogate (JSON's "\\ud800"): it is no character, and RE2 matches UTF-8."""
     for index, char in enumerate(text):
-        if char not in LINE_BREAKS and unicodedata.category(char) == "Cc":
+        category = unicodedata.category(char)
+        if char not in LINE_BREAKS and category == "Cc":
             raise LabelError(path, f"holds a control character (U+{ord(char):04X}) at position {index + 1}, "
                                    "which a label cannot show; remove it")
+        if category == "Cs":
+            raise LabelError(path, f"holds a lone surrogate (U+{ord(char):04X}) at position {index + 1}, "
+                                   "which is not a character; send the character it was meant to be")
     return text
 
 

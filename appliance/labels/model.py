@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from PIL import Image
 
@@ -18,6 +17,15 @@ EMPTY = Formatted("", ())
 FieldType = Literal["string", "integer", "date", "choice"]
 
 
+class Pattern(Protocol):
+    """A compiled field pattern (an RE2 regex, see field_pattern.py): what FieldSpec uses of it."""
+
+    @property
+    def pattern(self) -> str: ...
+
+    def fullmatch(self, text: str) -> object: ...
+
+
 @dataclass(frozen=True, slots=True)
 class FieldSpec:
     name: str
@@ -27,7 +35,7 @@ class FieldSpec:
     required: bool = False
     default: str | int | date | None = None
     max_length: int | None = None
-    pattern: re.Pattern[str] | None = None
+    pattern: Pattern | None = None
     choices: tuple[str, ...] = ()
     min: int | None = None
     max: int | None = None

@@ -102,6 +102,7 @@ class Batches:
             raise queue.render_error(exc) from None
         if not dry_run:
             queue.check_sending(runtime)
+        await queue.media_known(runtime)
         drawn: list[Drawn] = []
         problems: list[RowProblem] = []
         warnings: list[dict[str, Any]] = []

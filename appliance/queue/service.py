@@ -32,6 +32,8 @@ from .runtime import PrinterRuntime
 from .waiting import waiting
 from .worker import OnDamaged, Worker
 
+FIRST_STATUS_WAIT_S = 3.0  # how long a label waits for a printer's first status to learn its media
+
 log = logs.get("appliance.queue")
 
 
@@ -205,9 +207,25 @@ class JobQueue:
         rendered = self.render(runtime, template, fields, None, options)
         return rendered, self._encode(runtime, rendered, copies, field=field), rendered.page_png
 
+    async def media_known(self, runtime: PrinterRuntime) -> None:
+        """Wait (briefly) for the first status of a printer whose loaded media only its status tells.
+
+        Just after a start, or after printer.add, its first probe may still be on its way; a label asked
+        for in that moment waits for it (FIRST_STATUS_WAIT_S at most) instead of being refused with
+        "no media is loaded". A printer that does not answer by then gets that answer as before."""
+        monitor = runtime.monitor
+        deadline = asyncio.get_running_loop().time() + FIRST_STATUS_WAIT_S
+        while runtime.current_media() is None and monitor.snapshot.state == "unknown" \
+                and monitor.snapshot.source != "config":
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0 or not await monitor.wait_change(left):
+                return
+
     async def preview(self, template: str, fields: dict[str, Any], printer_id: str | None,
                       tape: str | None, high_res: bool = False) -> dict[str, Any]:
         runtime = self.printer(printer_id)
+        if tape is None:
+            await self.media_known(runtime)
         return await self.drawer.run(self._preview, runtime, template, fields, tape, high_res)
 
     def _preview(self, runtime: PrinterRuntime, template: str, fields: dict[str, Any], tape: str | None,
@@ -245,6 +263,7 @@ class JobQueue:
             if existing is not None:
                 return await self._same_request(existing, template, copies, digest)
         self.check_sending(runtime)
+        await self.media_known(runtime)
         rendered, raster, page = await self.drawer.run(self._draw, runtime, template, fields, options, copies,
                                                        field="template")
         new = jobs.NewJob(options=options.changed(),

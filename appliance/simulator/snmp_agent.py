@@ -1,8 +1,17 @@
 """A small SNMP v1/v2c agent over UDP: GET, GETNEXT and GETBULK on a read-only MIB view.
 
-The MIB is a callable returning {OID: pre-encoded BER value}; it is read afresh for
-every request, so answers follow whatever the MIB reflects (the virtual printer).
-A wrong community or an unsupported version is dropped silently, as real agents do.
+Messages are decoded and encoded with pyasn1's BER codec and the SNMP message types of pysnmp's
+protocol layer (``pysnmp.proto.api``), the same pair the server's prober uses; pysnmp's MIB
+machinery (``hlapi``, the MIB builder) is never loaded. pysnmp depends on pyasn1, so nothing new
+is installed. The codec is imported on the first datagram (≈30 ms here, once), not at start, so
+the agent starts as quickly as a socket opens; in the server, the prober has usually loaded it
+already. Measured here: a GET of the two status OIDs ≈0.3 ms, of all eleven ≈0.9 ms (decode, MIB,
+encode), against ≈0.05 ms for the hand-written BER this replaced.
+
+The MIB is a callable returning {OID: value}, values made by `octets`, `integer`, `counter32`,
+`timeticks` and `object_id` (pyasn1 objects); it is read afresh for every request, so answers
+follow whatever the MIB reflects (the virtual printer). A wrong community, an unsupported
+version or a datagram that is not SNMP is dropped silently, as real agents do.
 """
 
 from __future__ import annotations
@@ -10,88 +19,68 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import cast
-
-from appliance.simulator import ber
-from appliance.simulator.ber import Oid
+from typing import Any, cast
 
 log = logging.getLogger(__name__)
 
-MibView = Callable[[], Mapping[Oid, bytes]]
+Oid = tuple[int, ...]
+MibView = Callable[[], Mapping[Oid, Any]]
 
-GET, GETNEXT, RESPONSE, SET, GETBULK = 0xA0, 0xA1, 0xA2, 0xA3, 0xA5
 V1, V2C = 0, 1
 NO_ERROR, TOO_BIG, NO_SUCH_NAME, GEN_ERR, NOT_WRITABLE = 0, 1, 2, 5, 17
 MAX_REPETITIONS = 64
 
 
-def octets(data: bytes | str) -> bytes:
-    return ber.tlv(ber.OCTET_STRING, data.encode() if isinstance(data, str) else data)
+def parse_oid(text: str) -> Oid:
+    return tuple(int(part) for part in text.strip(".").split("."))
 
 
-def integer(n: int) -> bytes:
-    return ber.encode_int(ber.INTEGER, n)
+def format_oid(oid: Oid) -> str:
+    return ".".join(str(arc) for arc in oid)
 
 
-def counter32(n: int) -> bytes:
-    return ber.encode_int(ber.COUNTER32, n & 0xFFFFFFFF)
+# --- MIB values (pysnmp's SMIv2 types; v1 messages carry the same tags) -------------------
 
 
-def timeticks(n: int) -> bytes:
-    return ber.encode_int(ber.TIMETICKS, n & 0xFFFFFFFF)
+def octets(data: bytes | str) -> Any:
+    from pysnmp.proto import rfc1902
+
+    return rfc1902.OctetString(data.encode() if isinstance(data, str) else data)
 
 
-def object_id(oid: Oid | str) -> bytes:
-    return ber.encode_oid(ber.parse_oid(oid) if isinstance(oid, str) else oid)
+def integer(n: int) -> Any:
+    from pysnmp.proto import rfc1902
+
+    return rfc1902.Integer(n)
 
 
-@dataclass(frozen=True, slots=True)
-class _Request:
-    version: int
-    community: bytes
-    pdu_type: int
-    request_id: int
-    field1: int  # error-status, or non-repeaters for GETBULK
-    field2: int  # error-index, or max-repetitions for GETBULK
-    varbinds: list[tuple[Oid, bytes]]  # OID and the raw value TLV as sent
+def counter32(n: int) -> Any:
+    from pysnmp.proto import rfc1902
+
+    return rfc1902.Counter32(n & 0xFFFFFFFF)
 
 
-def _parse(data: bytes) -> _Request:
-    message, _ = ber.read_tlv(data)
-    version_tlv, community_tlv, pdu_tlv = ber.read_all(ber.expect(message, ber.SEQUENCE))
-    version = ber.decode_int(ber.expect(version_tlv, ber.INTEGER))
-    community = ber.expect(community_tlv, ber.OCTET_STRING)
-    rid, f1, f2, vbl = ber.read_all(pdu_tlv.value)
-    varbinds: list[tuple[Oid, bytes]] = []
-    for vb in ber.read_all(ber.expect(vbl, ber.SEQUENCE)):
-        name, value = ber.read_all(ber.expect(vb, ber.SEQUENCE))
-        raw_value = ber.tlv(value.tag, value.value)
-        varbinds.append((ber.decode_oid(ber.expect(name, ber.OBJECT_IDENTIFIER)), raw_value))
-    return _Request(
-        version=version,
-        community=community,
-        pdu_type=pdu_tlv.tag,
-        request_id=ber.decode_int(ber.expect(rid, ber.INTEGER)),
-        field1=ber.decode_int(ber.expect(f1, ber.INTEGER)),
-        field2=ber.decode_int(ber.expect(f2, ber.INTEGER)),
-        varbinds=varbinds,
-    )
+def timeticks(n: int) -> Any:
+    from pysnmp.proto import rfc1902
+
+    return rfc1902.TimeTicks(n & 0xFFFFFFFF)
 
 
-def _response(req: _Request, status: int, index: int, varbinds: list[tuple[Oid, bytes]]) -> bytes:
-    vbl = b"".join(ber.tlv(ber.SEQUENCE, ber.encode_oid(oid) + value) for oid, value in varbinds)
-    pdu = integer(req.request_id) + integer(status) + integer(index) + ber.tlv(ber.SEQUENCE, vbl)
-    body = integer(req.version) + octets(req.community) + ber.tlv(RESPONSE, pdu)
-    return ber.tlv(ber.SEQUENCE, body)
+def object_id(oid: Oid | str) -> Any:
+    from pyasn1.type import univ
+
+    return univ.ObjectIdentifier(parse_oid(oid) if isinstance(oid, str) else oid)
 
 
-def _missing(oid: Oid, mib: Mapping[Oid, bytes]) -> bytes:
+# --- one request -----------------------------------------------------------------------
+
+
+def _missing(oid: Oid, mib: Mapping[Oid, Any], api: Any) -> Any:
     """noSuchInstance when the object exists with other instances, noSuchObject otherwise."""
     parent = oid[:-1]
     if any(known[: len(parent)] == parent and len(known) == len(oid) for known in mib):
-        return ber.tlv(ber.NO_SUCH_INSTANCE, b"")
-    return ber.tlv(ber.NO_SUCH_OBJECT, b"")
+        return api.NoSuchInstance("")
+    return api.NoSuchObject("")
 
 
 def _next(oid: Oid, ordered: list[Oid]) -> Oid | None:
@@ -101,69 +90,92 @@ def _next(oid: Oid, ordered: list[Oid]) -> Oid | None:
     return None
 
 
+def _walk(oids: list[Oid], mib: Mapping[Oid, Any], ordered: list[Oid], api: Any) -> list[tuple[Oid, Any]]:
+    """GETNEXT on each OID (v2c): the next object, or endOfMibView at the OID asked."""
+    out: list[tuple[Oid, Any]] = []
+    for oid in oids:
+        nxt = _next(oid, ordered)
+        out.append((nxt, mib[nxt]) if nxt is not None else (oid, api.EndOfMibView("")))
+    return out
+
+
 def answer(
-    data: bytes, mib: Mapping[Oid, bytes], community: bytes, versions: frozenset[int] = frozenset((V1, V2C))
+    data: bytes, mib: Mapping[Oid, Any], community: bytes, versions: frozenset[int] = frozenset((V1, V2C))
 ) -> bytes | None:
     """The response datagram for one request datagram, or None to stay silent."""
+    from pyasn1.codec.ber import decoder, encoder
+    from pyasn1.error import PyAsn1Error
+    from pysnmp.proto.api import PROTOCOL_MODULES, decodeMessageVersion
+
     try:
-        req = _parse(data)
-    except (ber.BerError, ValueError) as exc:
+        version = int(decodeMessageVersion(data))
+        if version not in versions or version not in PROTOCOL_MODULES:
+            return None
+        api = PROTOCOL_MODULES[version]
+        message, _ = decoder.decode(data, asn1Spec=api.Message())
+        if bytes(api.apiMessage.get_community(message)) != community:
+            return None
+        pdu = api.apiMessage.get_pdu(message)
+        asked = [(tuple(name), value) for name, value in api.apiPDU.get_varbinds(pdu)]
+        request_id = api.apiPDU.get_request_id(pdu)
+    except (PyAsn1Error, ValueError, TypeError, IndexError, KeyError, RecursionError) as exc:
         log.debug("snmp: dropping malformed datagram: %s", exc)
         return None
-    if req.version not in versions or req.community != community:
-        return None
-    if req.pdu_type == GETBULK and req.version == V1:
-        return None
+
+    def response(status: int, index: int, varbinds: list[tuple[Oid, Any]]) -> bytes:
+        out = api.GetResponsePDU()
+        api.apiPDU.set_defaults(out)
+        api.apiPDU.set_request_id(out, request_id)
+        api.apiPDU.set_error_status(out, status)
+        api.apiPDU.set_error_index(out, index)
+        api.apiPDU.set_varbinds(out, [(api.ObjectIdentifier(oid), value) for oid, value in varbinds])
+        reply = api.Message()
+        api.apiMessage.set_defaults(reply)
+        api.apiMessage.set_version(reply, version)
+        api.apiMessage.set_community(reply, community)
+        api.apiMessage.set_pdu(reply, out)
+        return bytes(encoder.encode(reply))
+
     ordered = sorted(mib)
-    end = ber.tlv(ber.END_OF_MIB_VIEW, b"")
-    out: list[tuple[Oid, bytes]] = []
+    tag = pdu.tagSet
+    if tag == api.SetRequestPDU.tagSet:
+        return response(NO_SUCH_NAME if version == V1 else NOT_WRITABLE, 1 if asked else 0, asked)
 
-    if req.pdu_type == SET:
-        status = NO_SUCH_NAME if req.version == V1 else NOT_WRITABLE
-        return _response(req, status, 1 if req.varbinds else 0, req.varbinds)
-
-    if req.pdu_type == GET:
-        for i, (oid, _) in enumerate(req.varbinds, start=1):
+    if tag == api.GetRequestPDU.tagSet:
+        out: list[tuple[Oid, Any]] = []
+        for i, (oid, _) in enumerate(asked, start=1):
             if oid in mib:
                 out.append((oid, mib[oid]))
-            elif req.version == V1:
-                return _response(req, NO_SUCH_NAME, i, req.varbinds)
+            elif version == V1:
+                return response(NO_SUCH_NAME, i, asked)
             else:
-                out.append((oid, _missing(oid, mib)))
-        return _response(req, NO_ERROR, 0, out)
+                out.append((oid, _missing(oid, mib, api)))
+        return response(NO_ERROR, 0, out)
 
-    if req.pdu_type == GETNEXT:
-        for i, (oid, _) in enumerate(req.varbinds, start=1):
-            nxt = _next(oid, ordered)
-            if nxt is not None:
-                out.append((nxt, mib[nxt]))
-            elif req.version == V1:
-                return _response(req, NO_SUCH_NAME, i, req.varbinds)
-            else:
-                out.append((oid, end))
-        return _response(req, NO_ERROR, 0, out)
+    if tag == api.GetNextRequestPDU.tagSet:
+        if version == V1:
+            for i, (oid, _) in enumerate(asked, start=1):
+                if _next(oid, ordered) is None:
+                    return response(NO_SUCH_NAME, i, asked)
+        return response(NO_ERROR, 0, _walk([oid for oid, _ in asked], mib, ordered, api))
 
-    if req.pdu_type == GETBULK:
-        non_rep = max(0, min(req.field1, len(req.varbinds)))
-        reps = max(0, min(req.field2, MAX_REPETITIONS))
-        for oid, _ in req.varbinds[:non_rep]:
-            nxt = _next(oid, ordered)
-            out.append((nxt, mib[nxt]) if nxt is not None else (oid, end))
-        cursors = [oid for oid, _ in req.varbinds[non_rep:]]
-        for _ in range(reps):
-            if not cursors:
-                break
-            row: list[tuple[Oid, bytes]] = []
-            for j, oid in enumerate(cursors):
-                nxt = _next(oid, ordered)
-                row.append((nxt, mib[nxt]) if nxt is not None else (oid, end))
-                cursors[j] = nxt if nxt is not None else oid
+    if version == V2C and tag == api.GetBulkRequestPDU.tagSet:
+        non_rep = max(0, min(int(api.apiBulkPDU.get_non_repeaters(pdu)), len(asked)))
+        reps = max(0, min(int(api.apiBulkPDU.get_max_repetitions(pdu)), MAX_REPETITIONS))
+        out = _walk([oid for oid, _ in asked[:non_rep]], mib, ordered, api)
+        cursors = [oid for oid, _ in asked[non_rep:]]
+        for _ in range(reps if cursors else 0):
+            row = _walk(cursors, mib, ordered, api)
             out.extend(row)
-            if all(value == end for _, value in row):
+            cursors = [oid for oid, _ in row]
+            if all(isinstance(value, api.EndOfMibView) for _, value in row):
                 break
-        return _response(req, NO_ERROR, 0, out)
+        return response(NO_ERROR, 0, out)
 
-    return _response(req, GEN_ERR, 0, req.varbinds)
+    return response(GEN_ERR, 0, asked)
+
+
+# --- the socket ------------------------------------------------------------------------
 
 
 class _Protocol(asyncio.DatagramProtocol):

@@ -10,10 +10,9 @@ offline → offline, wrong tape → serviceRequested (the MIB has no "media mism
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from appliance.simulator import ber
-from appliance.simulator.ber import Oid
-from appliance.simulator.snmp_agent import counter32, integer, object_id, octets, timeticks
+from appliance.simulator.snmp_agent import Oid, counter32, integer, object_id, octets, parse_oid, timeticks
 from appliance.simulator.state import COVER_OPEN, END_OF_MEDIA, NO_MEDIA, WRONG_MEDIA, Phase, VirtualPrinter
 
 SYS_DESCR = "1.3.6.1.2.1.1.1.0"
@@ -64,7 +63,7 @@ def device_id(printer: VirtualPrinter) -> str:
     return f"MFG:Brother;CMD:PJL;MDL:{printer.model.name};CLS:PRINTER;"
 
 
-def printer_mib(printer: VirtualPrinter) -> dict[Oid, bytes]:
+def printer_mib(printer: VirtualPrinter) -> dict[Oid, Any]:
     device, printer_status = host_status(printer)
     values = {
         SYS_DESCR: octets(f"Brother {printer.model.name} (virtual printer)"),
@@ -79,4 +78,4 @@ def printer_mib(printer: VirtualPrinter) -> dict[Oid, bytes]:
         DEVICE_ID: octets(device_id(printer)),
         STATUS_BLOCK: octets(printer.status_block()),
     }
-    return {ber.parse_oid(oid): value for oid, value in values.items() if oid not in printer.snmp_omit}
+    return {parse_oid(oid): value for oid, value in values.items() if oid not in printer.snmp_omit}

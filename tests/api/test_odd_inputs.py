@@ -74,9 +74,10 @@ async def test_template_names_and_definitions_that_cannot_work_are_refused_at_pu
     layout = [{"type": "text", "text": "{code}"}]
     err = await refused(rpc, "template.put", {"name": "abc\n", "definition": {"layout": layout}})
     assert (err.code, err.data["field"]) == (-32602, "name")
-    slow = {"fields": {"code": {"pattern": "(a+)+b"}}, "layout": layout}
+    slow = {"fields": {"code": {"pattern": r"(a+)\1"}}, "layout": layout}  # a back-reference: RE2 refuses it
     err = await refused(rpc, "template.put", {"name": "slow", "definition": slow})
     assert (err.code, err.data["field"]) == (-32602, "definition.fields.code.pattern")
+    assert "RE2" in err.data["reason"] and "back-references" in err.data["reason"]
     assert not list((fast.settings.state_dir / "templates").glob("*.toml"))
 
 

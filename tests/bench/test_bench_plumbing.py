@@ -50,6 +50,8 @@ EXPECTED = {  # figure prefix → how many rows
     "TLS handshake": 1,
     "/metrics scrape": 1,
     "printer.discover of 127.0.0.0/24": 2,
+    "virtual printer start → ": 2,
+    "SNMP agent: GET of ": 2,
 }
 
 
@@ -102,3 +104,14 @@ def test_config_writer_round_trips(tmp_path) -> None:
     data = tomllib.loads(path.read_text())
     assert data["auth"] == {"rate_per_s": 1.5, "trust_loopback": False}
     assert data["printers"][0]["snmp"] == {"enabled": True, "port": 161}
+
+
+def test_the_validator_comparison_runs_and_schema_py_is_its_own_reference() -> None:
+    from bench import validators
+
+    rows = validators.in_process_rows(repeat=1)
+    compared = [r for r in rows if r["figure"].startswith("params validation, ")]
+    assert [r["figure"].split(",")[1].split(":")[0].strip() for r in compared] == list(validators.CANDIDATES)
+    assert all(len(r["value"]) == 3 and min(r["value"]) > 0 for r in compared)
+    total = len(validators.BAD)
+    assert f"same field and reason in {total}/{total}" in compared[0]["note"]

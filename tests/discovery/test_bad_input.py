@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 
 from appliance.app import Appliance
-from appliance.simulator.ber import parse_oid
 from appliance.simulator.runner import Simulator
-from appliance.simulator.snmp_agent import SnmpAgent, octets
+from appliance.simulator.snmp_agent import SnmpAgent, octets, parse_oid
 from rpc.client import RpcClient
 from rpc.errors import RpcError
 from tests.discovery.conftest import free_udp_port

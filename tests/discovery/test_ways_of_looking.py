@@ -39,8 +39,7 @@ async def test_the_broadcast_asks_each_network_once_per_version_and_reads_each_a
     sockets: list[StubSocket] = []
     pt = VirtualPrinter("PT-P750W", "12mm", serial="E7Z100001")
     ql = VirtualPrinter("QL-820NWB", "29x90", serial="K8Q200002")
-    from appliance.simulator.ber import parse_oid
-    from appliance.simulator.snmp_agent import octets
+    from appliance.simulator.snmp_agent import octets, parse_oid
 
     router = {parse_oid("1.3.6.1.2.1.1.1.0"): octets("RouterOS")}
 

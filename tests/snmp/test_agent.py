@@ -1,4 +1,4 @@
-"""The hand-written agent, checked by independent clients: pysnmp and (if installed) net-snmp."""
+"""The virtual printer's agent (pyasn1's BER codec), checked by independent clients: pysnmp and net-snmp."""
 
 import asyncio
 import shutil
@@ -19,16 +19,15 @@ from pysnmp.hlapi.v3arch.asyncio import (
 )
 from pysnmp.proto import rfc1905
 
-from appliance.simulator import ber
-from appliance.simulator.snmp_agent import SnmpAgent, counter32, integer, octets
+from appliance.simulator.snmp_agent import SnmpAgent, counter32, format_oid, integer, octets, parse_oid
 
 BLOCK = bytes.fromhex("80 20 42 30 68 30 04 00 00 00 0C 01" + " 00" * 12 + " 01 08" + " 00" * 6)
 MIB = {
-    ber.parse_oid("1.3.6.1.2.1.1.1.0"): octets("Brother NC-XXXXw, Firmware Ver.1.0"),
-    ber.parse_oid("1.3.6.1.2.1.1.5.0"): octets("BRW-TEST"),
-    ber.parse_oid("1.3.6.1.2.1.25.3.2.1.5.1"): integer(2),
-    ber.parse_oid("1.3.6.1.2.1.43.10.2.1.4.1.1"): counter32(7),
-    ber.parse_oid("1.3.6.1.4.1.2435.3.3.9.1.6.1.0"): octets(BLOCK),
+    parse_oid("1.3.6.1.2.1.1.1.0"): octets("Brother NC-XXXXw, Firmware Ver.1.0"),
+    parse_oid("1.3.6.1.2.1.1.5.0"): octets("BRW-TEST"),
+    parse_oid("1.3.6.1.2.1.25.3.2.1.5.1"): integer(2),
+    parse_oid("1.3.6.1.2.1.43.10.2.1.4.1.1"): counter32(7),
+    parse_oid("1.3.6.1.4.1.2435.3.3.9.1.6.1.0"): octets(BLOCK),
 }
 
 
@@ -97,7 +96,7 @@ async def test_getnext_and_getbulk_walk_in_order(agent, engine) -> None:
         ObjectType(ObjectIdentity("1.3")), lookupMib=False,
     )  # fmt: skip
     names = [str(name) for name, value in vbs if not isinstance(value, rfc1905.EndOfMibView)]
-    assert names == [ber.format_oid(oid) for oid in sorted(MIB)]
+    assert names == [format_oid(oid) for oid in sorted(MIB)]
 
 
 async def test_wrong_community_gets_no_answer(agent, engine) -> None:
@@ -161,3 +160,36 @@ async def test_net_snmp_snmpget_reads_the_agent(agent, version: str) -> None:
     assert ".1.3.6.1.2.1.25.3.2.1.5.1 = INTEGER: 2" in out
     assert ".1.3.6.1.2.1.43.10.2.1.4.1.1 = Counter32: 7" in out
     assert "Hex-STRING: 80 20 42 30 68 30 04 00 00 00 0C 01" in out
+
+
+async def _net_snmp(*args: str) -> str:
+    proc = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out = (await proc.communicate())[0].decode()
+    assert proc.returncode == 0, out
+    return out
+
+
+@pytest.mark.skipif(shutil.which("snmpwalk") is None, reason="net-snmp's snmpwalk is not installed")
+@pytest.mark.parametrize("version", ["-v2c", "-v1"])
+async def test_net_snmp_snmpwalk_walks_the_whole_mib_in_order(agent, version: str) -> None:
+    a, _ = agent
+    host, port = a.address
+    out = await _net_snmp("snmpwalk", version, "-c", "public", "-On", "-t", "1", "-r", "0", f"{host}:{port}", ".1")
+    names = [line.split(" = ")[0] for line in out.splitlines() if " = " in line and "No more variables" not in line]
+    assert names == ["." + format_oid(oid) for oid in sorted(MIB)], out
+    assert '.1.3.6.1.2.1.1.1.0 = STRING: "Brother NC-XXXXw, Firmware Ver.1.0"' in out
+    assert ".1.3.6.1.2.1.43.10.2.1.4.1.1 = Counter32: 7" in out
+
+
+@pytest.mark.skipif(shutil.which("snmpbulkget") is None, reason="net-snmp's snmpbulkget is not installed")
+async def test_net_snmp_snmpbulkget_with_non_repeaters_and_the_end_of_the_mib(agent) -> None:
+    a, _ = agent
+    host, port = a.address
+    out = await _net_snmp("snmpbulkget", "-v2c", "-c", "public", "-On", "-t", "1", "-r", "0", "-Cn1", "-Cr3",
+                          f"{host}:{port}", "1.3.6.1.2.1.1.1.0", "1.3.6.1.2.1.43")
+    lines = out.splitlines()
+    assert lines[0] == '.1.3.6.1.2.1.1.5.0 = STRING: "BRW-TEST"', out  # the non-repeater: the next object
+    assert lines[1] == ".1.3.6.1.2.1.43.10.2.1.4.1.1 = Counter32: 7", out
+    assert lines[2].startswith(".1.3.6.1.4.1.2435.3.3.9.1.6.1.0 = Hex-STRING: 80 20 42"), out
+    assert lines[-1] == (".1.3.6.1.4.1.2435.3.3.9.1.6.1.0 = No more variables left in this MIB View "
+                         "(It is past the end of the MIB tree)"), out  # the hex string above spans two lines

@@ -180,10 +180,9 @@ async def test_bad_status_block_keeps_the_rest(sim: Simulator) -> None:
 
 
 def _short_block() -> dict:
-    from appliance.simulator import ber
-    from appliance.simulator.snmp_agent import octets
+    from appliance.simulator.snmp_agent import octets, parse_oid
 
-    return {ber.parse_oid(snmp_mib.STATUS_BLOCK): octets(b"\x80\x20\x42")}
+    return {parse_oid(snmp_mib.STATUS_BLOCK): octets(b"\x80\x20\x42")}
 
 
 async def test_unresolvable_host() -> None:
