@@ -33,6 +33,7 @@ from .store.db import DAMAGED_AT_WORK, Database, damaged_message, is_damaged
 from .systemd import Notifier
 
 log = logs.get("appliance")
+FIRST_PRUNE_AFTER_S = 60.0  # seconds after the start before history is first pruned
 rpc_log = logs.get("appliance.rpc")
 
 
@@ -299,7 +300,9 @@ class Appliance:
         from .store import history
 
         history_settings = self.settings.history
-        last_prune = 0.0
+        # the first pruning comes a minute after the start, not during it: a start (after a power cut,
+        # say) reads and writes no more than it must, and the workers take up their jobs first
+        last_prune = time.monotonic() - history_settings.prune_interval_s + FIRST_PRUNE_AFTER_S
         last_status = ""
         while True:
             if time.monotonic() - last_prune > history_settings.prune_interval_s:

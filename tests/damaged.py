@@ -20,7 +20,8 @@ from tests.support import damage_page, grow_history, make_settings, running
 
 
 def damaged_settings(state_dir: Path) -> Settings:
-    # the history is kept, so the pruning at start reads no damaged page before the worker does
+    # the history is kept (and the first pruning comes a minute after the start), so no pruning reads a
+    # damaged page before the worker does
     return make_settings(state_dir, simulator={"poll_interval_s": 0.2, "busy_poll_interval_s": 0.05},
                          queue={"retry_base_s": 0.05, "retry_max_s": 0.2},
                          history={"keep_days": 3650, "artifact_days": 3650})
