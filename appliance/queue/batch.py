@@ -91,7 +91,7 @@ class Batches:
         runtime = queue.printer(printer_id)
         digest = None
         if idempotency_key is not None and not dry_run:
-            digest = request_digest("print.batch", {"rows": rows}, copies, runtime.id, hold, options.changed())
+            digest = request_digest(template, {"batch_rows": rows}, copies, runtime.id, hold, options.changed())
             existing = await batch_store.by_idempotency_key(queue.db, idempotency_key)
             if existing is not None:
                 return await self._same_request(existing, digest)
@@ -127,6 +127,9 @@ class Batches:
         if dry_run:
             return {"batch_id": None, "dry_run": True, "rows": len(rows), "jobs": [], "warnings": warnings,
                     "printer_id": runtime.id}
+        if queue.printers.get(runtime.id) is not runtime:  # removed or changed (printer.remove/update) meanwhile
+            raise NotFound(f"printer {runtime.name} was removed or changed while the batch was drawn; nothing was "
+                           "queued: send it again", {"field": "printer_id", "reason": "printer removed or changed"})
         new = batch_store.NewBatch(printer_id=runtime.id, template=template, copies=copies,
                                    idempotency_key=idempotency_key, request_digest=digest)
         try:

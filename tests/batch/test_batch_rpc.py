@@ -81,6 +81,10 @@ async def test_the_same_key_gives_the_same_batch(fast: Appliance, rpc: RpcClient
     with pytest.raises(RpcError) as caught:
         await rpc.call("print.batch", {**params, "rows": [{"text": "other"}]})
     assert caught.value.code == -32003 and caught.value.data["batch_id"] == first["batch_id"]
+    with pytest.raises(RpcError) as caught:  # the same rows for another template are another request
+        await rpc.call("print.batch", {**params, "template": "cable-flag"})
+    assert caught.value.code == -32003 and caught.value.data["batch_id"] == first["batch_id"]
+    assert stored_jobs(fast) == 5
 
 
 async def test_cancel_a_held_batch_and_see_its_problem(fast: Appliance, rpc: RpcClient) -> None:
