@@ -55,8 +55,8 @@ JOB: Schema = {"type": "object", "description": (
     "labels; 12mm media when its printer is no longer configured), times; position (its place "
     "in its printer's queue, 1 = next; null once done) and waiting (what a pending job waits for: reason, description, "
     "ahead, behind_job_id; null when it is not pending or goes out next; also on a processing or stopped job whose "
-    "printer's queue stopped, reason storage-damaged: nothing follows it until a restore); source (rpc, ipp or "
-    "cli: where it came from), user_name and document_name (what an IPP client said: job-originating-user-name, "
+    "printer's queue stopped, reason storage-damaged: nothing follows it until a restore); source (rpc or ipp: "
+    "where it came from), user_name and document_name (what an IPP client said: job-originating-user-name, "
     "document-name or job-name; null otherwise) and, for the pages of an IPP document after its first, "
     "document_job_id (the first page's job: the IPP job-id) and page; a row of a print.batch also has batch_id and "
     "row (1 = the first row)")}

@@ -48,6 +48,14 @@ def request_digest(template: str, fields: dict[str, Any], copies: int, printer_i
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _refuse_incoming(row: sqlite3.Row, what: str) -> None:
+    """A page of an IPP document still being received goes with its document, not on its own."""
+    if row["state"] == "held" and jobs.reasons_of(row) == ["job-incoming"]:
+        raise NotAllowed(f"job {row['id']} is a page of an IPP document still being received: it cannot be {what} "
+                         "on its own; it goes to the queue with the other pages once the document is complete",
+                         {"field": "job_id", "reason": "job-incoming", "state": "held"})
+
+
 def label_error(exc: LabelError) -> RpcError:
     if exc.kind == "not_found":
         return NotFound(f"{exc.field}: {exc.reason}", {"field": exc.field, "reason": exc.reason})
@@ -395,7 +403,9 @@ class JobQueue:
             options=options.changed(),
             printer_id=runtime.id, state="pending", template=original["template"], template_version=template_version,
             fields=fields, copies=count, media=media_id, length_mm=round(length, 2), raster=raster, preview=page,
-            origin_job_id=job_id, idempotency_key=idempotency_key, request_digest=digest)
+            origin_job_id=job_id, idempotency_key=idempotency_key, request_digest=digest,
+            # a reprint comes from where its original came from: an IPP page stays one (no template to redraw)
+            source=original["source"], user_name=original["user_name"], document_name=original["document_name"])
         row, inserted = await self._insert(new, [jobs.step("queued", "pending", **step_detail,
                                                            warnings=warnings)])
         if not inserted:  # a concurrent twin with the same key got there first
@@ -446,9 +456,14 @@ class JobQueue:
                              "(job.reprint with printer_id)", {"field": "job_id", "reason": why, "state": row["state"]})
         if row["printer_id"] == target.id:
             return await self.describe(row)  # already there: asking again changes nothing
+        _refuse_incoming(row, "moved")
         source = self.printers.get(row["printer_id"])
         redrawn = None
         if await self._unfit(row, target) is not None:
+            if row["source"] == "ipp":
+                raise NotAllowed(f"job {job_id} is a page an IPP client sent, drawn for its printer's tape: it has no "
+                                 "template to draw again; move it to a printer of the same model with the same tape, "
+                                 "or print the document there", {"field": "printer_id", "reason": "ipp page"})
             options = PrintOptions.stored(row["options"])
             self._check_options(row, options, target, field="printer_id")
             rendered, raster, page = await self._redraw(
@@ -552,6 +567,7 @@ class JobQueue:
         return await self._move(job_id, ("pending",), "held", "held")
 
     async def release(self, job_id: int) -> dict[str, Any]:
+        _refuse_incoming(await self.job_row(job_id), "released")
         return await self._move(job_id, ("held",), "pending", "released")
 
     async def set_paused(self, printer_id: str | None, paused: bool) -> dict[str, Any]:

@@ -43,7 +43,7 @@ class NewJob:
     origin_job_id: int | None = None
     reasons: tuple[str, ...] = ()
     options: dict[str, Any] | None = None  # print options that differ from the defaults
-    source: str = "rpc"  # rpc, ipp or cli (migration 0007)
+    source: str = "rpc"  # rpc or ipp (migration 0007; its comment's "cli" is not stored by anything)
     user_name: str | None = None
     document_name: str | None = None
     document_job_id: int | None = None  # an IPP document's first page (its IPP job-id); None for others

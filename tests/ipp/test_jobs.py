@@ -106,6 +106,9 @@ async def test_an_ipp_job_reprints_byte_for_byte(ipp, fast, rpc) -> None:
     again = await rpc.call("job.reprint", {"job_id": job_id})
     await wait_job(rpc, again["id"], ("completed",))
     assert [decoded(p) for p in printed(fast)] == [["again"], ["again"]]
+    original = await rpc.call("job.get", {"job_id": job_id})
+    assert (again["source"], again["user_name"], again["document_name"]) == (
+        "ipp", original["user_name"], original["document_name"])  # a reprint comes from where its original did
 
 
 async def test_identify_and_validate_print_nothing(ipp, fast, rpc) -> None:
@@ -143,12 +146,19 @@ async def test_a_document_cut_off_by_a_restart_is_aborted_not_printed(state_dir)
     assert (job["state"], job["reasons"]) == ("aborted", ["document-unprintable"])
 
 
-async def test_releasing_a_job_still_waiting_for_its_document_prints_nothing(ipp, fast, rpc) -> None:
+async def test_a_page_still_waiting_for_its_document_is_not_released_alone(ipp, fast, rpc) -> None:
+    from rpc.errors import RpcError
+
     created = await ipp.op(codes.CREATE_JOB)
     job_id = attrs(created, codec.JOB_GROUP)["job-id"][0]
-    await rpc.call("job.release", {"job_id": job_id})
-    job = await wait_job(rpc, job_id, ("aborted",))
-    assert job["reasons"] == ["document-unprintable"]
+    try:
+        await rpc.call("job.release", {"job_id": job_id})
+    except RpcError as exc:
+        assert exc.code == -32003 and exc.data["reason"] == "job-incoming"
+    else:
+        raise AssertionError("job.release of a page still coming in was accepted")
+    job = await rpc.call("job.get", {"job_id": job_id})
+    assert (job["state"], job["reasons"]) == ("held", ["job-incoming"])
     assert printed(fast) == []
 
 
