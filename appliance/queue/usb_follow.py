@@ -130,6 +130,11 @@ class UsbFollow(Gate):
         timeline = await jobs.timeline(self.db, row["id"])
         confirmed = sum(1 for step in timeline if step["event"] == "label-out")
         stopped_for = (jobs.reasons_of(row) or ["stopped"])[0] if row["state"] == "stopped" else None
+        steps[:] = [jobs.step("following", row["state"], labels=confirmed, of=row["copies"], why=(
+            "the appliance restarted (or could not store a step) while this job was at the printer; the labels "
+            "the printer confirmed and its status now tell the rest: nothing is sent again"))]
+        await jobs.add_steps(self.db, row["id"], steps)
+        steps.clear()
         transport: Any = self.runtime.transport()
         self.in_flight = True
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from appliance.simulator import Simulator
 from rpc.client import RpcClient
 from tests.fast_fixtures import wait_job
-from tests.support import configured, printer_table, running
+from tests.support import cli_env, configured, printer_table, running, start_server, stop_server
 
 
 @contextlib.asynccontextmanager
@@ -86,7 +87,7 @@ async def test_tape_out_after_the_first_label_then_three_labels_three_confirmati
 async def test_cover_opened_mid_job_stops_it_then_it_completes(usb_printers, state_dir: Path,
                                                               tmp_path: Path) -> None:
     sim = await usb_printers(speed=60.0)  # about 0.6 s a label
-    async with served(sim, state_dir, tmp_path) as (app, rpc):
+    async with served(sim, state_dir, tmp_path) as (_app, rpc):
         job = await rpc.call("print.submit", {"template": "text", "copies": 3, "fields": {"text": "lid"}})
         await until(rpc, job["id"], lambda j, t: len(labels_out(t)) >= 1)
         sim.printer.update(cover_open=True)
@@ -104,7 +105,7 @@ async def test_unplugged_mid_job_and_back_idle_ends_send_interrupted_with_the_co
         usb_printers, state_dir: Path, tmp_path: Path) -> None:
     sim = await usb_printers(speed=60.0)
     assert sim.usb is not None
-    async with served(sim, state_dir, tmp_path) as (app, rpc):
+    async with served(sim, state_dir, tmp_path) as (_app, rpc):
         job = await rpc.call("print.submit", {"template": "text", "copies": 3, "fields": {"text": "cable"}})
         await until(rpc, job["id"], lambda j, t: len(labels_out(t)) >= 1)
         sim.usb.apply({"unplugged": True})
@@ -157,3 +158,85 @@ async def test_a_ql_with_die_cut_labels_running_out_gets_three_labels_three_conf
     assert labels_out(timeline) == [(1, 3), (2, 3), (3, 3)]
     assert events(timeline).count("sent") == 1
     assert len(sim.printer.printed) == 3 and sim.printer.jobs_received == 1
+
+
+# --- SIGKILL of the appliance mid-job: the next start judges the job from what the printer reports ---
+
+def usb_config(path: Path, sim: Simulator) -> Path:
+    path.write_text(f"""
+[queue]
+retry_base_s = 0.05
+retry_max_s = 0.2
+[[printers]]
+name = "desk"
+model = "{sim.printer.model.name}"
+uri = "usb://Brother/{sim.printer.model.name}?serial={sim.printer.serial}"
+media = "12mm"
+poll_interval_s = 0.2
+busy_poll_interval_s = 0.05
+""")
+    return path
+
+
+async def serve_process(state_dir: Path, cfg: Path, usb_roots: tuple[Path, Path]) -> Any:
+    dev, sysfs = usb_roots
+    env = cli_env(APPLIANCE_USB_DEV=str(dev), APPLIANCE_USB_SYSFS=str(sysfs), APPLIANCE_LOG_FORMAT="json")
+    server, _ = await asyncio.to_thread(start_server, state_dir, "--config", str(cfg), env=env)
+    return server
+
+
+async def test_sigkill_while_stopped_then_the_restart_follows_the_kept_job_to_the_end(
+        usb_printers, usb_roots, state_dir: Path, tmp_path: Path) -> None:
+    sim = await usb_printers()
+    cfg = usb_config(tmp_path / "appliance.toml", sim)
+    socket = str(state_dir / "rpc.sock")
+    server = await serve_process(state_dir, cfg, usb_roots)
+    try:
+        async with RpcClient(socket_path=socket) as rpc:
+            printer_id = (await rpc.call("printer.list"))[0]["id"]
+            await rpc.call("printer.pause", {"printer_id": printer_id})
+            job = await rpc.call("print.submit", {"template": "text", "copies": 3, "fields": {"text": "kill"}})
+            sim.printer.update(tape_remaining_mm=job["length_mm"] * 1.5)
+            await rpc.call("printer.resume", {"printer_id": printer_id})
+            await wait_job(rpc, job["id"], ("stopped",))
+        code, _ = await asyncio.to_thread(stop_server, server, signal.SIGKILL)
+        assert code == -signal.SIGKILL
+        server = await serve_process(state_dir, cfg, usb_roots)
+        async with RpcClient(socket_path=socket) as rpc:
+            again = await until(rpc, job["id"], lambda j, t: "following" in events(t))
+            assert again["state"] == "stopped" and again["reasons"] == ["media-empty"], again
+            sim.printer.update(tape="12mm", tape_remaining_mm=None)  # the kept job finishes; its blocks confirm it
+            await wait_job(rpc, job["id"], ("completed",))
+            timeline = await rpc.call("job.timeline", {"job_id": job["id"]})
+    finally:
+        await asyncio.to_thread(stop_server, server)
+    assert labels_out(timeline) == [(1, 3), (2, 3), (3, 3)]
+    assert events(timeline).count("sent") == 1 and sim.printer.jobs_received == 1
+    assert len(sim.printer.printed) == 3
+
+
+async def test_sigkill_mid_job_then_the_restart_never_sends_it_blindly(
+        usb_printers, usb_roots, state_dir: Path, tmp_path: Path) -> None:
+    sim = await usb_printers(speed=40.0)  # about 0.9 s a label: the kill lands mid-job
+    cfg = usb_config(tmp_path / "appliance.toml", sim)
+    socket = str(state_dir / "rpc.sock")
+    server = await serve_process(state_dir, cfg, usb_roots)
+    try:
+        async with RpcClient(socket_path=socket) as rpc:
+            job = await rpc.call("print.submit", {"template": "text", "copies": 3, "fields": {"text": "kill"}})
+            await until(rpc, job["id"], lambda j, t: len(labels_out(t)) >= 1)
+        await asyncio.to_thread(stop_server, server, signal.SIGKILL)
+        await sim.wait_idle(timeout=10)  # the printer finishes what it got; nobody reads what it says
+        server = await serve_process(state_dir, cfg, usb_roots)
+        async with RpcClient(socket_path=socket) as rpc:
+            ended = await wait_job(rpc, job["id"], ("completed", "aborted"))
+            timeline = await rpc.call("job.timeline", {"job_id": job["id"]})
+    finally:
+        await asyncio.to_thread(stop_server, server)
+    out = labels_out(timeline)
+    if ended["state"] == "completed":  # the printer's blocks from meanwhile were read at the new open
+        assert len(out) == 3
+    else:  # idle, the rest unconfirmed: a person checks, the rest offered as a reprint
+        assert ended["reasons"] == ["send-interrupted"] and timeline[-1]["detail"]["rest"] == 3 - len(out)
+    assert events(timeline).count("sent") == 1 and sim.printer.jobs_received == 1  # never resent
+    assert len(sim.printer.printed) == 3
