@@ -214,7 +214,10 @@ class UsbFollow(Gate):
                 return
             current = await jobs.get(self.db, job_id)
             if current is None or current["state"] not in ("processing", "stopped"):
-                return  # canceled meanwhile
+                # canceled meanwhile; stopped at the printer, which keeps it and may print it once fixed: the
+                # next job waits until it stood idle long enough to have let it go (its blocks are not counted)
+                await self._watch_if_canceled(job_id, copies, 0)
+                return
             until = decision.until - time.monotonic() if isinstance(decision, reconcile.Wait) else delay
             wait = min(delay, until) if until > 0 else delay
             if progress.outcome == "offline":

@@ -241,3 +241,27 @@ async def test_sigkill_mid_job_then_the_restart_never_sends_it_blindly(
     assert "following" in events(timeline)
     assert events(timeline).count("sent") == 1 and sim.printer.jobs_received == 1  # never resent
     assert len(sim.printer.printed) == 3
+
+
+async def test_a_job_canceled_while_the_printer_keeps_it_does_not_lend_its_labels_to_the_next(
+        usb_printers, state_dir: Path, tmp_path: Path) -> None:
+    sim = await usb_printers()
+    sim.printer.update(resume_after_s=0.4)  # after the new cassette it stands idle a moment, then goes on
+    async with served(sim, state_dir, tmp_path, lost_after_idle_s=1.0) as (app, rpc):
+        first = await submit_held(rpc, app, 3)
+        sim.printer.update(tape_remaining_mm=first["length_mm"] * 1.5)
+        await go(rpc, app)
+        await wait_job(rpc, first["id"], ("stopped",))
+        canceled = await rpc.call("job.cancel", {"job_id": first["id"]})
+        assert "printer-may-still-print" in canceled["reasons"]
+        second = await rpc.call("print.submit", {"template": "text", "copies": 1, "fields": {"text": "next"}})
+        await asyncio.sleep(0.3)
+        waiting = await rpc.call("job.get", {"job_id": second["id"]})
+        assert waiting["state"] in ("pending", "stopped") and sim.printer.jobs_received == 1  # nothing sent
+        sim.printer.update(tape="12mm", tape_remaining_mm=None)  # the printer goes on with the canceled job
+        await wait_job(rpc, second["id"], ("completed",))
+        printed_then = len(sim.printer.printed)
+        timeline = await rpc.call("job.timeline", {"job_id": second["id"]})
+    assert printed_then == 4  # before: completed by the canceled job's label, its own still to come
+    assert labels_out(timeline) == [(1, 1)]
+    assert sim.printer.jobs_received == 2 and len(sim.printer.printed) == 3 + 1
