@@ -265,3 +265,16 @@ async def test_a_job_canceled_while_the_printer_keeps_it_does_not_lend_its_label
     assert printed_then == 4  # before: completed by the canceled job's label, its own still to come
     assert labels_out(timeline) == [(1, 1)]
     assert sim.printer.jobs_received == 2 and len(sim.printer.printed) == 3 + 1
+
+
+async def test_a_usb_printer_that_answers_no_status_is_printed_to_as_before(
+        usb_printers, state_dir: Path, tmp_path: Path) -> None:
+    sim = await usb_printers(speed=None)
+    assert sim.usb is not None
+    sim.usb.apply({"answers_status": False})
+    async with served(sim, state_dir, tmp_path) as (_app, rpc):
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "quiet"}})
+        await wait_job(rpc, job["id"], ("completed",), timeout=20)
+        timeline = await rpc.call("job.timeline", {"job_id": job["id"]})
+    assert timeline[-1]["detail"]["confirmed"] is False and not labels_out(timeline)  # by time, said so
+    assert events(timeline).count("sent") == 1 and len(sim.printer.printed) == 1
