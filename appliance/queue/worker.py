@@ -33,7 +33,9 @@ timed out, what to do with a send that broke off, a canceled job's kept label) a
 reconcile.py, whose docstring holds the decision table. This module is the loop around them: look at
 the printer, let reconcile decide, apply the one transition it tells (a write to the store, a
 publish, a resend), sleep as told. gate.py holds what comes before sending (may it go now, can the
-printer be reached), base.py the state and helpers they share.
+printer be reached), base.py the state and helpers they share. A USB printer's jobs go through
+usb_follow.py: written through one open session and confirmed label by label from the printer's own
+status blocks, decided by the same reconciler.
 """
 
 from __future__ import annotations

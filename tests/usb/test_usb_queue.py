@@ -278,3 +278,18 @@ async def test_a_usb_printer_that_answers_no_status_is_printed_to_as_before(
         timeline = await rpc.call("job.timeline", {"job_id": job["id"]})
     assert timeline[-1]["detail"]["confirmed"] is False and not labels_out(timeline)  # by time, said so
     assert events(timeline).count("sent") == 1 and len(sim.printer.printed) == 1
+
+
+async def test_two_alike_without_a_serial_keep_the_job_pending_printer_ambiguous(
+        usb_printers, state_dir: Path, tmp_path: Path) -> None:
+    a = await usb_printers(node="lp0", serial="E7Z0000AA", speed=None)
+    b = await usb_printers(node="lp1", serial="E7Z0000BB", speed=None)
+    settings = configured(state_dir, tmp_path, printer_table("desk", "PT-P750W", "usb://Brother/PT-P750W", "12mm",
+                                                             poll_interval_s=0.2, busy_poll_interval_s=0.05))
+    async with running(settings) as app, RpcClient(socket_path=str(app.settings.socket_path)) as rpc:
+        job = await rpc.call("print.submit", {"template": "text", "fields": {"text": "which?"}})
+        waiting = await until(rpc, job["id"], lambda j, t: j["reasons"] == ["printer-ambiguous"])
+        timeline = await rpc.call("job.timeline", {"job_id": job["id"]})
+    assert waiting["state"] == "pending"  # not "offline": a person adds ?serial=
+    assert "add ?serial=" in timeline[-1]["detail"]["error"]
+    assert a.printer.jobs_received == b.printer.jobs_received == 0
