@@ -177,6 +177,7 @@ class UsbFollow(Gate):
                 if reopened is not None:
                     session, progress, before, state = reopened
                     tries = 0
+                    await self.runtime.monitor.probe_now()  # back: printer.status says so
                     progress = await self._confirm(job_id, copies, confirmed_before, progress, before, steps)
                     confirmed = confirmed_before + progress.confirmed
                     if reconcile.after_reopen(state=state, fault=bool(progress.fault), confirmed=confirmed,
@@ -231,6 +232,11 @@ class UsbFollow(Gate):
                 heard = heard or event.kind != "offline"
                 progress = await self._confirm(job_id, copies, confirmed_before, progress, [event], steps)
                 delay = FIRST_LOOK_S
+                if event.kind in ("error", "notification", "offline") or (event.kind == "phase"
+                                                                          and not progress.printing):
+                    # printer.status tells what the job does: the monitor's probe asks through this session
+                    # (never while a label prints), or fails with the device gone
+                    await self.runtime.monitor.probe_now()
 
     async def _judged_by_time(self, row: Any, session: UsbSession, steps: list[jobs.Step]) -> bool:
         """A printer that answers status requests but sends no block unasked: done once it says it is idle

@@ -74,6 +74,8 @@ async def test_tape_out_after_the_first_label_then_three_labels_three_confirmati
         await go(rpc, app)
         stopped = await wait_job(rpc, job["id"], ("stopped",))
         assert stopped["reasons"] == ["media-empty"], stopped
+        status = await rpc.call("printer.status")  # the printer tells the same story as its job
+        assert status["reasons"] == ["media-empty"], status
         sim.printer.update(tape="12mm", tape_remaining_mm=None)  # a new cassette: the printer finishes the job
         done = await wait_job(rpc, job["id"], ("completed",))
         timeline = await rpc.call("job.timeline", {"job_id": job["id"]})
