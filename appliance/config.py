@@ -281,11 +281,15 @@ def _env_value(raw: str, tp: Any, key: str) -> Any:
     return raw
 
 
+# where the USB resolver looks for sysfs and /dev (tests and the virtual printer; printer/usb_devices.py)
+USB_TEST_HOOKS = ("APPLIANCE_USB_SYSFS", "APPLIANCE_USB_DEV")
+
+
 def _apply_env(data: dict[str, Any], env: typing.Mapping[str, str], sources: dict[str, str]) -> None:
     """Put APPLIANCE_* values into `data`; `sources` learns which variable set which key."""
     for name, raw in env.items():
         if not name.startswith("APPLIANCE_") or name in ("APPLIANCE_CONFIG", "APPLIANCE_SOCKET", "APPLIANCE_TOKEN",
-                                                           "APPLIANCE_URL"):
+                                                           "APPLIANCE_URL", *USB_TEST_HOOKS):
             continue
         rest = name[len("APPLIANCE_"):].lower()
         if rest == "state_dir":

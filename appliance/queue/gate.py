@@ -44,8 +44,8 @@ def waiting_reason(exc: TransportError, snapshot: StatusSnapshot, answered: bool
     """Why a job waits for a printer it cannot open a connection to: busy (another program holds the USB
     device); refusing jobs while its status answers (the monitor says "jobs-refused": raster port closed
     or held by another computer), as the printer's status says it; or offline."""
-    if exc.reason == "printer-busy":
-        return "printer-busy"
+    if exc.reason in ("printer-busy", "printer-ambiguous"):  # ambiguous: two alike plugged in, add ?serial=
+        return exc.reason
     return "jobs-refused" if answered and "jobs-refused" in snapshot.reasons else "printer-offline"
 
 

@@ -42,6 +42,7 @@ The other decisions: `after_send_failure` (a send that broke off: try again only
 reached the printer, else follow by the counter, else abort `send-interrupted`), `after_lost`
 (send only the labels not out, within `max_attempts`), `may_send` (the counter read with the
 job's connection open must be a fresh answer from an idle, fault-free printer, 3826e50) and
+`after_reopen` (a USB printer back after an unplug or a restart, judged by its status), and
 `settle_canceled` (a job canceled while the printer keeps it is watched until its labels come out
 or the printer stood idle long enough to have let it go, 9e5525b).
 
@@ -229,7 +230,8 @@ def follow(known: Following, look: Look, now: float) -> tuple[Decision, Followin
         quiet_since = known.quiet_since
     else:
         quiet_since = look.at if look.at is not None else now
-    reason = next((following_reason(r) for r in look.reasons if r in FOLLOW_STOPS), None)
+    # a printer that confirms labels itself over USB is offline when its device is gone: said as it is
+    reason = next((r if known.confirms else following_reason(r) for r in look.reasons if r in FOLLOW_STOPS), None)
     stopped_for, moved_at = known.stopped_for, known.moved_at
     decision: Decision | None = None
     if reason is not None and reason != stopped_for:
@@ -306,6 +308,19 @@ def after_send_failure(*, retryable: bool, reached: bool, counted: bool) -> str:
     if retryable and counted:
         return "follow"
     return "send-interrupted" if retryable else "abort"
+
+
+def after_reopen(*, state: str, fault: bool, confirmed: int, copies: int) -> str:
+    """A USB printer that confirms labels itself came back (a replug, or the appliance restarted) and
+    answered its status: "completed" (every label confirmed), "follow" (printing, or stopped by a fault
+    with the job kept: its blocks confirm the rest) or "interrupted" (idle, no fault, labels
+    unconfirmed: it holds nothing, so they came out unseen or never will; a person checks and reprints
+    the rest, nothing is sent again)."""
+    if confirmed >= copies:
+        return "completed"
+    if state == "printing" or fault:
+        return "follow"
+    return "interrupted"
 
 
 @dataclass(frozen=True)

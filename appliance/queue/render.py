@@ -88,7 +88,7 @@ class Rendered:
     def raster(self, runtime: PrinterRuntime, copies: int) -> bytes:
         o = self.options
         return encode_job(runtime.model, self.media, [self.result.image], copies=copies, cut=o.cut,
-                          cut_every=o.cut_every, high_res=o.high_res)
+                          cut_every=o.cut_every, high_res=o.high_res, notifications=runtime.confirms_labels)
 
     def preview(self, scale: int = 1) -> bytes:
         return preview_png(self.result, scale=scale)
@@ -126,4 +126,4 @@ def encode_stored_page(runtime: PrinterRuntime, media: Media, page_png: bytes, c
     with Image.open(io.BytesIO(page_png)) as image:
         page = image.convert("1")
     return encode_job(runtime.model, media, [page], copies=copies, cut=options.cut, cut_every=options.cut_every,
-                      high_res=options.high_res)
+                      high_res=options.high_res, notifications=runtime.confirms_labels)

@@ -46,6 +46,12 @@ class PrinterRuntime:
         return self.connect_uri.startswith("file:")
 
     @property
+    def confirms_labels(self) -> bool:
+        """A USB printer: it sends a "printing completed" block per label (its raster asks it to), which the
+        queue reads while it writes (queue/usb_follow.py). One that answers no status is judged by time."""
+        return self.connect_uri.startswith("usb:")
+
+    @property
     def family(self) -> str:
         """Whose words its reasons are said in (tape cassettes or DK rolls): the configured model's family,
         or the family a status block reports at its address, should that be another (model-mismatch)."""

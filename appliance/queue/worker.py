@@ -33,7 +33,9 @@ timed out, what to do with a send that broke off, a canceled job's kept label) a
 reconcile.py, whose docstring holds the decision table. This module is the loop around them: look at
 the printer, let reconcile decide, apply the one transition it tells (a write to the store, a
 publish, a resend), sleep as told. gate.py holds what comes before sending (may it go now, can the
-printer be reached), base.py the state and helpers they share.
+printer be reached), base.py the state and helpers they share. A USB printer's jobs go through
+usb_follow.py: written through one open session and confirmed label by label from the printer's own
+status blocks, decided by the same reconciler.
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ from ..printer.transport import Transport, TransportError
 from ..store import jobs
 from . import reconcile
 from .base import EndNotStored, OnDamaged, serial_of
-from .gate import Gate, blocker
+from .gate import blocker
+from .usb_follow import UsbFollow
 
 log = logs.get("appliance.queue")
 
@@ -64,7 +67,7 @@ UNSTORED_WHY = ("its last step could not be stored (disk full?); the page counte
                 "it is sent again")
 PRINT_SPEED_MM_S = 20.0  # a conservative floor of Brother's speeds, for "how long may printing take"
 
-class Worker(Gate):
+class Worker(UsbFollow):
     """The loop: jobs left at the printer first, then the next pending one; send it, follow it."""
 
     # --- control ---------------------------------------------------------------------------
@@ -126,6 +129,9 @@ class Worker(Gate):
 
     async def _follow_again(self, row: Any, pages_before: int | None, serial: str | None,
                             steps: list[jobs.Step]) -> None:
+        if self.runtime.confirms_labels and pages_before is not None:  # confirmed label by label on USB
+            await self._follow_usb_again(row, steps)
+            return
         self.in_flight = True
         with self.runtime.monitor.busy():
             await self._send_and_follow(row, row["raster"], pages_before, row["attempts"], steps, None, sent=True,
@@ -248,6 +254,8 @@ class Worker(Gate):
         if raster is None:
             await self._finish(job_id, "aborted", ["document-unprintable"],
                                [jobs.step("failed", "aborted", error="the job's raster is gone (pruned)")])
+            return
+        if self.runtime.confirms_labels and await self._process_usb(row, raster):
             return
         monitor = self.runtime.monitor
         transport = self.runtime.transport()

@@ -504,10 +504,24 @@ class JobsScreen(JobActions, BaseScreen):
             self.app.push_screen(JobDetailScreen(int(key)))
 
 
+def unconfirmed_rest(job: dict[str, Any], timeline: list[dict[str, Any]]) -> int:
+    """Labels of a job aborted `send-interrupted` that its USB printer never confirmed, when it confirmed
+    some (the server's `failed` step says `labels` out of `copies`, and `rest`): 0 otherwise."""
+    if job.get("state") != "aborted" or "send-interrupted" not in (job.get("reasons") or []):
+        return 0
+    for step in reversed(timeline):
+        detail = step.get("detail") or {}
+        if step.get("event") == "failed":
+            rest, out = detail.get("rest"), detail.get("labels")
+            return rest if isinstance(rest, int) and isinstance(out, int) and out > 0 and rest > 0 else 0
+    return 0
+
+
 class JobDetailScreen(JobActions, BaseScreen):
     PAGE = "Job"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="job.back"), *ACTION_BINDINGS,
+        Binding("u", "reprint_rest", "Reprint rest", id="job.reprint_rest"),
     ]
 
     def __init__(self, job_id: int) -> None:
@@ -516,6 +530,7 @@ class JobDetailScreen(JobActions, BaseScreen):
         self.PAGE = f"Job #{job_id}"
         self.job: dict[str, Any] = {}
         self.waiting: str | None = None  # why it waits, as shown
+        self.rest = 0  # labels its USB printer never confirmed, offered as one reprint
 
     def body(self) -> Iterable[Widget]:
         yield Static("Loading…", id="job-summary")
@@ -552,8 +567,30 @@ class JobDetailScreen(JobActions, BaseScreen):
         elif self.job and store.waiting(self.job) != self.waiting:
             self.load()  # its printer paused, resumed or its queue stopped: the job itself does not change
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "reprint_rest":
+            return self.rest > 0
+        return super().check_action(action, parameters)
+
+    def action_reprint_rest(self) -> None:
+        """The labels the printer never confirmed, as one new job (the stored label, byte for byte)."""
+        rest = self.rest
+        if rest <= 0:
+            return
+
+        async def work() -> None:
+            params = {"job_id": self.job_id, "copies": rest}
+            job = await self.app.call_or_notify("job.reprint", params, what="Reprint")  # type: ignore[attr-defined]
+            if job:
+                self.app.notify(f"The {rest} unconfirmed label{'s' if rest != 1 else ''} of job #{self.job_id} "
+                                f"reprinted as job #{job['id']}.")
+                self.job_action_done(job)
+
+        self.background(work, group="job-action", exclusive=False)
+
     def show(self, job: dict[str, Any], timeline: list[dict[str, Any]]) -> None:
         self.job = job
+        self.rest = unconfirmed_rest(job, timeline)
         self.refresh_bindings()
         store = self.appliance.store
         self.waiting = store.waiting(job)
@@ -589,6 +626,9 @@ class JobDetailScreen(JobActions, BaseScreen):
         advice = fmt.advice(job) if job.get("state") in ("stopped", "aborted") else ""
         if advice:
             text.append(f"\n⚠ {advice}", style="bold")
+        if self.rest:
+            text.append(f"\nu: reprint the {self.rest} unconfirmed label{'s' if self.rest != 1 else ''} "
+                        "(check the printer first: they may have come out while it was unplugged)", style="bold")
         self.query_one("#job-summary", Static).update(text)
         table = self.query_one("#timeline", DataTable)
         table.clear()
