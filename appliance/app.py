@@ -255,7 +255,7 @@ class Appliance:
 
         host, _ = parse_listen(self.settings.server.listen)
         port = urlparse(self.listeners.url).port or 0
-        self.dnssd = Announcer(enabled=ipp.advertise, host=host, port=port, auth=ipp.auth)
+        self.dnssd = Announcer(enabled=ipp.advertise, host=host, port=port, auth=ipp.auth, tls=self.tls is not None)
         task = asyncio.get_running_loop().create_task(self.dnssd.start(self.printers), name="dnssd")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -20,6 +20,7 @@ from .. import logs
 from ..web.caller import transport_of
 from . import codec, codes
 from .codec import Message, MessageError
+from .dnssd import resource_path
 from .operations import IppError, IppService, Request, response
 from .printer_attrs import Endpoint
 
@@ -44,10 +45,7 @@ class IppHttp:
         return next((p for p in printers if p.name == name), None)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        runtime = self._runtime(request.match_info.get("printer"))
-        if runtime is None:
-            names = ", ".join(p.name for p in self.app.printers)
-            return web.Response(status=404, text=f"no such printer; the printers are {names}\n")
+        asked = request.match_info.get("printer")  # aiohttp decodes it: /ipp/print/Front%20desk -> "Front desk"
         if request.content_type != IPP_TYPE:
             return web.Response(status=400, text="an IPP request has Content-Type: application/ipp\n")
         transport, peer = transport_of(request)
@@ -57,15 +55,19 @@ class IppHttp:
             head = exc.partial
         refusal = _refusal(head)
         if refusal is not None:
-            log.warning("ipp.bad_request", reason=refusal.reason, printer=runtime.name)
+            log.warning("ipp.bad_request", reason=refusal.reason, printer=asked or "")
             return _ipp(response(_placeholder(head), refusal.status, refusal.reason))
         may_change = True
-        if transport == "tcp" and self.settings.auth == "token":
-            grant = await self.app.access.basic_grant(request, peer)
+        if transport == "tcp" and self.settings.auth == "token":  # before the printer is looked up: a
+            grant = await self.app.access.basic_grant(request, peer)  # stranger learns no printer's name
             if grant is None:
                 return web.Response(status=401, text="send an appliance token as the password (any user name)\n",
                                     headers={"WWW-Authenticate": 'Basic realm="appliance", charset="UTF-8"'})
             may_change = grant.scope != "read"
+        runtime = self._runtime(asked)
+        if runtime is None:
+            names = ", ".join(p.name for p in self.app.printers)
+            return web.Response(status=404, text=f"no such printer; the printers are {names}\n")
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - closed below
         spool.write(head)
         try:
@@ -118,7 +120,7 @@ class IppHttp:
     def _endpoint(self, request: web.Request, runtime: Any, transport: str) -> Endpoint:
         host = request.host if transport == "tcp" else "localhost"
         tls = request.secure  # [server] tls on: the same listener serves ipps://
-        return Endpoint(printer_uri=f"ipp{'s' if tls else ''}://{host}/ipp/print/{runtime.name}",
+        return Endpoint(printer_uri=f"ipp{'s' if tls else ''}://{host}/{resource_path(runtime.name)}",
                         more_info=f"http{'s' if tls else ''}://{host}/readiness",
                         authentication="basic" if self.settings.auth == "token" and transport == "tcp" else "none",
                         security="tls" if tls else "none")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from .. import logs
+from ..clock import now_text
 from ..store import documents as document_store
 from ..store import jobs as job_store
 from . import codec, codes, job_attrs, printer_attrs
@@ -189,10 +190,43 @@ class IppService:
     async def _abort(self, head: int) -> None:
         self.tickets.pop(head, None)
         self.opened.pop(head, None)
-        await document_store.discard(self.app.db, head, keep_head=True)
+        await self._discard(head, keep_head=True, state="aborted", reason="document-unprintable")
         await job_store.transition(self.app.db, head, allowed_from=("held",), to="aborted",
                                    reasons=("document-unprintable",), completed=True,
                                    steps=[job_store.step("aborted", "aborted", why="no printable document")])
+        await self._publish_head(head)
+
+    async def _discard(self, head: int, *, keep_head: bool, state: str, reason: str) -> None:
+        """document_store.discard, then each page it deleted published one last time, ended (`state`, with
+        `removed: true`): submit_page published them `held`, and the TUI and /metrics only hear of jobs
+        by notify_job_updated (a ghost held row otherwise; a job never counted as finished)."""
+        before = [row for row in await document_store.pages_of(self.app.db, head)
+                  if row["state"] == "held" and row["reasons"] == document_store.INCOMING_REASONS
+                  and not (keep_head and row["id"] == head)]
+        await document_store.discard(self.app.db, head, keep_head=keep_head)
+        if not before:
+            return
+        still = {row["id"] for row in await document_store.pages_of(self.app.db, head)}
+        stamp = now_text()
+        for row in before:
+            if row["id"] in still:
+                continue
+            family = self.queue.printers[row["printer_id"]].family if row["printer_id"] in self.queue.printers \
+                else None
+            wire = job_store.to_wire(row, family)
+            self.queue.publish_job({**wire, "state": state, "reasons": [reason], "updated_at": stamp,
+                                    "completed_at": stamp, "removed": True})
+        self.queue.publish_queue()
+
+    async def _publish_head(self, head: int) -> None:
+        """The head job as it is now (aborted or canceled by an IPP operation), and the queue summary."""
+        from rpc.errors import RpcError
+
+        try:
+            self.queue.publish_job(await self.queue.job(head))
+        except RpcError:  # gone meanwhile (pruned): nothing to say
+            pass
+        self.queue.publish_queue()
 
     def _check_accepting(self, request: Request) -> None:
         if self.app.stopping:
@@ -240,7 +274,7 @@ class IppService:
                 raise DocumentError("the document holds no page")
         except DocumentError as exc:
             if head is not None and not placeholder:
-                await document_store.discard(self.app.db, head)
+                await self._discard(head, keep_head=False, state="aborted", reason="document-unprintable")
             log.warning("ipp.document_refused", printer=runtime.name, format=ticket.document_format,
                         reason=str(exc), user=ticket.user)
             status = codes.REQUEST_ENTITY_TOO_LARGE if "max_pages" in str(exc) or "larger than" in str(exc) \
@@ -248,7 +282,7 @@ class IppService:
             raise IppError(status, str(exc)) from None
         except BaseException:
             if head is not None and not placeholder:
-                await document_store.discard(self.app.db, head)
+                await self._discard(head, keep_head=False, state="aborted", reason="aborted-by-system")
             raise
         finally:
             await drawer.run(pages.close)
@@ -326,10 +360,11 @@ class IppService:
         if pages and pages[0]["reasons"] == document_store.INCOMING_REASONS:
             self.tickets.pop(head, None)
             self.opened.pop(head, None)
-            await document_store.discard(self.app.db, head, keep_head=True)
+            await self._discard(head, keep_head=True, state="canceled", reason="canceled-by-user")
             moved = await job_store.transition(self.app.db, head, allowed_from=("held",), to="canceled",
                                                reasons=("canceled-by-user",), completed=True,
                                                steps=[job_store.step("canceled", "canceled")])
+            await self._publish_head(head)
             return moved is not None
         done = False
         for page in pages:

@@ -243,6 +243,9 @@ class Batches:
             runtime = self.queue.printers.get(batch["printer_id"])
             if runtime is not None and runtime.worker is not None:
                 runtime.worker.wake()
+            family = runtime.family if runtime is not None else None
+            for row in canceled:  # each one, as job.cancel does: the TUI's rows and /metrics' finished count
+                self.queue.publish_job(jobs.to_wire(row, family))
             self.queue.publish_queue()
         out = await self._describe(batch)
         out["canceled"] = len(canceled)

@@ -262,13 +262,18 @@ class Roster:
 
     async def _bring_in(self, runtime: PrinterRuntime) -> None:
         runtime.monitor.on_change = self.app._status_changed_for(runtime)
+        self.app.tally.time_probes(runtime.name, runtime.monitor)  # /metrics' probe latency, as at a start
         await self.app.queue.attach(runtime, safe_mode=self.app.safe_mode)
         self.app.printers.append(runtime)
         if not self.app.safe_mode:
             runtime.monitor.start()
         self.app.events.publish("printers", "notify_printer_status", runtime.status_wire())
+        if self.app.dnssd is not None:  # DNS-SD: print dialogs see it at once
+            await self.app.dnssd.add(runtime)
 
     async def _take_out(self, runtime: PrinterRuntime) -> None:
+        if self.app.dnssd is not None:  # withdrawn first: nobody should find a printer that is going away
+            await self.app.dnssd.remove(runtime)
         await self.app.queue.detach(runtime.id, self.app.settings.server.shutdown_timeout_s)
         await runtime.monitor.stop()
         if runtime in self.app.printers:

@@ -25,8 +25,13 @@ async def test_tcp_needs_a_token_as_the_basic_password(state_dir: Path) -> None:
         assert status_name(await reader.op(codes.PRINT_JOB, label_png())) == "client-error-forbidden"
         admin = IppClient(url=url, token=await make_token(app, "cups"))
         assert status_name(await admin.op(codes.PRINT_JOB, label_png())) == "successful-ok"
-        status, _, _ = await IppClient(url=url, path="/ipp/print/nope", token="x").post_raw(body)
-        assert status == 404
+        status, _, text = await IppClient(url=url, path="/ipp/print/nope", token="x").post_raw(body)
+        assert status == 401 and b"virtual" not in text  # no printer's name before the credentials
+        status, _, _ = await IppClient(url=url, path="/ipp/print/nope").post_raw(body)
+        assert status == 401
+        status, _, text = await IppClient(url=url, path="/ipp/print/nope",
+                                          token=await make_token(app, "lister")).post_raw(body)
+        assert status == 404 and b"virtual" in text  # a caller with a token hears which printers there are
         status, _, _ = await admin.post_raw(body, content_type="text/plain")
         assert status == 400
 

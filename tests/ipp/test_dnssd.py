@@ -29,6 +29,23 @@ async def test_the_service_is_ipp_with_the_print_subtype(fast) -> None:
     assert info.properties[b"rp"] == b"ipp/print/virtual"
 
 
+async def test_with_tls_the_service_is_ipps_with_tls_in_the_txt(fast) -> None:
+    info = dnssd.service_info(fast.printers[0], hostname="box", port=8631, auth="token", priority=0,
+                              addresses=["127.0.0.1"], tls=True)
+    assert info.type == "_print._sub._ipps._tcp.local."
+    assert info.name == "virtual @ box._ipps._tcp.local."
+    assert info.properties[b"TLS"] == b"1.2"
+    assert info.properties[b"adminurl"] == b"https://box.local:8631/"
+    plain = dnssd.service_info(fast.printers[0], hostname="box", port=8631, auth="token", priority=0,
+                               addresses=["127.0.0.1"])
+    assert (plain.properties[b"TLS"], plain.properties[b"adminurl"]) == (b"", b"http://box.local:8631/")
+
+
+async def test_a_printer_name_is_url_encoded_in_rp(fast) -> None:
+    assert dnssd.resource_path("Front desk") == "ipp/print/Front%20desk"
+    assert dnssd.resource_path("a/b?c") == "ipp/print/a%2Fb%3Fc"
+
+
 async def test_readiness_says_why_nothing_is_announced(state_dir: Path, tmp_path: Path) -> None:
     async with running(make_settings(state_dir)) as app:  # tests listen on 127.0.0.1: nothing to announce
         check = (await app.readiness())["checks"]["ipp:dnssd"][0]

@@ -36,6 +36,7 @@ async def test_ipp_over_tls_is_ipps_and_plain_ipp_stays_ipp(state_dir: Path, tmp
         assert printer["printer-uri-supported"] == [f"ipps://{url.split('://', 1)[1]}/ipp/print/virtual"]
         assert printer["uri-security-supported"] == ["tls"]
         assert printer["printer-more-info"][0].startswith("https://")
+        assert app.dnssd.service == "_ipps._tcp"  # DNS-SD says ipps too (records: tests/ipp/test_dnssd.py)
     async with running(make_settings(tmp_path / "plain", ipp={"auth": "none"})) as app:
         printer = attrs(await _get_printer_attributes(app.listeners.url, None))
         assert printer["printer-uri-supported"][0].startswith("ipp://")
