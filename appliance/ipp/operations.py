@@ -246,7 +246,7 @@ class IppService:
         limit = self.settings.max_document_bytes
         pages: Iterator[tuple[bytes, bytes, float]] = render_pages(
             request.document, ticket.document_format, ticket.compression, limit, runtime.model, media, ticket.fit,
-            ticket.copies)
+            ticket.copies, notifications=runtime.confirms_labels)
         number = 0
         try:
             while True:

@@ -15,8 +15,9 @@ from .fit import FitOptions, fit_page
 
 
 def render_pages(stream: IO[bytes], fmt: str, compression: str, limit: int, model: Model, media: Media,
-                 fit: FitOptions, copies: int) -> Iterator[tuple[bytes, bytes, float]]:
-    """(raster for `copies` labels, the label's 1-bit PNG, its length in mm) per page."""
+                 fit: FitOptions, copies: int, *, notifications: bool = False) -> Iterator[tuple[bytes, bytes, float]]:
+    """(raster for `copies` labels, the label's 1-bit PNG, its length in mm) per page. `notifications`: the
+    raster asks the printer for its status blocks (a USB printer, whose labels the queue confirms by them)."""
     source = documents.decompressed(stream, compression, limit)
     try:
         if fmt == "application/octet-stream":
@@ -31,7 +32,7 @@ def render_pages(stream: IO[bytes], fmt: str, compression: str, limit: int, mode
         for page in documents.pages(source, fmt):
             image = fit_page(page, media, fit)
             try:
-                raster = encode_job(model, media, [image], copies=copies)
+                raster = encode_job(model, media, [image], copies=copies, notifications=notifications)
             except (RasterError, MediaError) as exc:
                 raise DocumentError(f"the page cannot be encoded for {model.name}: {exc}") from None
             out = io.BytesIO()

@@ -100,3 +100,25 @@ def test_transparent_png_prints_on_white() -> None:
 def test_a_png_named_jpeg_is_refused() -> None:
     with pytest.raises(DocumentError, match="holds PNG"):
         one(label_png(), "image/jpeg")
+
+
+def test_pages_for_a_usb_printer_ask_for_its_status_blocks() -> None:
+    """On USB the queue confirms each label by the printer's "printing completed" block: a QL sends them only
+    when the job asks (ESC i ! 00), so an IPP page for it must ask as print.submit's labels do."""
+    import io as _io
+
+    from appliance.ipp.fit import FitOptions
+    from appliance.ipp.rendering import render_pages
+    from appliance.printer.media import media_for
+    from appliance.printer.models import get_model
+    from appliance.printer.raster import ESC_NOTIFY_OFF, ESC_NOTIFY_ON
+
+    from .client import label_png
+
+    model = get_model("QL-820NWB")
+    media = media_for(model, "62mm")
+    cases = ((True, ESC_NOTIFY_ON, ESC_NOTIFY_OFF), (False, ESC_NOTIFY_OFF, ESC_NOTIFY_ON))
+    for notifications, wanted, unwanted in cases:
+        (raster, _, _), = render_pages(_io.BytesIO(label_png()), "image/png", "none", 1 << 20, model, media,
+                                       FitOptions(), 1, notifications=notifications)
+        assert wanted in raster and unwanted not in raster
