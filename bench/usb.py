@@ -83,6 +83,7 @@ async def _measure_queue(count: int, tmp: Path) -> list[float]:
     """print.submit → the first byte of the job's raster read at the virtual USB device, per job."""
     import os
 
+    from appliance import logs
     from appliance.app import Appliance
     from appliance.config import load
     from appliance.printer.usb_devices import DEV_ENV, SYSFS_ENV
@@ -115,6 +116,8 @@ async def _measure_queue(count: int, tmp: Path) -> list[float]:
             "name": "desk", "model": "PT-P750W", "uri": "usb://Brother/PT-P750W?serial=E7ZBENCH1", "media": "12mm"}])
         settings = load(config, env={}, overrides={"server": {"state_dir": str(tmp / "state"),
                                                               "listen": "127.0.0.1:0"}})
+        log_file = (tmp / "appliance.log").open("w")  # the appliance runs in this process: its log stays out
+        logs.configure("json", "warning", stream=log_file)  # of the table on stdout
         app = Appliance(settings)
         await app.start()
         try:
