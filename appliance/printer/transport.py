@@ -308,12 +308,13 @@ class UsbTransport:
     async def session(self) -> UsbSession:
         """Open the device for one job and read its status blocks until the session is closed.
         Raises TransportError (``reached`` False) when it cannot be opened."""
-        from appliance.printer.usb_session import UsbSession
+        from appliance.printer.usb_session import UsbSession, device_lock
 
         if self._session is not None and self._session.fd is not None:
             raise RuntimeError(f"{self.where}: a session is already open")
-        fd = await asyncio.to_thread(self._open, os.O_NONBLOCK)
-        self._session = UsbSession(fd, self.path, status_timeout=self.status_timeout)
+        async with device_lock(await asyncio.to_thread(self.resolve)):  # after a probe that has it open
+            fd = await asyncio.to_thread(self._open, os.O_NONBLOCK)
+            self._session = UsbSession(fd, self.path, status_timeout=self.status_timeout)
         return self._session
 
     async def request_status(self) -> bytes | None:
@@ -323,13 +324,15 @@ class UsbTransport:
         if session is not None and session.fd is not None and session.lost is not None:
             raise session.lost
         if session is None or not session.open:
-            from appliance.printer.usb_session import open_session
+            from appliance.printer.usb_session import device_lock, open_session
 
-            session = open_session(await asyncio.to_thread(self.resolve))  # another transport's, same printer
-        if session is not None:
-            status = await session.request_status()
-            return None if status is None else session.last_reply
-        return await asyncio.to_thread(self._status)
+            path = await asyncio.to_thread(self.resolve)
+            async with device_lock(path):  # no session opens while this probe reads the device itself
+                session = open_session(path)  # another transport's, same printer (perhaps opened meanwhile)
+                if session is None:
+                    return await asyncio.to_thread(self._status)
+        status = await session.request_status()
+        return None if status is None else session.last_reply
 
     async def close(self) -> None:
         """The device is opened per job; one opened but never written to, or a session, is closed here."""

@@ -17,6 +17,7 @@ import contextlib
 import errno
 import os
 import time
+import weakref
 from dataclasses import dataclass, field
 
 from appliance.printer.status import HEADER, SIZE, PrinterStatus, StatusError, parse_status
@@ -50,6 +51,18 @@ _OPEN: dict[str, UsbSession] = {}
 
 def _key(path: str) -> str:
     return os.path.realpath(path)
+
+
+_DEVICE_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = \
+    weakref.WeakKeyDictionary()
+
+
+def device_lock(path: str) -> asyncio.Lock:
+    """Held by a status probe that opens the device itself and by a session while it opens: a probe's
+    reads must not take the blocks a job's session is there to read ("printing completed"). usblp lets
+    one process open the device once; this makes the processes' own transports take turns as well."""
+    locks = _DEVICE_LOCKS.setdefault(asyncio.get_running_loop(), {})
+    return locks.setdefault(_key(path), asyncio.Lock())
 
 
 def open_session(path: str) -> UsbSession | None:

@@ -164,6 +164,10 @@ async def test_readiness_and_stats(appliance: Appliance) -> None:
     app = make_app(appliance)
     async with app.run_test(size=SIZE) as pilot:
         await connected(pilot)
+        # readiness warns until the printer's first status is in (a busy machine can take a moment)
+        printers = list(appliance.queue.printers.values())
+        await until(pilot, lambda: all(p.monitor.snapshot.state != "unknown" for p in printers),
+                    what="the printer's first status")
         await pilot.press("h")
         await until(pilot, lambda: "✓ pass" in text_of(app, "#overall"), what="readiness")
         checks = {r[0]: r[1] for r in table_rows(app, "#checks")}
