@@ -23,7 +23,7 @@ def make_app(appliance: Any) -> ApplianceApp:
                         backoff_max=0.3)
 
 
-async def until(pilot: Pilot[Any], predicate: Callable[[], Any], timeout: float = 10.0, what: str = "") -> None:
+async def until(pilot: Pilot[Any], predicate: Callable[[], Any], timeout: float = 20.0, what: str = "") -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         try:
